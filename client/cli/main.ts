@@ -1,0 +1,36 @@
+// The consentflow CLI. Each room registers its own commands; this file only assembles them and turns
+// errors into one clear line and a non-zero exit code.
+import { Command, CommanderError } from 'commander';
+import { registerDevCommands } from './dev';
+import { registerDbCommands } from './db';
+import { registerRulesCommands } from './rules';
+import { registerContactsCommands } from './contacts';
+import { registerAutomationCommands } from './automations';
+import { CliError } from './errors';
+
+const program = new Command('consentflow')
+  .description('Consent-aware messaging automations on Temporal.')
+  .showHelpAfterError('(run with --help for usage)')
+  .exitOverride();
+
+registerDevCommands(program);
+registerDbCommands(program);
+registerRulesCommands(program);
+registerContactsCommands(program);
+registerAutomationCommands(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (err instanceof CommanderError) {
+    process.exitCode = err.exitCode;
+  } else if (err instanceof CliError) {
+    process.stderr.write(`consentflow: ${err.message}\n`);
+    process.exitCode = err.exitCode;
+  } else {
+    const e = err as Error;
+    process.stderr.write(`consentflow: ${e.message ?? String(err)}\n`);
+    if (process.env.CONSENTFLOW_DEBUG) process.stderr.write(`${e.stack ?? ''}\n`);
+    process.exitCode = 1;
+  }
+}

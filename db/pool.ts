@@ -1,0 +1,96 @@
+// PostgreSQL connections. Every failure to reach the server becomes one clear, actionable error instead of
+// a bare driver stack trace.
+import pg from 'pg';
+
+export type Pool = pg.Pool;
+export type PoolClient = pg.PoolClient;
+
+export class DatabaseUnreachableError extends Error {
+  constructor(url: string, cause: unknown) {
+    const where = describeUrl(url);
+    const why =
+      cause instanceof Error ? cause.message || (cause as NodeJS.ErrnoException).code : String(cause);
+    super(
+      `PostgreSQL is not reachable at ${where} (${why}). Check DATABASE_URL, or start the local server with: ` +
+        `pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start`,
+    );
+    this.name = 'DatabaseUnreachableError';
+  }
+}
+
+/** host:port/database of a connection URL, without credentials. */
+export function describeUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.hostname}:${u.port || '5432'}${u.pathname}`;
+  } catch {
+    return '(unparseable DATABASE_URL)';
+  }
+}
+
+function isConnectionFailure(err: unknown): boolean {
+  const code = (err as { code?: string }).code;
+  return (
+    code === 'ECONNREFUSED' ||
+    code === 'ENOTFOUND' ||
+    code === 'EAI_AGAIN' ||
+    code === 'ETIMEDOUT' ||
+    code === 'ECONNRESET' ||
+    code === '28P01' || // invalid password
+    code === '28000' || // role/auth rejected
+    code === '3D000' // database does not exist
+  );
+}
+
+export function createPool(url: string, max = 10): Pool {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+    if (!parsed.protocol.startsWith('postgres')) throw new Error('not a postgres:// URL');
+  } catch (err) {
+    throw new Error(
+      `DATABASE_URL is not a valid PostgreSQL URL (${(err as Error).message}). ` +
+        `Expected something like ${'postgres://user@127.0.0.1:5432/consentflow'}.`,
+    );
+  }
+  const pool = new pg.Pool({ connectionString: url, max, connectionTimeoutMillis: 5_000 });
+  // An idle client that loses its server must not crash the process; the next query reports it.
+  pool.on('error', () => undefined);
+  return pool;
+}
+
+/** Opens one connection to prove the server is there; throws DatabaseUnreachableError otherwise. */
+export async function assertReachable(pool: Pool, url: string): Promise<void> {
+  try {
+    const client = await pool.connect();
+    client.release();
+  } catch (err) {
+    if (isConnectionFailure(err)) throw new DatabaseUnreachableError(url, err);
+    throw err;
+  }
+}
+
+/** Creates the URL's database when it is missing, by connecting to the server's `postgres` database. */
+export async function ensureDatabase(url: string): Promise<void> {
+  const target = new URL(url);
+  const name = decodeURIComponent(target.pathname.replace(/^\//, ''));
+  if (!name) throw new Error(`DATABASE_URL ${describeUrl(url)} names no database.`);
+  const admin = new URL(url);
+  admin.pathname = '/postgres';
+  const client = new pg.Client({ connectionString: admin.toString(), connectionTimeoutMillis: 5_000 });
+  try {
+    await client.connect();
+  } catch (err) {
+    throw new DatabaseUnreachableError(url, err);
+  }
+  try {
+    const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+    if (!rowCount) {
+      await client.query(`CREATE DATABASE ${pg.escapeIdentifier(name)}`).catch((err: { code?: string }) => {
+        if (err.code !== '42P04') throw err; // created concurrently: fine
+      });
+    }
+  } finally {
+    await client.end();
+  }
+}

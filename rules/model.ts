@@ -1,0 +1,126 @@
+// The domain vocabulary every room shares. These TypeBox schemas are the single source: the TypeScript
+// types are derived from them, and the JSON Schemas that validate requests and rule files are generated from them.
+import { Type, type Static } from '@sinclair/typebox';
+
+export const CHANNELS = ['email', 'sms'] as const;
+export const Channel = Type.Union(
+  CHANNELS.map((c) => Type.Literal(c)),
+  { description: 'Delivery channel.' },
+);
+export type Channel = Static<typeof Channel>;
+
+/** Global profile status (Altcraft): anything but `subscribed` forbids marketing on every channel. */
+export const GLOBAL_STATUSES = [
+  'subscribed',
+  'unsubscribed',
+  'complainer',
+  'hard_bounced',
+  'unconfirmed',
+  'suspended',
+  'invalid',
+] as const;
+export const GlobalStatus = Type.Union(GLOBAL_STATUSES.map((s) => Type.Literal(s)));
+export type GlobalStatus = Static<typeof GlobalStatus>;
+
+/** A subscription may also be `non_subscribed` (Omnisend): known address, never opted in. */
+export const SUBSCRIPTION_STATUSES = [...GLOBAL_STATUSES, 'non_subscribed'] as const;
+export const SubscriptionStatus = Type.Union(SUBSCRIPTION_STATUSES.map((s) => Type.Literal(s)));
+export type SubscriptionStatus = Static<typeof SubscriptionStatus>;
+
+export const CATEGORY_STATES = ['subscribed', 'unsubscribed'] as const;
+export const CategoryState = Type.Union(CATEGORY_STATES.map((s) => Type.Literal(s)));
+export type CategoryState = Static<typeof CategoryState>;
+
+/** Message type ids, one per row of the Omnisend automation tables. */
+export const MESSAGE_TYPES = [
+  'campaign',
+  'welcome',
+  'birthday',
+  'abandoned_cart',
+  'abandoned_checkout',
+  'product_abandoned',
+  'browse_abandoned',
+  'order_confirmation',
+  'shipping_confirmation',
+  'cancellation_confirmation',
+  'order_followup',
+  'customer_reactivation',
+  'back_in_stock',
+  'product_review',
+  'replenishment_reminder',
+  'custom_workflow',
+  'segment_workflow',
+  'custom_event',
+] as const;
+export const MessageType = Type.Union(MESSAGE_TYPES.map((t) => Type.Literal(t)));
+export type MessageType = Static<typeof MessageType>;
+
+export const Subscription = Type.Object(
+  {
+    resource: Type.String({ minLength: 1 }),
+    channel: Channel,
+    address: Type.String({ minLength: 1 }),
+    status: SubscriptionStatus,
+    priority: Type.Integer({ description: 'Lower number wins among eligible addresses.' }),
+    categories: Type.Optional(Type.Record(Type.String(), CategoryState)),
+  },
+  { additionalProperties: false },
+);
+export type Subscription = Static<typeof Subscription>;
+
+/**
+ * The profile as the decision engine reads it and `contacts show --json` prints it. No names, no custom
+ * fields: only what consent depends on (addresses are needed to say which one a send goes to).
+ */
+export const ContactProfile = Type.Object(
+  {
+    id: Type.Optional(Type.String()),
+    status: GlobalStatus,
+    active: Type.Optional(Type.Boolean({ default: true })),
+    country: Type.Optional(Type.Union([Type.String({ pattern: '^[A-Z]{2}$' }), Type.Null()])),
+    timezone: Type.Optional(Type.Union([Type.String({ minLength: 1 }), Type.Null()])),
+    blacklist: Type.Optional(
+      Type.Object(
+        { email: Type.Optional(Type.Boolean()), phone: Type.Optional(Type.Boolean()) },
+        { additionalProperties: false },
+      ),
+    ),
+    subscriptions: Type.Array(Subscription),
+  },
+  { additionalProperties: false },
+);
+export type ContactProfile = Static<typeof ContactProfile>;
+
+export const MessageSpec = Type.Object(
+  {
+    channel: Channel,
+    type: MessageType,
+    resource: Type.Optional(Type.String({ minLength: 1 })),
+    category: Type.Optional(Type.String({ minLength: 1 })),
+  },
+  { additionalProperties: false },
+);
+export type MessageSpec = Static<typeof MessageSpec>;
+
+export const VERDICTS = ['send', 'suppress', 'defer'] as const;
+export type Verdict = (typeof VERDICTS)[number];
+
+export interface DecisionReason {
+  /** Stable id of the rule that produced this reason, e.g. `global-status` or `matrix:sms.us`. */
+  rule: string;
+  /** Plain words for operators and the demo table. */
+  message: string;
+}
+
+export interface Decision {
+  id?: string;
+  verdict: Verdict;
+  /** The chosen address, only when the verdict is `send`. */
+  address?: string;
+  /** UTC ISO instant, only when the verdict is `defer`. */
+  notBefore?: string;
+  /** Never empty for `suppress` and `defer`. */
+  reasons: DecisionReason[];
+  /** Version hash of the rule set that made this decision. */
+  rules: string;
+}
