@@ -42,17 +42,22 @@ function isConnectionFailure(err: unknown): boolean {
   );
 }
 
-export function createPool(url: string, max = 10): Pool {
+/** Parses a connection URL, or throws one line that says what a valid one looks like. */
+export function parseDatabaseUrl(url: string): URL {
   let parsed: URL;
   try {
     parsed = new URL(url);
-    if (!parsed.protocol.startsWith('postgres')) throw new Error('not a postgres:// URL');
-  } catch (err) {
-    throw new Error(
-      `DATABASE_URL is not a valid PostgreSQL URL (${(err as Error).message}). ` +
-        `Expected something like ${'postgres://user@127.0.0.1:5432/consentflow'}.`,
-    );
+  } catch {
+    throw new Error(`DATABASE_URL "${url}" is not a URL. Expected e.g. postgres://postgres@127.0.0.1:5432/consentflow.`);
   }
+  if (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:') {
+    throw new Error(`DATABASE_URL must start with postgres:// (got ${parsed.protocol}//).`);
+  }
+  return parsed;
+}
+
+export function createPool(url: string, max = 10): Pool {
+  parseDatabaseUrl(url);
   const pool = new pg.Pool({ connectionString: url, max, connectionTimeoutMillis: 5_000 });
   // An idle client that loses its server must not crash the process; the next query reports it.
   pool.on('error', () => undefined);
@@ -72,7 +77,7 @@ export async function assertReachable(pool: Pool, url: string): Promise<void> {
 
 /** Creates the URL's database when it is missing, by connecting to the server's `postgres` database. */
 export async function ensureDatabase(url: string): Promise<void> {
-  const target = new URL(url);
+  const target = parseDatabaseUrl(url);
   const name = decodeURIComponent(target.pathname.replace(/^\//, ''));
   if (!name) throw new Error(`DATABASE_URL ${describeUrl(url)} names no database.`);
   const admin = new URL(url);

@@ -77,7 +77,15 @@ export const ContactProfile = Type.Object(
     id: Type.Optional(Type.String()),
     status: GlobalStatus,
     active: Type.Optional(Type.Boolean({ default: true })),
-    country: Type.Optional(Type.Union([Type.String({ pattern: '^[A-Z]{2}$' }), Type.Null()])),
+    country: Type.Optional(
+      Type.Union([
+        Type.String({
+          pattern: '^[A-Z]{2}$',
+          description: 'ISO 3166-1 alpha-2 country code in capitals, e.g. "US".',
+        }),
+        Type.Null(),
+      ]),
+    ),
     timezone: Type.Optional(Type.Union([Type.String({ minLength: 1 }), Type.Null()])),
     blacklist: Type.Optional(
       Type.Object(

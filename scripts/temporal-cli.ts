@@ -8,24 +8,30 @@ import { REPO_ROOT } from '../client/config';
 export const TEMPORAL_CLI_MODULE = 'github.com/temporalio/cli/cmd/temporal';
 /** The newest release whose go.mod has no `replace` directive; later ones cannot be `go install`ed. */
 export const TEMPORAL_CLI_VERSION = '1.5.1';
-const MIN_VERSION: [number, number, number] = [1, 5, 0];
-export const TOOLS_BIN = path.join(REPO_ROOT, '.tools', 'bin');
+// `go install` does not stamp the CLI's own version (it prints 0.0.0-DEV), so the embedded server's version
+// is what is checked: 1.29 is what CLI v1.5.1 embeds.
+const MIN_SERVER_VERSION: [number, number, number] = [1, 29, 0];
+export const TOOLS_BIN = path.resolve(
+  process.env.CONSENTFLOW_TOOLS_DIR ?? path.join(REPO_ROOT, '.tools'),
+  'bin',
+);
 
 export class TemporalCliError extends Error {
   override name = 'TemporalCliError';
 }
 
+/** The version of the Temporal server a CLI binary embeds, e.g. `1.29.1`, or undefined if it does not run. */
 export function cliVersion(binary: string): string | undefined {
   const out = spawnSync(binary, ['--version'], { encoding: 'utf8', timeout: 10_000 });
   if (out.status !== 0) return undefined;
-  return /(\d+\.\d+\.\d+)/.exec(out.stdout)?.[1];
+  return /Server (\d+\.\d+\.\d+)/.exec(out.stdout)?.[1];
 }
 
 function versionOk(version: string): boolean {
   const parts = version.split('.').map(Number);
   for (let i = 0; i < 3; i++) {
     const a = parts[i] ?? 0;
-    const b = MIN_VERSION[i] ?? 0;
+    const b = MIN_SERVER_VERSION[i] ?? 0;
     if (a !== b) return a > b;
   }
   return true;
@@ -49,7 +55,7 @@ export function findTemporalCli(): string | undefined {
   }
   if (process.env.TEMPORAL_CLI_PATH) {
     throw new TemporalCliError(
-      `TEMPORAL_CLI_PATH=${process.env.TEMPORAL_CLI_PATH} is not a working Temporal CLI >= ${MIN_VERSION.join('.')}. ` +
+      `TEMPORAL_CLI_PATH=${process.env.TEMPORAL_CLI_PATH} is not a working Temporal CLI (embedded server >= ${MIN_SERVER_VERSION.join('.')}). ` +
         `Unset it to let consentflow build one, or point it at a working binary.`,
     );
   }
@@ -108,6 +114,6 @@ export async function ensureTemporalCli(
   const binary = path.join(TOOLS_BIN, 'temporal');
   const version = cliVersion(binary);
   if (!version) throw new TemporalCliError(`Built ${binary} but it does not run.`);
-  log(`Built Temporal CLI ${version} in ${Math.round((Date.now() - started) / 1000)}s: ${binary}`);
+  log(`Built Temporal CLI (server ${version}) in ${Math.round((Date.now() - started) / 1000)}s: ${binary}`);
   return binary;
 }

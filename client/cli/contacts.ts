@@ -1,4 +1,517 @@
-import type { Command } from 'commander';
+// `consentflow contacts ...` and `consentflow feedback`: the contact store from a terminal. Output is for
+// people by default and JSON with --json; errors are one line with the exit code the docs promise.
+import { createReadStream } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { Option, type Command } from 'commander';
+import { loadSettings } from '../config';
+import { assertReachable, createPool, type Pool } from '../../db/pool';
+import * as store from '../contacts';
+import { progressReporter, summaryLines } from '../../db/contacts/import/report';
+import { CliError } from './errors';
 
-// Placeholder until the contacts commands land.
-export function registerContactsCommands(_program: Command): void {}
+const out = (line = ''): boolean => process.stdout.write(`${line}\n`);
+const json = (value: unknown): boolean => out(JSON.stringify(value, null, 2));
+
+async function withPool<T>(fn: (pool: Pool) => Promise<T>): Promise<T> {
+  const { databaseUrl } = loadSettings();
+  const pool = createPool(databaseUrl, 4);
+  try {
+    await assertReachable(pool, databaseUrl);
+    return await fn(pool);
+  } catch (err) {
+    throw asCliError(err);
+  } finally {
+    await pool.end();
+  }
+}
+
+function asCliError(err: unknown): unknown {
+  if (err instanceof store.ImportInputError || err instanceof store.ContactFieldError)
+    return new CliError(err.message, 2);
+  if (
+    err instanceof store.ContactNotFoundError ||
+    err instanceof store.ConfirmationTokenError ||
+    err instanceof store.NotesLimitError
+  ) {
+    return new CliError(err.message, 1);
+  }
+  if ((err as { code?: string }).code === '42P01') {
+    return new CliError(
+      `the contact tables are missing (${(err as Error).message}); run: consentflow db migrate`,
+      1,
+    );
+  }
+  return err;
+}
+
+const originOption = () =>
+  new Option('--origin <origin>', 'who made the change, for the consent ledger')
+    .choices([...store.ORIGINS])
+    .default('admin');
+const ctx = (o: { origin: store.Origin; note?: string }): store.ConsentContext => ({
+  origin: o.origin,
+  source: { via: 'cli', user: process.env.USER ?? 'unknown', ...(o.note ? { note: o.note } : {}) },
+});
+const channelOption = () => new Option('--channel <channel>', 'email or sms').choices(['email', 'sms']);
+
+export function registerContactsCommands(program: Command): void {
+  const contacts = program
+    .command('contacts')
+    .description('contacts, subscriptions and consent: import, show, change, erase');
+
+  contacts
+    .command('import <file>')
+    .description('import contacts from CSV or JSON Lines (columns: docs/consent-model.md)')
+    .addOption(new Option('--format <format>', 'when the extension does not say').choices(['csv', 'jsonl']))
+    .option('--dry-run', 'validate and count, write nothing')
+    .option('--strict', 'write nothing if any row is rejected')
+    .option('--batch-size <n>', 'rows per transaction', (v) => Number(v), 5000)
+    .option('--json', 'print the summary as JSON')
+    .action(
+      async (
+        file: string,
+        o: { format?: string; dryRun?: boolean; strict?: boolean; batchSize: number; json?: boolean },
+      ) => {
+        const summary = await withPool(async (pool) => {
+          const bar = progressReporter(process.stderr);
+          try {
+            return await store.importContacts(pool, file, {
+              ...o,
+              onProgress: (p) => bar.update(p),
+              onRejection: (r) => process.stderr.write(`${file}:${r.line ?? '?'}: ${r.field}: ${r.reason}\n`),
+            });
+          } finally {
+            bar.done();
+          }
+        });
+        if (o.json) json(summary);
+        else summaryLines(summary).forEach((l) => out(l));
+        process.exitCode = summary.rejected > 0 ? 1 : 0;
+      },
+    );
+
+  contacts
+    .command('show <key>')
+    .description('a contact by id, email or phone; --json prints the profile the decision engine reads')
+    .option('--json', 'the ContactProfile JSON')
+    .action(async (key: string, o: { json?: boolean }) => {
+      await withPool(async (pool) => {
+        const d = await store.showContact(pool, key);
+        if (!d) throw new store.ContactNotFoundError(key);
+        if (o.json) {
+          json(d.profile);
+          return;
+        }
+        for (const [k, v] of Object.entries(d.contact)) {
+          if (v !== null && !(typeof v === 'object' && !(v instanceof Date) && Object.keys(v).length === 0)) {
+            out(
+              `${k.padEnd(11)} ${v instanceof Date ? v.toISOString() : typeof v === 'object' ? JSON.stringify(v) : String(v as string)}`,
+            );
+          }
+        }
+        out(`blacklist   email=${d.profile.blacklist?.email} phone=${d.profile.blacklist?.phone}`);
+        out(`subscriptions (${d.subscriptions.length}):`);
+        for (const s of d.subscriptions) {
+          const cats = Object.entries(s.categories as Record<string, string>)
+            .map(([c, st]) => `${c}:${st}`)
+            .join(' ');
+          out(
+            `  ${String(s.resource)}/${String(s.channel)} ${String(s.address)} ${String(s.status)} priority=${String(s.priority)}${cats ? ` categories ${cats}` : ''}${s.deleted_at ? ' (deleted)' : ''}`,
+          );
+        }
+        if (d.notes.length) out(`notes (${d.notes.length}/5):`);
+        for (const n of d.notes) out(`  #${n.id} ${n.created_at.toISOString()} ${n.author}: ${n.body}`);
+      });
+    });
+
+  contacts
+    .command('history <key>')
+    .description('the consent ledger of a contact (activity feed), newest first')
+    .addOption(channelOption())
+    .addOption(new Option('--origin <origin>').choices([...store.ORIGINS]))
+    .option('--status <status>', 'status after the change')
+    .option('--days <n>', 'only the last N days (7, 14, 30...)', (v) => Number(v))
+    .option('--json')
+    .action(async (key: string, o: store.FeedFilter & { json?: boolean }) => {
+      await withPool(async (pool) => {
+        const rows = await store.activityFeed(pool, key, o);
+        if (o.json) {
+          json(rows);
+          return;
+        }
+        for (const r of rows) {
+          const what = [r.kind, r.channel, r.resource, r.category, r.address].filter(Boolean).join(' ');
+          out(
+            `${r.at.toISOString()} ${r.origin.padEnd(8)} ${what}: ${JSON.stringify(r.before)} -> ${JSON.stringify(r.after)} ${JSON.stringify(r.source)}`,
+          );
+        }
+        if (!rows.length) out('no ledger rows match');
+      });
+    });
+
+  contacts
+    .command('add')
+    .description('create or update one contact (same fields as the import columns)')
+    .option('--id <id>')
+    .option('--email <email>')
+    .option('--phone <phone>')
+    .option('--first-name <name>')
+    .option('--last-name <name>')
+    .option('--gender <code>')
+    .option('--language <code>')
+    .option('--country <code>')
+    .option('--timezone <zone>')
+    .option('--birthday <YYYY-MM-DD>')
+    .option('--status <status>')
+    .option('--resource <resource>')
+    .option('--email-status <status>')
+    .option('--sms-status <status>')
+    .option('--priority <n>')
+    .option('--categories <list>')
+    .option('--field <name=value...>', 'custom field value (repeatable)')
+    .addOption(originOption().default('api'))
+    .action(async (o: Record<string, string | string[] | undefined> & { origin: store.Origin }) => {
+      const custom = Object.fromEntries(
+        ((o.field as string[] | undefined) ?? []).map((f) => [
+          f.split('=')[0]!,
+          f.split('=').slice(1).join('='),
+        ]),
+      );
+      const input: store.ContactInput = {
+        id: o.id as string,
+        email: o.email as string,
+        phone: o.phone as string,
+        first_name: o.firstName as string,
+        last_name: o.lastName as string,
+        gender: o.gender as string,
+        language: o.language as string,
+        country: o.country as string,
+        timezone: o.timezone as string,
+        birthday: o.birthday as string,
+        status: o.status as string,
+        resource: o.resource as string,
+        email_status: o.emailStatus as string,
+        sms_status: o.smsStatus as string,
+        priority: o.priority as string,
+        categories: o.categories as string,
+        custom,
+      };
+      out(await withPool((pool) => store.upsertContact(pool, input, ctx(o))));
+    });
+
+  contacts
+    .command('signup')
+    .description('a form sign-up: unconfirmed until the printed token is confirmed (double opt-in)')
+    .option('--email <email>')
+    .option('--phone <phone>')
+    .option('--first-name <name>')
+    .option('--resource <resource>')
+    .option('--ttl-hours <n>', 'how long the token works', (v) => Number(v), 48)
+    .option('--json')
+    .action(
+      async (o: {
+        email?: string;
+        phone?: string;
+        firstName?: string;
+        resource?: string;
+        ttlHours: number;
+        json?: boolean;
+      }) => {
+        const r = await withPool((pool) =>
+          store.signUp(
+            pool,
+            { email: o.email, phone: o.phone, first_name: o.firstName, resource: o.resource },
+            { ttlMs: o.ttlHours * 3600_000, source: { via: 'cli' } },
+          ),
+        );
+        if (o.json) json(r);
+        else
+          out(
+            `contact ${r.contactId} is unconfirmed; confirm with: consentflow contacts confirm ${r.confirmationToken}`,
+          );
+      },
+    );
+
+  contacts
+    .command('confirm <token>')
+    .description('confirm a double opt-in with its token')
+    .action(async (token: string) => {
+      const r = await withPool((pool) => store.confirmSubscription(pool, token, { source: { via: 'cli' } }));
+      out(`contact ${r.contactId} confirmed (${r.changes} change${r.changes === 1 ? '' : 's'})`);
+    });
+
+  contacts
+    .command('set-status <key> <status>')
+    .description(
+      'set the global status (subscribed, unsubscribed, complainer, hard_bounced, unconfirmed, suspended, invalid)',
+    )
+    .addOption(originOption())
+    .action(async (key: string, status: string, o: { origin: store.Origin }) => {
+      const r = await withPool((pool) => store.setStatus(pool, key, status, ctx(o)));
+      out(
+        r.changed
+          ? `contact ${r.contactId}: status is now ${status}`
+          : `contact ${r.contactId} already has status ${status}`,
+      );
+    });
+
+  contacts
+    .command('subscribe <key>')
+    .description('add or change a subscription (limits: 20 per resource and channel, 200 per contact)')
+    .option('--resource <resource>', 'resource', 'default')
+    .addOption(channelOption().makeOptionMandatory())
+    .option('--address <address>', "default: the contact's email or phone")
+    .option('--status <status>', 'default: subscribed for a new subscription')
+    .option('--priority <n>', 'lower number wins', (v) => Number(v))
+    .option('--category <name>', 'subscribe this category only')
+    .addOption(originOption())
+    .action(
+      async (
+        key: string,
+        o: {
+          resource: string;
+          channel: 'email' | 'sms';
+          address?: string;
+          status?: string;
+          priority?: number;
+          category?: string;
+          origin: store.Origin;
+        },
+      ) => {
+        await withPool(async (pool) => {
+          if (o.category) {
+            const r = await store.setCategory(
+              pool,
+              key,
+              { resource: o.resource, category: o.category, channel: o.channel },
+              'subscribed',
+              ctx(o),
+            );
+            if (!r.changes)
+              throw new CliError(
+                `contact ${r.contactId} has no ${o.channel} subscription to ${o.resource} without category ${o.category} subscribed; subscribe to the resource first`,
+                1,
+              );
+            out(`contact ${r.contactId}: category ${o.category} subscribed on ${r.changes} subscription(s)`);
+            return;
+          }
+          const id = await store.subscribe(
+            pool,
+            key,
+            {
+              resource: o.resource,
+              channel: o.channel,
+              address: o.address,
+              status: o.status as store.SubscriptionInput['status'],
+              priority: o.priority,
+            },
+            ctx(o),
+          );
+          out(`contact ${id}: ${o.channel} subscription to ${o.resource} saved`);
+        });
+      },
+    );
+
+  contacts
+    .command('unsubscribe <key>')
+    .description('without --resource the global status becomes unsubscribed; with it, that resource only')
+    .option('--resource <resource>')
+    .addOption(channelOption())
+    .option('--category <name>')
+    .addOption(originOption())
+    .action(async (key: string, o: store.UnsubscribeScope & { origin: store.Origin }) => {
+      const r = await withPool((pool) => store.unsubscribe(pool, key, o, ctx(o)));
+      out(`contact ${r.contactId}: ${r.changes} change${r.changes === 1 ? '' : 's'}`);
+    });
+
+  for (const [name, active] of [
+    ['activate', true],
+    ['deactivate', false],
+  ] as const) {
+    contacts
+      .command(`${name} <key>`)
+      .description(
+        active
+          ? 'enable a contact: it can receive messages on its subscribed channels'
+          : 'disable a contact: nothing is sent to it',
+      )
+      .addOption(originOption())
+      .action(async (key: string, o: { origin: store.Origin }) => {
+        const r = await withPool((pool) => store.setActive(pool, key, active, ctx(o)));
+        out(
+          `contact ${r.contactId} ${r.changed ? 'is now' : 'was already'} ${active ? 'active' : 'inactive'}`,
+        );
+      });
+  }
+
+  const blacklist = contacts
+    .command('blacklist')
+    .description('email and phone blacklists (by address, across contacts)');
+  for (const [name, add] of [
+    ['add', true],
+    ['remove', false],
+  ] as const) {
+    blacklist
+      .command(`${name} <channel> <address>`)
+      .description(
+        add ? 'block an address on its channel for every contact that has it' : 'unblock an address',
+      )
+      .option('--reason <text>')
+      .addOption(originOption())
+      .action(async (channel: string, address: string, o: { reason?: string; origin: store.Origin }) => {
+        const r = await withPool((pool) =>
+          add
+            ? store.addToBlacklist(pool, channel, address, { reason: o.reason }, ctx(o))
+            : store.removeFromBlacklist(pool, channel, address, ctx(o)),
+        );
+        out(
+          `${r.address} ${r.changed ? (add ? 'added to' : 'removed from') : add ? 'was already on' : 'was not on'} the ${r.channel} blacklist (${r.contactIds.length} contact(s) have it)`,
+        );
+      });
+  }
+
+  contacts
+    .command('erase <key>')
+    .description(
+      'GDPR erase: remove the person everywhere, keep only a non-identifying tombstone (irreversible)',
+    )
+    .option('--yes', 'confirm: this cannot be undone')
+    .addOption(originOption())
+    .action(async (key: string, o: { yes?: boolean; origin: store.Origin }) => {
+      if (!o.yes) throw new CliError(`erasing ${key} cannot be undone; run again with --yes to confirm`, 2);
+      const r = await withPool((pool) => store.eraseContact(pool, key, ctx(o)));
+      out(
+        `contact ${r.contactId} erased: ${r.addresses} address(es) forgotten, ${r.scrubbedRows} row(s) in other tables scrubbed`,
+      );
+    });
+
+  registerNoteAndFieldCommands(contacts);
+  registerFeedbackCommand(program);
+}
+
+function registerNoteAndFieldCommands(contacts: Command): void {
+  const note = contacts.command('note').description('notes on a contact (at most 5, 500 characters each)');
+  note
+    .command('add <key> <text>')
+    .option('--author <name>', 'who wrote it', process.env.USER ?? 'admin')
+    .action(async (key: string, text: string, o: { author: string }) => {
+      const n = await withPool((pool) => store.addNote(pool, key, text, o.author));
+      out(`note #${n.id} added`);
+    });
+  note
+    .command('list <key>')
+    .option('--json')
+    .action(async (key: string, o: { json?: boolean }) => {
+      const notes = await withPool((pool) => store.listNotes(pool, key));
+      if (o.json) {
+        json(notes);
+        return;
+      }
+      for (const n of notes) out(`#${n.id} ${n.created_at.toISOString()} ${n.author}: ${n.body}`);
+    });
+  note
+    .command('delete <key> <id>')
+    .description('delete a note (cannot be undone)')
+    .action(async (key: string, id: string) => {
+      if (!(await withPool((pool) => store.deleteNote(pool, key, id))))
+        throw new CliError(`contact ${key} has no note #${id}`, 1);
+      out(`note #${id} deleted`);
+    });
+
+  const fields = contacts
+    .command('fields')
+    .description('typed custom fields (number, float, line, date, boolean, enum, ip, tags)');
+  fields
+    .command('define <name> <kind>')
+    .option('--options <list>', 'enum options, comma-separated')
+    .addOption(new Option('--scope <scope>').choices(['profile', 'subscription']).default('profile'))
+    .action(
+      async (name: string, kind: string, o: { options?: string; scope: 'profile' | 'subscription' }) => {
+        await withPool((pool) =>
+          store.defineCustomField(pool, {
+            name,
+            kind: kind as store.CustomFieldKind,
+            scope: o.scope,
+            options: o.options?.split(','),
+          }),
+        );
+        out(`${o.scope} field ${name} (${kind}) defined`);
+      },
+    );
+  fields.command('list').action(async () => {
+    const defs = await withPool(async (pool) => [
+      ...(await store.loadCustomFields(pool, 'profile')).values(),
+      ...(await store.loadCustomFields(pool, 'subscription')).values(),
+    ]);
+    for (const d of defs)
+      out(
+        `${d.scope.padEnd(12)} ${d.name.padEnd(24)} ${d.kind}${d.options ? ` (${d.options.join(', ')})` : ''}`,
+      );
+  });
+}
+
+function registerFeedbackCommand(program: Command): void {
+  program
+    .command('feedback')
+    .description(
+      'apply bounces, complaints, unsubscribes and inbound SMS (flags, or JSON lines from --file / stdin)',
+    )
+    .addOption(
+      new Option('--kind <kind>').choices(['hard_bounce', 'complaint', 'unsubscribe', 'inbound_sms']),
+    )
+    .addOption(channelOption())
+    .option('--address <address>')
+    .option('--text <text>', 'inbound SMS text')
+    .option('--resource <resource>')
+    .option('--file <path>', 'JSON lines of events ("-" for stdin)')
+    .action(
+      async (o: {
+        kind?: store.FeedbackEvent['kind'];
+        channel?: 'email' | 'sms';
+        address?: string;
+        text?: string;
+        resource?: string;
+        file?: string;
+      }) => {
+        let failed = 0;
+        await withPool(async (pool) => {
+          if (o.kind) {
+            if (!o.channel || !o.address) throw new CliError('--kind needs --channel and --address', 2);
+            const r = await store.applyFeedback(pool, {
+              kind: o.kind,
+              channel: o.channel,
+              address: o.address,
+              text: o.text,
+              resource: o.resource,
+              source: { via: 'cli' },
+            });
+            json(r);
+            return;
+          }
+          if (!o.file)
+            throw new CliError(
+              'give an event with --kind/--channel/--address, or JSON lines with --file FILE (or --file - for stdin)',
+              2,
+            );
+          const input = o.file === '-' ? process.stdin : createReadStream(o.file);
+          let line = 0;
+          for await (const text of createInterface({ input, crlfDelay: Infinity })) {
+            line++;
+            if (!text.trim()) continue;
+            try {
+              const event = JSON.parse(text) as store.FeedbackEvent;
+              const r = await store.applyFeedback(pool, {
+                ...event,
+                source: { via: 'cli', line, ...(typeof event.source === 'object' ? event.source : {}) },
+              });
+              out(JSON.stringify({ line, ...r }));
+            } catch (err) {
+              failed++;
+              process.stderr.write(`${o.file}:${line}: ${(err as Error).message}\n`);
+            }
+          }
+        });
+        if (failed) process.exitCode = 1;
+      },
+    );
+}

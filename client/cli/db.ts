@@ -1,4 +1,20 @@
 import type { Command } from 'commander';
+import { loadSettings } from '../config';
+import { describeUrl, ensureDatabase } from '../../db/pool';
+import { migrate } from '../../db/migrate';
 
-// Placeholder until the db commands land.
-export function registerDbCommands(_program: Command): void {}
+export function registerDbCommands(program: Command): void {
+  const db = program.command('db').description('PostgreSQL schema: versioned migrations.');
+  db.command('migrate')
+    .description('create the database if missing and apply pending migrations')
+    .action(async () => {
+      const { databaseUrl } = loadSettings();
+      await ensureDatabase(databaseUrl);
+      const { applied } = await migrate(databaseUrl, (line) => process.stdout.write(`${line}\n`));
+      process.stdout.write(
+        applied.length
+          ? `${applied.length} migration(s) applied to ${describeUrl(databaseUrl)}\n`
+          : `${describeUrl(databaseUrl)} is up to date\n`,
+      );
+    });
+}

@@ -1,0 +1,47 @@
+// The activities the worker registers, built from their dependencies (Temporal samples style: plain async
+// functions closed over a pool, the rule source and the transports). Workflows import only the types:
+//   const { decideStep, deliver } = proxyActivities<ConsentflowActivities>({ ... });
+import type { RuleSet } from '../rules';
+import type { Pool } from '../db/pool';
+import type { ActivityLogger } from './context';
+import { createDecideStep } from './decide';
+import { createDeliver } from './deliver';
+import { createTemplateSource, type TemplateSource } from './templates';
+import type { Transports } from './transports/types';
+
+export interface ActivityDependencies {
+  pool: Pool;
+  /** Usually the worker's RuleSource; only `current()` is used, so a rule reload applies to the next decision. */
+  rules: { current(): RuleSet };
+  transports: Transports;
+  /** A template source or a directory of template files; defaults to the repository's templates/. */
+  templates?: TemplateSource | string;
+  /** Defaults to the Temporal activity logger. */
+  log?: ActivityLogger;
+  /** How long a delivery attempt waits for a concurrent attempt on the same message; default 30 s. */
+  lockTimeoutMs?: number;
+}
+
+export function createActivities(deps: ActivityDependencies) {
+  const templates =
+    typeof deps.templates === 'object' ? deps.templates : createTemplateSource(deps.templates ?? undefined);
+  return {
+    decideStep: createDecideStep({ pool: deps.pool, rules: deps.rules, log: deps.log }),
+    deliver: createDeliver({
+      pool: deps.pool,
+      transports: deps.transports,
+      templates,
+      log: deps.log,
+      lockTimeoutMs: deps.lockTimeoutMs,
+    }),
+  };
+}
+
+export type ConsentflowActivities = ReturnType<typeof createActivities>;
+
+export type { DecideStepInput, DecideStepResult } from './decide';
+export { idempotencyKeyFor } from './decide';
+export type { DeliverInput, DeliveryResult } from './deliver';
+export { ActivityErrorType, NON_RETRYABLE_ERROR_TYPES } from './errors';
+export { maskAddress } from './mask';
+export type { TemplateVars } from './store';

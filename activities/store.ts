@@ -1,0 +1,188 @@
+// The two tables the activities own: the decision log (append-only) and the outbox (one row per message,
+// keyed by workflow id + step). Plain SQL; each function takes a pool or a client so callers choose the
+// transaction.
+import type { Channel, DecisionReason, MessageSpec, Verdict } from '../rules/model';
+import type { Pool, PoolClient } from '../db/pool';
+
+type Db = Pool | PoolClient;
+
+export type TemplateVars = Record<string, string | number | boolean>;
+
+export interface DecisionRecord {
+  at: Date;
+  workflowId: string;
+  step: string;
+  contactId: string;
+  message: MessageSpec;
+  verdict: Verdict;
+  notBefore?: string;
+  reasons: DecisionReason[];
+  rulesHash: string;
+}
+
+export async function appendDecision(db: Db, r: DecisionRecord): Promise<string> {
+  const { rows } = await db.query<{ id: string }>(
+    `INSERT INTO decision_log (at, workflow_id, step, contact_id, channel, message_type, resource, category,
+                               verdict, not_before, reasons, rules_hash)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id`,
+    [
+      r.at,
+      r.workflowId,
+      r.step,
+      r.contactId,
+      r.message.channel,
+      r.message.type,
+      r.message.resource ?? null,
+      r.message.category ?? null,
+      r.verdict,
+      r.notBefore ?? null,
+      JSON.stringify(r.reasons),
+      r.rulesHash,
+    ],
+  );
+  return (rows[0] as { id: string }).id;
+}
+
+export interface OutboxEntry {
+  idempotencyKey: string;
+  workflowId: string;
+  step: string;
+  contactId: string;
+  channel: Channel;
+  messageType: string;
+  address: string;
+  template: string;
+  templateVars: TemplateVars;
+  decisionId: string | null;
+  state: 'pending' | 'sent' | 'failed';
+  attempts: number;
+  providerId: string | null;
+  error: string | null;
+  failureType: string | null;
+  feedback: 'hard_bounce' | 'unsubscribe' | null;
+  feedbackAppliedAt: Date | null;
+}
+
+/**
+ * Writes the row a send verdict promises. A retried decideStep finds the row already there; while no delivery
+ * attempt has started, the newer decision's address and decision id replace the older ones (still one row).
+ */
+export async function insertOutbox(
+  db: Db,
+  e: Pick<
+    OutboxEntry,
+    | 'idempotencyKey'
+    | 'workflowId'
+    | 'step'
+    | 'contactId'
+    | 'channel'
+    | 'messageType'
+    | 'address'
+    | 'template'
+    | 'templateVars'
+    | 'decisionId'
+  >,
+): Promise<void> {
+  await db.query(
+    `INSERT INTO outbox (idempotency_key, workflow_id, step, contact_id, channel, message_type, address, template,
+                         template_vars, decision_id)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+     ON CONFLICT (idempotency_key) DO UPDATE
+       SET address = EXCLUDED.address, decision_id = EXCLUDED.decision_id, template = EXCLUDED.template,
+           template_vars = EXCLUDED.template_vars
+       WHERE outbox.state = 'pending' AND outbox.attempts = 0`,
+    [
+      e.idempotencyKey,
+      e.workflowId,
+      e.step,
+      e.contactId,
+      e.channel,
+      e.messageType,
+      e.address,
+      e.template,
+      JSON.stringify(e.templateVars),
+      e.decisionId,
+    ],
+  );
+}
+
+/** A retried decideStep that now says suppress/defer takes back a row no delivery has touched yet. */
+export async function withdrawOutbox(db: Db, key: string): Promise<void> {
+  await db.query(`DELETE FROM outbox WHERE idempotency_key = $1 AND state = 'pending' AND attempts = 0`, [
+    key,
+  ]);
+}
+
+const COLUMNS = `idempotency_key, workflow_id, step, contact_id, channel, message_type, address, template,
+  template_vars, decision_id, state, attempts, provider_id, error, failure_type, feedback, feedback_applied_at`;
+
+export async function readOutbox(db: Db, key: string, forUpdate = false): Promise<OutboxEntry | undefined> {
+  const { rows } = await db.query<Record<string, unknown>>(
+    `SELECT ${COLUMNS} FROM outbox WHERE idempotency_key = $1${forUpdate ? ' FOR UPDATE' : ''}`,
+    [key],
+  );
+  return rows[0] ? toEntry(rows[0]) : undefined;
+}
+
+/** Counted in its own transaction before the transport is called, so it survives a crash during the call. */
+export async function countAttempt(db: Db, key: string): Promise<void> {
+  await db.query(
+    `UPDATE outbox SET attempts = attempts + 1, last_attempt_at = now()
+      WHERE idempotency_key = $1 AND state = 'pending'`,
+    [key],
+  );
+}
+
+export async function markSent(db: Db, key: string, providerId: string): Promise<void> {
+  await db.query(
+    `UPDATE outbox SET state = 'sent', provider_id = $2, sent_at = now(), error = NULL, failure_type = NULL
+      WHERE idempotency_key = $1`,
+    [key, providerId],
+  );
+}
+
+export async function markFailed(
+  db: Db,
+  key: string,
+  failure: { type: string; error: string; feedback?: 'hard_bounce' | 'unsubscribe' },
+): Promise<void> {
+  await db.query(
+    `UPDATE outbox SET state = 'failed', failure_type = $2, error = $3, feedback = $4
+      WHERE idempotency_key = $1 AND state = 'pending'`,
+    [key, failure.type, failure.error, failure.feedback ?? null],
+  );
+}
+
+/** A transient failure: the row stays pending, the error is kept for operators. */
+export async function noteError(db: Db, key: string, error: string): Promise<void> {
+  await db.query(`UPDATE outbox SET error = $2 WHERE idempotency_key = $1 AND state = 'pending'`, [
+    key,
+    error,
+  ]);
+}
+
+export async function markFeedbackApplied(db: Db, key: string): Promise<void> {
+  await db.query(`UPDATE outbox SET feedback_applied_at = now() WHERE idempotency_key = $1`, [key]);
+}
+
+function toEntry(r: Record<string, unknown>): OutboxEntry {
+  return {
+    idempotencyKey: r.idempotency_key as string,
+    workflowId: r.workflow_id as string,
+    step: r.step as string,
+    contactId: r.contact_id as string,
+    channel: r.channel as Channel,
+    messageType: r.message_type as string,
+    address: r.address as string,
+    template: (r.template as string | null) ?? '',
+    templateVars: (r.template_vars as TemplateVars | null) ?? {},
+    decisionId: (r.decision_id as string | null) ?? null,
+    state: r.state as OutboxEntry['state'],
+    attempts: r.attempts as number,
+    providerId: (r.provider_id as string | null) ?? null,
+    error: (r.error as string | null) ?? null,
+    failureType: (r.failure_type as string | null) ?? null,
+    feedback: (r.feedback as OutboxEntry['feedback']) ?? null,
+    feedbackAppliedAt: (r.feedback_applied_at as Date | null) ?? null,
+  };
+}

@@ -1,0 +1,209 @@
+// `contacts import`: streams a file, validates each row, and writes rows in batches. Each batch is one
+// transaction; if the database refuses a batch, its rows are retried one by one so that only the bad row is
+// rejected. A row is written whole, with its ledger rows, or not at all.
+import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import type { Pool, PoolClient } from '../../pool';
+import type { CustomFieldDefinition } from '../custom-fields';
+import { stageContact, type FieldDefinitions } from '../stage-input';
+import { loadFieldDefinitions } from '../store';
+import type { ConsentContext, ContactInput, RowRejection, StagedContact } from '../types';
+import { writeContactBatch } from '../write-batch';
+import { checkEncoding, detectFormat, fileSize, ImportInputError, readRows, STANDARD_COLUMNS, type ImportFormat } from './source';
+
+export interface ImportOptions {
+  format?: string;
+  /** Validate and resolve everything, write nothing. */
+  dryRun?: boolean;
+  /** Write nothing unless every row is good. */
+  strict?: boolean;
+  batchSize?: number;
+  onProgress?: (p: ImportProgress) => void;
+  onRejection?: (r: RowRejection) => void;
+}
+
+export interface ImportProgress {
+  bytes: number;
+  totalBytes: number;
+  read: number;
+  written: number;
+  rejected: number;
+}
+
+export interface ImportSummary {
+  file: string;
+  format: ImportFormat;
+  read: number;
+  inserted: number;
+  updated: number;
+  rejected: number;
+  /** New subscriptions of erased addresses kept at non_subscribed. */
+  heldBack: number;
+  evicted: number;
+  dryRun: boolean;
+  strict: boolean;
+  /** Nothing was written because of --strict or --dry-run. */
+  rolledBack: boolean;
+  /** The first 1000 rejections (all of them go to onRejection). */
+  rejections: RowRejection[];
+  seconds: number;
+}
+
+const KNOWN = new Set<string>(STANDARD_COLUMNS);
+
+function checkColumns(columns: string[], custom: Map<string, CustomFieldDefinition>, format: ImportFormat, file: string): void {
+  const unknown = columns.filter((c) => !KNOWN.has(c) && !(c.startsWith('custom.') && custom.has(c.slice(7))) && !(format === 'jsonl' && (c === 'custom' || c === 'subscriptions')));
+  if (unknown.length) {
+    const undefinedCustom = unknown.filter((c) => c.startsWith('custom.'));
+    throw new ImportInputError(
+      `${file} has unknown column${unknown.length > 1 ? 's' : ''} ${unknown.map((c) => `"${c}"`).join(', ')}. ` +
+        `Known columns: ${STANDARD_COLUMNS.join(', ')}, and custom.NAME for defined custom fields` +
+        (undefinedCustom.length ? ` (define one with: consentflow contacts fields define ${undefinedCustom[0]!.slice(7)} KIND)` : '') +
+        '. Rename or remove the column and import again.',
+    );
+  }
+  if (format === 'csv' && !columns.some((c) => c === 'email' || c === 'phone' || c === 'id')) {
+    throw new ImportInputError(`${file} has no email, phone or id column, so no row could name its contact; add one of them`);
+  }
+}
+
+function toInput(values: Record<string, unknown>, custom: Map<string, CustomFieldDefinition>): ContactInput | string {
+  const input: Record<string, unknown> = {};
+  const fields: Record<string, unknown> = {};
+  for (const [rawKey, v] of Object.entries(values)) {
+    const key = rawKey.toLowerCase();
+    if (key.startsWith('custom.') && custom.has(key.slice(7))) fields[key.slice(7)] = v;
+    else if (key === 'custom' && v && typeof v === 'object') Object.assign(fields, v);
+    else if (KNOWN.has(key) || key === 'subscriptions') input[key] = v;
+    else return key;
+  }
+  if (Object.keys(fields).length) input.custom = fields;
+  return input as ContactInput;
+}
+
+export async function importContacts(pool: Pool, file: string, options: ImportOptions = {}): Promise<ImportSummary> {
+  const started = Date.now();
+  const format = detectFormat(file, options.format);
+  const totalBytes = fileSize(file);
+  await checkEncoding(file);
+  const defs: FieldDefinitions = await loadFieldDefinitions(pool);
+  const strict = !!options.strict;
+  const dryRun = !!options.dryRun;
+  const batchSize = options.batchSize ?? 5000;
+  const summary: ImportSummary = {
+    file, format, read: 0, inserted: 0, updated: 0, rejected: 0, heldBack: 0, evicted: 0, dryRun, strict,
+    rolledBack: false, rejections: [], seconds: 0,
+  };
+  const ctx: ConsentContext = { origin: 'import', source: { file: path.basename(file), import: randomUUID() } };
+  const progress: ImportProgress = { bytes: 0, totalBytes, read: 0, written: 0, rejected: 0 };
+  /** One rejected row, with every problem found in it. */
+  const reject = (...problems: RowRejection[]): void => {
+    summary.rejected++;
+    progress.rejected++;
+    for (const r of problems) {
+      if (summary.rejections.length < 1000) summary.rejections.push(r);
+      options.onRejection?.(r);
+    }
+  };
+
+  // --strict and --dry-run run in one transaction that only commits if allowed; otherwise one per batch.
+  const single = strict || dryRun;
+  const client = await pool.connect();
+  let batch: StagedContact[] = [];
+  let keys = new Set<string>();
+  const flush = async (): Promise<void> => {
+    if (!batch.length) return;
+    const rows = batch;
+    batch = [];
+    keys = new Set();
+    await writeRows(client, rows, ctx, single, summary, reject);
+    progress.written = summary.inserted + summary.updated;
+    options.onProgress?.({ ...progress });
+  };
+  try {
+    if (single) await client.query('BEGIN');
+    let n = 0;
+    const header = (cols: string[]): void => checkColumns(cols, defs.profile, format, file);
+    for await (const row of readRows(file, format, (b) => (progress.bytes += b), header)) {
+      summary.read++;
+      progress.read++;
+      if (row.unreadable) {
+        reject({ line: row.line, field: '(row)', reason: row.unreadable });
+        continue;
+      }
+      const input = toInput(row.values, defs.profile);
+      if (typeof input === 'string') {
+        reject({ line: row.line, field: input, reason: `is not a known field (see docs/consent-model.md, "Import columns")` });
+        continue;
+      }
+      const staged = stageContact(input, defs, n++, row.line);
+      if ('problems' in staged) {
+        reject(...staged.problems);
+        continue;
+      }
+      // Rows about the same contact go to different batches, in file order: the later row wins.
+      const rowKeys = [staged.contact.id && `i:${staged.contact.id}`, staged.contact.email && `e:${staged.contact.email}`, staged.contact.phone && `p:${staged.contact.phone}`].filter(Boolean) as string[];
+      if (rowKeys.some((k) => keys.has(k))) await flush();
+      rowKeys.forEach((k) => keys.add(k));
+      batch.push(staged.contact);
+      if (batch.length >= batchSize) await flush();
+    }
+    await flush();
+    if (single) {
+      if (dryRun || summary.rejected > 0) {
+        await client.query('ROLLBACK');
+        summary.rolledBack = true;
+      } else await client.query('COMMIT');
+    }
+  } catch (err) {
+    if (single) await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  } finally {
+    client.release();
+  }
+  summary.seconds = (Date.now() - started) / 1000;
+  return summary;
+}
+
+async function writeRows(
+  client: PoolClient,
+  rows: StagedContact[],
+  ctx: ConsentContext,
+  single: boolean,
+  summary: ImportSummary,
+  reject: (r: RowRejection) => void,
+): Promise<void> {
+  const begin = single ? 'SAVEPOINT cf_batch' : 'BEGIN';
+  const commit = single ? 'RELEASE SAVEPOINT cf_batch' : 'COMMIT';
+  const rollback = single ? 'ROLLBACK TO SAVEPOINT cf_batch' : 'ROLLBACK';
+  const attempt = async (list: StagedContact[]): Promise<void> => {
+    await client.query(begin);
+    try {
+      const r = await writeContactBatch(client, list.map((row, i) => ({ ...row, n: i })), ctx);
+      await client.query(commit);
+      summary.inserted += r.inserted;
+      summary.updated += r.updated;
+      summary.heldBack += r.heldBack;
+      summary.evicted += r.evicted;
+      r.rejected.forEach((x) => reject(x));
+    } catch (err) {
+      await client.query(rollback);
+      throw err;
+    }
+  };
+  try {
+    await attempt(rows);
+  } catch (err) {
+    if (rows.length === 1) {
+      reject({ line: rows[0]!.line, field: '(row)', reason: `the database refused it: ${(err as Error).message}` });
+      return;
+    }
+    for (const row of rows) {
+      try {
+        await attempt([row]);
+      } catch (e) {
+        reject({ line: row.line, field: '(row)', reason: `the database refused it: ${(e as Error).message}` });
+      }
+    }
+  }
+}

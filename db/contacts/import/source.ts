@@ -1,0 +1,156 @@
+// Streams rows out of a CSV or JSON Lines file with their line numbers, never holding the file in memory.
+// Problems that make the whole file unusable (missing, wrong encoding, unknown columns) throw
+// ImportInputError before anything is written; a bad row only rejects that row.
+import { createReadStream, statSync } from 'node:fs';
+import { open } from 'node:fs/promises';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { Readable, Transform } from 'node:stream';
+import { parse } from 'csv-parse';
+
+export type ImportFormat = 'csv' | 'jsonl';
+
+export class ImportInputError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ImportInputError';
+  }
+}
+
+export interface SourceRow {
+  line: number;
+  values: Record<string, unknown>;
+  /** Set when the row cannot even be read (bad JSON, bytes that are not UTF-8). */
+  unreadable?: string;
+}
+
+export const STANDARD_COLUMNS = [
+  'id', 'email', 'phone', 'first_name', 'last_name', 'gender', 'language', 'country', 'timezone', 'birthday',
+  'source', 'status', 'active', 'resource', 'email_status', 'sms_status', 'priority', 'categories',
+] as const;
+
+export function detectFormat(file: string, format?: string): ImportFormat {
+  const f = (format ?? path.extname(file).slice(1)).toLowerCase();
+  if (f === 'csv') return 'csv';
+  if (f === 'jsonl' || f === 'ndjson' || f === 'json') return 'jsonl';
+  throw new ImportInputError(
+    `cannot tell the format of ${file} from its extension; pass --format csv or --format jsonl`,
+  );
+}
+
+/** Size in bytes; throws a clear error for a missing or unreadable file. */
+export function fileSize(file: string): number {
+  try {
+    const st = statSync(file);
+    if (!st.isFile()) throw new ImportInputError(`${file} is not a file; give the path of a .csv or .jsonl file`);
+    return st.size;
+  } catch (err) {
+    if (err instanceof ImportInputError) throw err;
+    throw new ImportInputError(`cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'}); check the path`);
+  }
+}
+
+/** Looks at the first 64 KiB: UTF-16/32 byte-order marks and invalid UTF-8 make the file unusable. */
+export async function checkEncoding(file: string): Promise<void> {
+  const handle = await open(file, 'r');
+  try {
+    const buf = Buffer.alloc(64 * 1024);
+    const { bytesRead } = await handle.read(buf, 0, buf.length, 0);
+    const head = buf.subarray(0, bytesRead);
+    if ((head[0] === 0xff && head[1] === 0xfe) || (head[0] === 0xfe && head[1] === 0xff)) {
+      throw new ImportInputError(
+        `${file} is UTF-16 encoded; save it as UTF-8 (e.g. iconv -f UTF-16 -t UTF-8 "${file}" > contacts.utf8.csv) and import that`,
+      );
+    }
+    try {
+      new TextDecoder('utf-8', { fatal: true }).decode(head, { stream: true });
+    } catch {
+      throw new ImportInputError(
+        `${file} is not UTF-8 (it looks like Latin-1 / Windows-1252); convert it first, e.g. iconv -f WINDOWS-1252 -t UTF-8 "${file}" > contacts.utf8.csv`,
+      );
+    }
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Decodes UTF-8 without failing: a stray invalid byte later in the file becomes U+FFFD and rejects its row only. */
+function utf8(): Transform {
+  const decoder = new TextDecoder('utf-8', { fatal: false, ignoreBOM: false });
+  return new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      done(null, decoder.decode(chunk, { stream: true }));
+    },
+    flush(done) {
+      done(null, decoder.decode());
+    },
+  });
+}
+
+const NOT_UTF8 = 'contains bytes that are not UTF-8; fix the encoding of this line';
+
+export async function* readRows(
+  file: string,
+  format: ImportFormat,
+  onBytes: (n: number) => void,
+  onHeader: (columns: string[]) => void,
+): AsyncGenerator<SourceRow> {
+  const raw = createReadStream(file, { highWaterMark: 1 << 20 });
+  raw.on('data', (chunk) => onBytes(chunk.length));
+  const text: Readable = raw.pipe(utf8());
+  if (format === 'jsonl') {
+    let line = 0;
+    let first = true;
+    for await (const l of createInterface({ input: text, crlfDelay: Infinity })) {
+      line++;
+      if (!l.trim()) continue;
+      if (l.includes('\uFFFD')) {
+        yield { line, values: {}, unreadable: NOT_UTF8 };
+        continue;
+      }
+      try {
+        const values: unknown = JSON.parse(l);
+        if (!values || typeof values !== 'object' || Array.isArray(values)) {
+          yield { line, values: {}, unreadable: 'is not a JSON object ({"email": ...} per line)' };
+          continue;
+        }
+        if (first) onHeader(Object.keys(values).map((k) => k.toLowerCase()));
+        first = false;
+        yield { line, values: values as Record<string, unknown> };
+      } catch (err) {
+        yield { line, values: {}, unreadable: `is not valid JSON (${(err as Error).message})` };
+      }
+    }
+    return;
+  }
+  const parser = text.pipe(parse({ info: true, skip_empty_lines: true, bom: true, relax_column_count: true }));
+  let header: string[] | null = null;
+  try {
+    for await (const rec of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
+      if (!header) {
+        header = rec.record.map((c) => c.replace(/^\uFEFF/, '').trim().toLowerCase());
+        onHeader(header);
+        continue;
+      }
+      let newlines = 0;
+      let unreadable: string | undefined;
+      for (const v of rec.record) {
+        for (let i = v.indexOf('\n'); i !== -1; i = v.indexOf('\n', i + 1)) newlines++;
+        if (v.includes('\uFFFD')) unreadable = NOT_UTF8;
+      }
+      const line = rec.info.lines - newlines;
+      if (rec.record.length !== header.length) {
+        yield { line, values: {}, unreadable: `has ${rec.record.length} fields but the header has ${header.length}; check quoting and separators` };
+        continue;
+      }
+      const values: Record<string, string> = {};
+      header.forEach((h, i) => (values[h] = rec.record[i]!));
+      yield { line, values, unreadable };
+    }
+  } catch (err) {
+    if (err instanceof ImportInputError) throw err;
+    const e = err as { lines?: number; message: string };
+    throw new ImportInputError(`${file} is not readable CSV near line ${e.lines ?? '?'} (${e.message}); fix the quoting there and import again`);
+  }
+  if (!header) throw new ImportInputError(`${file} is empty; a CSV import needs a header line naming the columns`);
+}

@@ -1,0 +1,161 @@
+// Turns one ContactInput (API call, form, import row) into a validated, normalized StagedContact, or the
+// list of every field that is wrong with it.
+import type { CategoryState, Channel } from '../../rules/model';
+import { applyCustomValues, type CustomFieldDefinition } from './custom-fields';
+import { ContactFieldError } from './errors';
+import {
+  normalizeAddress,
+  normalizeEmail,
+  normalizePhone,
+  parseBirthday,
+  parseBoolean,
+  parseCategoryName,
+  parseChannel,
+  parseContactId,
+  parseCountry,
+  parseGender,
+  parseGlobalStatus,
+  parseLanguage,
+  parseName,
+  parsePriority,
+  parseResource,
+  parseSubscriptionStatus,
+  parseTimezone,
+} from './validate';
+import {
+  DEFAULT_RESOURCE,
+  type ContactInput,
+  type RowRejection,
+  type StagedContact,
+  type StagedSubscription,
+  type SubscriptionInput,
+} from './types';
+
+export interface FieldDefinitions {
+  profile: Map<string, CustomFieldDefinition>;
+  subscription: Map<string, CustomFieldDefinition>;
+}
+
+const blank = (v: unknown): boolean => v === undefined || v === null || (typeof v === 'string' && v.trim() === '');
+
+export function parseCategories(raw: unknown): Record<string, CategoryState> | null {
+  if (blank(raw)) return null;
+  const out: Record<string, CategoryState> = {};
+  if (typeof raw === 'string') {
+    for (const part of raw.split(/[;,|]/).map((p) => p.trim()).filter(Boolean)) {
+      const [name = '', state = 'subscribed'] = part.split(':');
+      out[parseCategoryName(name)] = parseCategoryState(state);
+    }
+    return out;
+  }
+  if (typeof raw !== 'object' || Array.isArray(raw)) {
+    throw new ContactFieldError('categories', 'expected {"name": "subscribed" | "unsubscribed"} or "news;promo:unsubscribed"');
+  }
+  for (const [name, state] of Object.entries(raw as Record<string, unknown>)) {
+    out[parseCategoryName(name)] = parseCategoryState(String(state));
+  }
+  return out;
+}
+
+function parseCategoryState(raw: string): CategoryState {
+  const s = raw.trim().toLowerCase();
+  if (s === 'subscribed' || s === 'unsubscribed') return s;
+  throw new ContactFieldError('categories', `"${raw}" is not a category state (subscribed or unsubscribed)`);
+}
+
+/** Validates every field; collects all problems rather than stopping at the first. */
+export function stageContact(
+  input: ContactInput,
+  defs: FieldDefinitions,
+  n: number,
+  line: number | null = null,
+): { contact: StagedContact } | { problems: RowRejection[] } {
+  const problems: RowRejection[] = [];
+  const check = <T>(field: string, fn: () => T): T | null => {
+    try {
+      return fn();
+    } catch (err) {
+      if (err instanceof ContactFieldError) problems.push({ line, field: err.field || field, reason: err.reason });
+      else problems.push({ line, field, reason: (err as Error).message });
+      return null;
+    }
+  };
+  const str = (v: unknown): string => (typeof v === 'string' ? v : String(v));
+  const opt = <T>(field: string, v: unknown, fn: (s: string) => T): T | null =>
+    blank(v) ? null : check(field, () => fn(str(v)));
+
+  const contact: StagedContact = {
+    n,
+    line,
+    id: opt('id', input.id, parseContactId),
+    email: opt('email', input.email, (s) => normalizeEmail(s)),
+    phone: opt('phone', input.phone, (s) => normalizePhone(s)),
+    first_name: opt('first_name', input.first_name, (s) => parseName(s, 'first_name')),
+    last_name: opt('last_name', input.last_name, (s) => parseName(s, 'last_name')),
+    gender: blank(input.gender) ? null : check('gender', () => parseGender(input.gender as string | number)),
+    language: opt('language', input.language, parseLanguage),
+    country: opt('country', input.country, parseCountry),
+    timezone: opt('timezone', input.timezone, parseTimezone),
+    birthday: opt('birthday', input.birthday, parseBirthday),
+    source: opt('source', input.source, (s) => parseName(s, 'source')),
+    status: opt('status', input.status, (s) => parseGlobalStatus(s)),
+    active: blank(input.active) ? null : check('active', () => parseBoolean(input.active as string | boolean, 'active')),
+    custom: input.custom && Object.keys(input.custom).length ? check('custom', () => applyCustomValues(defs.profile, {}, input.custom ?? {})) : null,
+    subs: [],
+  };
+  if (input.custom && contact.custom) {
+    // Keep explicit clears (empty values) so the writer removes them from the stored object.
+    for (const [k, v] of Object.entries(input.custom)) if (blank(v)) contact.custom[k] = null;
+  }
+  if (!contact.email && !contact.phone && !contact.id && problems.length === 0) {
+    problems.push({ line, field: 'email', reason: 'a contact needs an email, a phone or an id to be found again' });
+  }
+
+  const resource = opt('resource', input.resource, parseResource) ?? DEFAULT_RESOURCE;
+  const priority = blank(input.priority) ? null : check('priority', () => parsePriority(input.priority as string | number));
+  const categories = check('categories', () => parseCategories(input.categories));
+  const shorthand = (channel: Channel, address: string | null, statusRaw: unknown): void => {
+    if (!address) {
+      if (!blank(statusRaw)) problems.push({ line, field: `${channel}_status`, reason: `given without ${channel === 'email' ? 'an email' : 'a phone'} to subscribe` });
+      return;
+    }
+    contact.subs.push({
+      channel,
+      resource,
+      address,
+      status: opt(`${channel}_status`, statusRaw, (s) => parseSubscriptionStatus(s, `${channel}_status`)),
+      priority,
+      categories,
+      custom: null,
+    });
+  };
+  if (!input.subscriptions) {
+    shorthand('email', contact.email, input.email_status);
+    shorthand('sms', contact.phone, input.sms_status);
+  } else {
+    for (const [i, s] of input.subscriptions.entries()) {
+      const sub = check(`subscriptions[${i}]`, () => stageSubscription(s, defs));
+      if (sub) contact.subs.push(sub);
+    }
+  }
+  const seen = new Set<string>();
+  for (const s of contact.subs) {
+    const key = `${s.resource}\u0000${s.channel}\u0000${s.address ?? ''}`;
+    if (seen.has(key)) problems.push({ line, field: 'subscriptions', reason: `${s.channel} subscription to ${s.resource} given twice` });
+    seen.add(key);
+  }
+  return problems.length ? { problems } : { contact };
+}
+
+export function stageSubscription(s: SubscriptionInput, defs: FieldDefinitions): StagedSubscription {
+  const channel = parseChannel(s.channel);
+  return {
+    channel,
+    resource: blank(s.resource) ? DEFAULT_RESOURCE : parseResource(s.resource as string),
+    address: blank(s.address) ? null : normalizeAddress(channel, s.address as string),
+    status: blank(s.status) ? null : parseSubscriptionStatus(s.status as string),
+    priority: s.priority === undefined || s.priority === null ? null : parsePriority(s.priority),
+    categories: parseCategories(s.categories),
+    custom: s.custom ? applyCustomValues(defs.subscription, {}, s.custom, 'subscription') : null,
+  };
+}

@@ -1,0 +1,167 @@
+// Profile field validation and normalization. Every write path (API, form, import, CLI) goes through these,
+// so the database only ever holds normalized lookup keys and codes from the closed lists.
+import { DateTime, IANAZone } from 'luxon';
+import { GLOBAL_STATUSES, SUBSCRIPTION_STATUSES, CHANNELS } from '../../rules/model';
+import type { Channel, GlobalStatus, SubscriptionStatus } from '../../rules/model';
+import { ContactFieldError } from './errors';
+import { ISO_3166_1, ISO_5218, ISO_639_1 } from './iso-codes';
+
+const EMAIL = /^[^\s@"(),:;<>[\\\]]+@[^\s@"(),:;<>[\\\]]+\.[^\s@"(),:;<>[\\\].]+$/;
+
+/** Lower-cased, trimmed; the whole address is lower-cased because real mailboxes ignore case. */
+export function normalizeEmail(raw: string, field = 'email'): string {
+  const email = raw.trim().toLowerCase();
+  if (email.length > 254 || !EMAIL.test(email) || email.includes('..')) {
+    throw new ContactFieldError(field, `"${raw}" is not an email address (expected e.g. ada@example.com)`);
+  }
+  return email;
+}
+
+/** E.164: "+" then 7 to 15 digits, the first not 0. Spaces, dots, dashes, brackets and a leading 00 are tolerated. */
+export function normalizePhone(raw: string, field = 'phone'): string {
+  let phone = raw.trim().replace(/[\s().-]/g, '');
+  if (phone.startsWith('00')) phone = `+${phone.slice(2)}`;
+  if (!/^\+[1-9][0-9]{6,14}$/.test(phone)) {
+    throw new ContactFieldError(
+      field,
+      `"${raw}" is not an E.164 phone number (expected "+" and the country code, e.g. +447700900123)`,
+    );
+  }
+  return phone;
+}
+
+export function normalizeAddress(channel: Channel, raw: string, field = 'address'): string {
+  return channel === 'email' ? normalizeEmail(raw, field) : normalizePhone(raw, field);
+}
+
+export function parseGender(raw: string | number): 0 | 1 | 2 | 9 {
+  const code = ISO_5218[String(raw).trim().toLowerCase()];
+  if (code === undefined) {
+    throw new ContactFieldError('gender', `"${raw}" is not an ISO/IEC 5218 code (0 not known, 1 male, 2 female, 9 not applicable)`);
+  }
+  return code;
+}
+
+export function parseLanguage(raw: string): string {
+  const code = raw.trim().toLowerCase();
+  if (!ISO_639_1.has(code)) {
+    throw new ContactFieldError('language', `"${raw}" is not an ISO 639-1 language code (two letters, e.g. en, de, pt)`);
+  }
+  return code;
+}
+
+export function parseCountry(raw: string): string {
+  const code = raw.trim().toUpperCase();
+  if (!ISO_3166_1.has(code)) {
+    throw new ContactFieldError('country', `"${raw}" is not an ISO 3166-1 alpha-2 country code (e.g. US, GB, DE)`);
+  }
+  return code;
+}
+
+const zoneCache = new Map<string, string | null>();
+
+/** IANA zone name in its canonical spelling (luxon validates; Intl gives the canonical case). */
+export function parseTimezone(raw: string): string {
+  const name = raw.trim();
+  let canonical = zoneCache.get(name);
+  if (canonical === undefined) {
+    canonical =
+      IANAZone.isValidZone(name) && /^[A-Za-z]/.test(name)
+        ? new Intl.DateTimeFormat('en-US', { timeZone: name }).resolvedOptions().timeZone
+        : null;
+    zoneCache.set(name, canonical);
+  }
+  if (!canonical) {
+    throw new ContactFieldError('timezone', `"${raw}" is not an IANA time zone name (e.g. Europe/Berlin, America/New_York)`);
+  }
+  return canonical;
+}
+
+/** YYYY-MM-DD, a real calendar date, not in the future and not before 1900. */
+export function parseBirthday(raw: string): string {
+  const text = raw.trim();
+  const date = DateTime.fromISO(text, { zone: 'utc' });
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(text) || !date.isValid) {
+    throw new ContactFieldError('birthday', `"${raw}" is not a date in YYYY-MM-DD form`);
+  }
+  if (date.year < 1900 || date > DateTime.utc()) {
+    throw new ContactFieldError('birthday', `"${raw}" is not a plausible birthday (1900 to today)`);
+  }
+  return text;
+}
+
+export function parseName(raw: string, field: string): string | null {
+  const name = raw.trim();
+  if (!name) return null;
+  if (name.length > 100) throw new ContactFieldError(field, 'is longer than 100 characters');
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(name)) throw new ContactFieldError(field, 'contains control characters');
+  return name;
+}
+
+export function parseContactId(raw: string): string {
+  const id = raw.trim();
+  if (!/^[A-Za-z0-9_.:-]{1,128}$/.test(id)) {
+    throw new ContactFieldError(
+      'id',
+      `"${raw}" is not a usable contact id (1-128 letters, digits, "_", ".", ":" or "-"; no addresses, so an erase leaves nothing personal)`,
+    );
+  }
+  return id;
+}
+
+export function parseResource(raw: string): string {
+  const r = raw.trim();
+  if (!/^[A-Za-z0-9_.:-]{1,64}$/.test(r)) {
+    throw new ContactFieldError('resource', `"${raw}" is not a resource name (1-64 letters, digits, "_", ".", ":" or "-")`);
+  }
+  return r;
+}
+
+export function parseGlobalStatus(raw: string, field = 'status'): GlobalStatus {
+  const s = raw.trim().toLowerCase().replace(/[\s-]/g, '_');
+  if (!(GLOBAL_STATUSES as readonly string[]).includes(s)) {
+    throw new ContactFieldError(field, `"${raw}" is not a global status (one of ${GLOBAL_STATUSES.join(', ')})`);
+  }
+  return s as GlobalStatus;
+}
+
+export function parseSubscriptionStatus(raw: string, field = 'status'): SubscriptionStatus {
+  const s = raw.trim().toLowerCase().replace(/[\s-]/g, '_');
+  if (!(SUBSCRIPTION_STATUSES as readonly string[]).includes(s)) {
+    throw new ContactFieldError(field, `"${raw}" is not a subscription status (one of ${SUBSCRIPTION_STATUSES.join(', ')})`);
+  }
+  return s as SubscriptionStatus;
+}
+
+export function parseChannel(raw: string): Channel {
+  const c = raw.trim().toLowerCase();
+  if (!(CHANNELS as readonly string[]).includes(c)) {
+    throw new ContactFieldError('channel', `"${raw}" is not a channel (one of ${CHANNELS.join(', ')})`);
+  }
+  return c as Channel;
+}
+
+export function parsePriority(raw: string | number): number {
+  const n = typeof raw === 'number' ? raw : Number(String(raw).trim());
+  if (!Number.isInteger(n) || Math.abs(n) > 1_000_000) {
+    throw new ContactFieldError('priority', `"${raw}" is not an integer priority (lower number wins, e.g. 0)`);
+  }
+  return n;
+}
+
+export function parseCategoryName(raw: string): string {
+  const c = raw.trim();
+  if (!/^[A-Za-z0-9_.:-]{1,64}$/.test(c)) {
+    throw new ContactFieldError('categories', `"${raw}" is not a category name (1-64 letters, digits, "_", ".", ":" or "-")`);
+  }
+  return c;
+}
+
+export function parseBoolean(raw: string | boolean, field: string): boolean {
+  if (typeof raw === 'boolean') return raw;
+  const s = raw.trim().toLowerCase();
+  if (['true', 'yes', '1', 'y'].includes(s)) return true;
+  if (['false', 'no', '0', 'n'].includes(s)) return false;
+  throw new ContactFieldError(field, `"${raw}" is not a boolean (true/false, yes/no, 1/0)`);
+}

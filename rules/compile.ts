@@ -1,0 +1,239 @@
+// The fast path: every fact a gate or matrix can read has a small finite set of values, so the whole rule
+// set is a function over a finite space. We index that space densely and fill each cell on first use with
+// the outcome of the gates (compiled to closures) and the matrices (compiled to sets).
+import {
+  CHANNELS,
+  GLOBAL_STATUSES,
+  MESSAGE_TYPES,
+  SUBSCRIPTION_STATUSES,
+  type DecisionReason,
+} from './model';
+import type { FactCondition, GateCondition, InnerCondition } from './rule-file';
+import type { RuleModel, WindowModel } from './model-build';
+import { RULE_IDS, TEMPLATES, fill, type FactValues } from './reasons';
+import type { RuleSet } from './load';
+import { clock } from './facts';
+
+export type Test = (facts: FactValues) => boolean;
+
+/** json-rules-engine semantics for the operators gates may use (equal is ===, in is indexOf). */
+export function compileCondition(c: GateCondition | InnerCondition | FactCondition): Test {
+  if ('all' in c) {
+    const parts = c.all.map(compileCondition);
+    return (f) => parts.every((p) => p(f));
+  }
+  if ('any' in c) {
+    const parts = c.any.map(compileCondition);
+    return (f) => parts.some((p) => p(f));
+  }
+  if ('not' in c) {
+    const inner = compileCondition(c.not);
+    return (f) => !inner(f);
+  }
+  const { fact, operator, value } = c;
+  switch (operator) {
+    case 'equal':
+      return (f) => f[fact] === value;
+    case 'notEqual':
+      return (f) => f[fact] !== value;
+    case 'in':
+      return (f) => (value as unknown[]).indexOf(f[fact]) > -1;
+    case 'notIn':
+      return (f) => (value as unknown[]).indexOf(f[fact]) === -1;
+  }
+}
+
+export interface Outcome {
+  /** Reasons to suppress, in rule order; empty when consent allows the message. */
+  readonly suppress: readonly DecisionReason[];
+  readonly allow: DecisionReason | null;
+}
+
+const SUB_STATES = [...SUBSCRIPTION_STATUSES, 'none'] as const;
+const CATEGORY_STATES = ['subscribed', 'unsubscribed', 'none'] as const;
+const indexOf = <T extends string>(values: readonly T[]) =>
+  new Map<string, number>(values.map((v, i) => [v, i]));
+
+export interface CompiledRules {
+  readonly hash: string;
+  readonly model: RuleModel;
+  readonly channel: Map<string, number>;
+  readonly type: Map<string, number>;
+  readonly globalStatus: Map<string, number>;
+  readonly subscriptionStatus: Map<string, number>;
+  readonly category: Map<string, number>;
+  /** Region index by region id; `regionCount` stands for "no region". */
+  readonly region: Map<string, number>;
+  readonly regionCount: number;
+  /** Window per `region * channels + channel`, for marketing only. */
+  readonly windows: Array<WindowModel | undefined>;
+  readonly noSubscription: number;
+  readonly typeCount: number;
+  /** Quiet-hours window per `(region * channels + channel) * types + type`; undefined when none applies. */
+  readonly marketingWindow: Array<WindowModel | undefined>;
+  readonly noCategory: number;
+  cell(
+    ch: number,
+    t: number,
+    r: number,
+    g: number,
+    inactive: number,
+    bl: number,
+    s: number,
+    c: number,
+  ): Outcome;
+  /** Region index of a contact's country (`regionCount` when the rules have none for it). */
+  regionIndexOf(country: string | null | undefined): number;
+  timezoneReason(window: WindowModel): DecisionReason;
+  quietReason(window: WindowModel, localMinutes: number): DecisionReason;
+}
+
+export function compileRules(rs: RuleSet): CompiledRules {
+  const model = rs.model;
+  const regionIds = model.regions.map((r) => r.id);
+  const gates = model.gates.map((g) => ({ id: g.id, message: g.message, test: compileCondition(g.when) }));
+  const dims = [
+    CHANNELS.length,
+    MESSAGE_TYPES.length,
+    regionIds.length + 1,
+    GLOBAL_STATUSES.length,
+    2,
+    2,
+    SUB_STATES.length,
+    CATEGORY_STATES.length,
+  ];
+  const size = dims.reduce((a, b) => a * b, 1);
+  const cells = new Int32Array(size).fill(-1);
+  const outcomes: Outcome[] = [];
+  const interned = new Map<string, number>();
+
+  const evaluate = (f: FactValues): Outcome => {
+    const suppress: DecisionReason[] = [];
+    if (f.region === null)
+      suppress.push({ rule: RULE_IDS.regionUnknown, message: fill(TEMPLATES.regionUnknown, f) });
+    else if (f.matrix === null)
+      suppress.push({ rule: RULE_IDS.regionNoMatrix, message: fill(TEMPLATES.regionNoMatrix, f) });
+    for (const g of gates) if (g.test(f)) suppress.push({ rule: g.id, message: fill(g.message, f) });
+    if (f.subscriptionStatus === 'none')
+      suppress.push({ rule: RULE_IDS.subscriptionNone, message: fill(TEMPLATES.subscriptionNone, f) });
+    let allow: DecisionReason | null = null;
+    if (f.matrix !== null && f.subscriptionStatus !== 'none') {
+      const rule = RULE_IDS.matrix(f.matrix);
+      const row = model.matrices.get(f.matrix)!.rows.get(f.type);
+      if (!row) suppress.push({ rule, message: fill(TEMPLATES.matrixNotListed, f) });
+      else if (!row.has(f.column as never)) suppress.push({ rule, message: fill(TEMPLATES.matrixDenies, f) });
+      else allow = { rule, message: fill(TEMPLATES.matrixAllows, f) };
+    }
+    return {
+      suppress: Object.freeze(suppress.map((r) => Object.freeze(r))),
+      allow: allow && Object.freeze(allow),
+    };
+  };
+
+  const cell = (
+    ch: number,
+    t: number,
+    r: number,
+    g: number,
+    inactive: number,
+    bl: number,
+    s: number,
+    c: number,
+  ) => {
+    const i =
+      ((((((ch * dims[1]! + t) * dims[2]! + r) * dims[3]! + g) * 2 + inactive) * 2 + bl) * dims[6]! + s) *
+        dims[7]! +
+      c;
+    let o = cells[i]!;
+    if (o < 0) {
+      const channel = CHANNELS[ch]!;
+      const type = MESSAGE_TYPES[t]!;
+      const region = regionIds[r] ?? null;
+      const subscriptionStatus = SUB_STATES[s]!;
+      const outcome = evaluate({
+        channel,
+        type,
+        kind: model.transactional.has(type) ? 'transactional' : 'marketing',
+        region,
+        matrix: (region !== null && model.regions[r]!.matrices[channel]) || null,
+        globalStatus: GLOBAL_STATUSES[g]!,
+        active: inactive === 0,
+        blacklisted: bl === 1,
+        subscriptionStatus,
+        column: subscriptionStatus === 'none' ? 'none' : model.columns[subscriptionStatus],
+        categoryState: CATEGORY_STATES[c]!,
+      });
+      const key = JSON.stringify(outcome);
+      o = interned.get(key) ?? outcomes.push(outcome) - 1;
+      interned.set(key, o);
+      cells[i] = o;
+    }
+    return outcomes[o]!;
+  };
+
+  const windows: Array<WindowModel | undefined> = [];
+  model.regions.forEach((region, r) =>
+    CHANNELS.forEach((channel, ch) => {
+      windows[r * CHANNELS.length + ch] = model.windows.find(
+        (w) => w.region === region.id && w.channel === channel,
+      );
+    }),
+  );
+
+  const regionIndex = indexOf(regionIds);
+  const byCountry = new Map<string, number>();
+  model.regions.forEach((region, r) => region.countries.forEach((country) => byCountry.set(country, r)));
+  const fallback = (id: string | null) => (id === null ? regionIds.length : regionIndex.get(id)!);
+  const other = fallback(model.otherCountries);
+  const missing = fallback(model.missingCountry);
+
+  // Quiet-hours reasons are fixed per window but for the local time; fill them once, around a marker.
+  const windowReasons = new Map<WindowModel, { timezone: DecisionReason; before: string; after: string }>();
+  const reasonsOf = (w: WindowModel) => {
+    let r = windowReasons.get(w);
+    if (!r) {
+      const words = { channel: w.channel, region: w.region, from: w.from, until: w.until, local: '\u0000' };
+      const [before, after] = fill(TEMPLATES.quietHours, words).split('\u0000') as [string, string];
+      r = {
+        timezone: Object.freeze({ rule: RULE_IDS.timezone, message: fill(TEMPLATES.timezoneMissing, words) }),
+        before,
+        after,
+      };
+      windowReasons.set(w, r);
+    }
+    return r;
+  };
+
+  return {
+    hash: rs.hash,
+    model,
+    channel: indexOf(CHANNELS),
+    type: indexOf(MESSAGE_TYPES),
+    globalStatus: indexOf(GLOBAL_STATUSES),
+    subscriptionStatus: indexOf(SUB_STATES),
+    category: indexOf(CATEGORY_STATES),
+    region: regionIndex,
+    regionCount: regionIds.length,
+    windows,
+    noSubscription: SUB_STATES.indexOf('none'),
+    typeCount: MESSAGE_TYPES.length,
+    marketingWindow: model.regions.flatMap((_, r) =>
+      CHANNELS.flatMap((__, ch) =>
+        MESSAGE_TYPES.map((type) =>
+          model.transactional.has(type) ? undefined : windows[r * CHANNELS.length + ch],
+        ),
+      ),
+    ),
+    noCategory: CATEGORY_STATES.indexOf('none'),
+    cell,
+    regionIndexOf: (country) =>
+      country === null || country === undefined || country === ''
+        ? missing
+        : (byCountry.get(country) ?? other),
+    timezoneReason: (w) => reasonsOf(w).timezone,
+    quietReason: (w, minutes) => {
+      const r = reasonsOf(w);
+      return { rule: RULE_IDS.quietHours(w.region), message: r.before + clock(minutes) + r.after };
+    },
+  };
+}

@@ -1,0 +1,216 @@
+// Translates a rule set into json-rules-engine rules: the gates as written in gates.json, the matrices and
+// quiet-hours windows as generated conditions. The same files, evaluated by json-rules-engine itself.
+import type { RuleProperties, TopLevelCondition } from 'json-rules-engine';
+import type { RuleSet } from './load';
+import { RULE_IDS, TEMPLATES } from './reasons';
+import type { WindowModel } from './model-build';
+import { MATRIX_COLUMNS } from './rule-file';
+
+export type Stage = 'consent' | 'timing';
+export type EventKind = 'suppress' | 'defer' | 'allow' | 'halt';
+
+export interface EventParams {
+  /** Stable rule id reported in reasons, e.g. `gate:blacklist`. */
+  rule: string;
+  /** Order of reasons; the engine runs a priority level in parallel, so we sort by this afterwards. */
+  seq: number;
+  stage: Stage;
+  template: string;
+  /** What the rule checks, for `rules explain`. */
+  title: string;
+  window?: Pick<WindowModel, 'region' | 'channel' | 'from' | 'until' | 'fromMinutes' | 'untilMinutes'>;
+}
+
+export interface EngineRule extends RuleProperties {
+  name: string;
+  event: { type: EventKind; params: EventParams };
+}
+
+const PRIORITY = { region: 100, gates: 90, subscription: 80, matrix: 70, halt: 20, timing: 10 } as const;
+const fact = (name: string, operator: string, value: unknown) => ({ fact: name, operator, value });
+// json-rules-engine evaluates an `all` by condition priority and stops at the first failing level: testing
+// the cheap, selective fact first (which matrix, which region) spares the rest of the conditions.
+const first = (name: string, operator: string, value: unknown) => ({
+  ...fact(name, operator, value),
+  priority: 2,
+});
+
+export function buildEngineRules(rs: RuleSet): EngineRule[] {
+  const rules: EngineRule[] = [];
+  let seq = 0;
+  const add = (
+    name: string,
+    priority: number,
+    conditions: TopLevelCondition,
+    type: EventKind,
+    params: Omit<EventParams, 'seq'>,
+  ) => rules.push({ name, priority, conditions, event: { type, params: { ...params, seq: seq++ } } });
+
+  add(RULE_IDS.regionUnknown, PRIORITY.region, { all: [fact('region', 'equal', null)] }, 'suppress', {
+    rule: RULE_IDS.regionUnknown,
+    stage: 'consent',
+    template: TEMPLATES.regionUnknown,
+    title: "the contact's country belongs to no region",
+  });
+  add(
+    RULE_IDS.regionNoMatrix,
+    PRIORITY.region,
+    { all: [fact('region', 'notEqual', null), fact('matrix', 'equal', null)] },
+    'suppress',
+    {
+      rule: RULE_IDS.regionNoMatrix,
+      stage: 'consent',
+      template: TEMPLATES.regionNoMatrix,
+      title: "the contact's region names no matrix for this channel",
+    },
+  );
+  for (const g of rs.model.gates) {
+    add(g.id, PRIORITY.gates, g.when, 'suppress', {
+      rule: g.id,
+      stage: 'consent',
+      template: g.message,
+      title: g.description ?? `gate ${g.id} of ${g.file}`,
+    });
+  }
+  add(
+    RULE_IDS.subscriptionNone,
+    PRIORITY.subscription,
+    { all: [fact('subscriptionStatus', 'equal', 'none')] },
+    'suppress',
+    {
+      rule: RULE_IDS.subscriptionNone,
+      stage: 'consent',
+      template: TEMPLATES.subscriptionNone,
+      title: 'the contact has no subscription on this channel (and resource)',
+    },
+  );
+  for (const m of rs.model.matrices.values()) {
+    const rule = RULE_IDS.matrix(m.id);
+    const base = [first('matrix', 'equal', m.id), fact('subscriptionStatus', 'notEqual', 'none')];
+    const rows = [...m.rows.entries()];
+    add(
+      `${rule} (no row)`,
+      PRIORITY.matrix,
+      {
+        all: [
+          ...base,
+          fact(
+            'type',
+            'notIn',
+            rows.map(([t]) => t),
+          ),
+        ],
+      },
+      'suppress',
+      {
+        rule,
+        stage: 'consent',
+        template: TEMPLATES.matrixNotListed,
+        title: `the ${m.id} matrix (${m.file}) has no row for this message type`,
+      },
+    );
+    if (rows.length === 0) continue;
+    // One branch per column (types that reach it) rather than per row: json-rules-engine clones every
+    // condition tree into its results, so small trees are what keep this path usable.
+    const cell = (operator: 'in' | 'notIn') => ({
+      any: MATRIX_COLUMNS.map((column) => ({
+        all: [
+          fact('column', 'equal', column),
+          fact(
+            'type',
+            operator,
+            rows.filter(([, reaches]) => reaches.has(column)).map(([t]) => t),
+          ),
+        ],
+      })),
+    });
+    add(
+      `${rule} (column)`,
+      PRIORITY.matrix,
+      {
+        all: [
+          ...base,
+          fact(
+            'type',
+            'in',
+            rows.map(([t]) => t),
+          ),
+          cell('notIn'),
+        ],
+      },
+      'suppress',
+      {
+        rule,
+        stage: 'consent',
+        template: TEMPLATES.matrixDenies,
+        title: `the ${m.id} matrix (${m.file}) does not let this type reach this subscription's column`,
+      },
+    );
+    add(`${rule} (allows)`, PRIORITY.matrix, { all: [...base, cell('in')] }, 'allow', {
+      rule,
+      stage: 'consent',
+      template: TEMPLATES.matrixAllows,
+      title: `the ${m.id} matrix (${m.file}) lets this type reach this subscription's column`,
+    });
+  }
+  // Quiet hours only matter for a message consent allows; the halt rule stops the engine before them.
+  add('halt', PRIORITY.halt, { all: [fact('consentSuppressed', 'equal', true)] }, 'halt', {
+    rule: 'halt',
+    stage: 'consent',
+    template: '',
+    title: 'the rules above suppressed the message, so timing rules are not evaluated',
+  });
+  for (const w of rs.model.windows) {
+    const window = {
+      region: w.region,
+      channel: w.channel,
+      from: w.from,
+      until: w.until,
+      fromMinutes: w.fromMinutes,
+      untilMinutes: w.untilMinutes,
+    };
+    const where = [
+      first('region', 'equal', w.region),
+      first('channel', 'equal', w.channel),
+      first('kind', 'equal', 'marketing'),
+    ];
+    add(
+      `${RULE_IDS.timezone} (${w.region} ${w.channel})`,
+      PRIORITY.timing,
+      { all: [...where, fact('timezoneValid', 'equal', false)] },
+      'suppress',
+      {
+        rule: RULE_IDS.timezone,
+        stage: 'timing',
+        template: TEMPLATES.timezoneMissing,
+        title: `marketing ${w.channel} in region ${w.region} needs the contact's time zone (${w.file})`,
+        window,
+      },
+    );
+    add(
+      `${RULE_IDS.quietHours(w.region)} (${w.channel})`,
+      PRIORITY.timing,
+      {
+        all: [
+          ...where,
+          fact('timezoneValid', 'equal', true),
+          {
+            any: [
+              fact('localMinutes', 'lessThan', w.fromMinutes),
+              fact('localMinutes', 'greaterThanInclusive', w.untilMinutes),
+            ],
+          },
+        ],
+      },
+      'defer',
+      {
+        rule: RULE_IDS.quietHours(w.region),
+        stage: 'timing',
+        template: TEMPLATES.quietHours,
+        title: `marketing ${w.channel} in region ${w.region} goes out between ${w.from} and ${w.until} local time (${w.file})`,
+        window,
+      },
+    );
+  }
+  return rules;
+}

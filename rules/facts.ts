@@ -1,0 +1,118 @@
+// From (contact, message, instant) to the facts the rules read. Shared by the compiled path and the
+// json-rules-engine path so that they can only differ in how they evaluate, never in what they see.
+import { IANAZone } from 'luxon';
+import type { Channel, ContactProfile, MessageSpec, Subscription } from './model';
+import type { RuleModel, WindowModel } from './model-build';
+
+export interface DecideInput {
+  contact: ContactProfile;
+  message: MessageSpec;
+  at: Date;
+}
+
+/** Region id of a contact, or null when the rules have no region for it (which suppresses: fail closed). */
+export function regionOf(model: RuleModel, country: string | null | undefined): string | null {
+  if (country === null || country === undefined || country === '') return model.missingCountry;
+  for (const r of model.regions) if (r.countries.includes(country)) return r.id;
+  return model.otherCountries;
+}
+
+export function isBlacklisted(contact: ContactProfile, channel: Channel): boolean {
+  const list = contact.blacklist;
+  if (!list) return false;
+  return channel === 'email' ? list.email === true : list.phone === true;
+}
+
+export function categoryState(sub: Subscription | undefined, category: string | undefined) {
+  if (!sub || category === undefined) return 'none' as const;
+  const state = sub.categories?.[category];
+  return state === 'subscribed' || state === 'unsubscribed' ? state : ('none' as const);
+}
+
+/**
+ * The subscriptions that could carry the message, lowest priority number first (ties keep profile order):
+ * the message's resource on its channel, or every subscription of the channel when it names no resource.
+ */
+export function candidates(contact: ContactProfile, message: MessageSpec): Subscription[] {
+  const list = contact.subscriptions.filter(
+    (s) =>
+      s.channel === message.channel && (message.resource === undefined || s.resource === message.resource),
+  );
+  return list.length > 1
+    ? list
+        .map((s, i) => ({ s, i }))
+        .sort((a, b) => a.s.priority - b.s.priority || a.i - b.i)
+        .map((x) => x.s)
+    : list;
+}
+
+const zoneCache = new Map<string, IANAZone | null>();
+
+/** A luxon zone for an IANA name, or null when the name is missing or unknown. */
+export function zoneOf(name: string | null | undefined): IANAZone | null {
+  if (typeof name !== 'string' || name === '') return null;
+  let zone = zoneCache.get(name);
+  if (zone === undefined) {
+    zone = IANAZone.isValidZone(name) ? IANAZone.create(name) : null;
+    if (zoneCache.size > 1000) zoneCache.clear(); // names come from input; keep the cache bounded
+    zoneCache.set(name, zone);
+  }
+  return zone;
+}
+
+const HOUR = 3_600_000;
+const DAY = 86_400_000;
+const offsetCache = new Map<IANAZone, Map<number, number>>();
+
+/**
+ * UTC offset of `zone` at `ms`, in minutes. luxon asks Intl for every call, which dominates a decision; the
+ * offset is cached per zone and hour, and only for hours whose start and end share an offset, so an hour
+ * with a daylight-saving switch is always computed exactly.
+ */
+export function offsetAt(zone: IANAZone, ms: number): number {
+  const hour = Math.floor(ms / HOUR);
+  let hours = offsetCache.get(zone);
+  const known = hours?.get(hour);
+  if (known !== undefined) return known;
+  const offset = zone.offset(ms);
+  if (zone.offset(hour * HOUR) === zone.offset(hour * HOUR + HOUR - 1)) {
+    if (!hours) offsetCache.set(zone, (hours = new Map<number, number>()));
+    if (hours.size > 10_000) hours.clear();
+    hours.set(hour, offset);
+  }
+  return offset;
+}
+
+/** Minutes since local midnight at `ms` in `zone`. */
+export function localMinutes(zone: IANAZone, ms: number): number {
+  const local = Math.floor(ms / 60_000) + offsetAt(zone, ms);
+  return ((local % 1440) + 1440) % 1440;
+}
+
+export function insideWindow(window: WindowModel, minutes: number): boolean {
+  return minutes >= window.fromMinutes && minutes < window.untilMinutes;
+}
+
+/** UTC instant of a local wall-clock time: luxon's own two-pass method; a time in a DST gap moves forward. */
+function localToUtc(zone: IANAZone, local: number, guessOffset: number): number {
+  let utc = local - guessOffset * 60_000;
+  const o2 = offsetAt(zone, utc);
+  if (o2 === guessOffset) return utc;
+  utc -= (o2 - guessOffset) * 60_000;
+  const o3 = offsetAt(zone, utc);
+  if (o2 === o3) return utc;
+  return local - Math.min(o2, o3) * 60_000;
+}
+
+/** The next opening of the window after `ms`, as a UTC ISO instant (wall-clock days, so DST is handled). */
+export function nextOpening(window: WindowModel, zone: IANAZone, ms: number): string {
+  const offset = offsetAt(zone, ms);
+  const local = ms + offset * 60_000;
+  const midnight = local - (((local % DAY) + DAY) % DAY);
+  const minutes = Math.floor((local - midnight) / 60_000);
+  const opening = midnight + (minutes < window.fromMinutes ? 0 : DAY) + window.fromMinutes * 60_000;
+  return new Date(localToUtc(zone, opening, offset)).toISOString();
+}
+
+export const clock = (minutes: number) =>
+  `${String(Math.floor(minutes / 60)).padStart(2, '0')}:${String(minutes % 60).padStart(2, '0')}`;

@@ -1,0 +1,162 @@
+// `rules lint`: settings that are valid but likely to hurt someone: consent or sending-time law, or the
+// sender's reputation. The first is Omnisend's own default: custom-event workflows reach unsubscribed contacts.
+import type { RuleSet } from './load';
+import type {
+  MatrixFile,
+  MessageTypesFile,
+  QuietHoursFile,
+  RegionsFile,
+  SubscriptionColumnsFile,
+} from './rule-file';
+import { GATE_FACT_NAMES, type GateCondition, type InnerCondition, type FactCondition } from './rule-file';
+
+export interface LintWarning {
+  /** Stable id of the check, e.g. `custom-event-unsubscribed`. */
+  check: string;
+  file: string;
+  pointer: string;
+  message: string;
+  hint: string;
+}
+
+const TCPA = { from: 8 * 60, until: 21 * 60 };
+const CONFIRMATIONS = new Set(['order_confirmation', 'shipping_confirmation', 'cancellation_confirmation']);
+
+function factsRead(c: GateCondition | InnerCondition | FactCondition, into: Set<string>): Set<string> {
+  if ('fact' in c) into.add(c.fact);
+  else if ('all' in c) c.all.forEach((x: InnerCondition) => factsRead(x, into));
+  else if ('any' in c) c.any.forEach((x: InnerCondition) => factsRead(x, into));
+  else factsRead(c.not, into);
+  return into;
+}
+
+export function lintRuleSet(rs: RuleSet): LintWarning[] {
+  const out: LintWarning[] = [];
+  const { model } = rs;
+  const files = (kind: string) => rs.files.filter((f) => f.kind === kind);
+  const usRegions = model.regions.filter((r) => r.countries.includes('US') || model.missingCountry === r.id);
+
+  for (const f of files('matrix')) {
+    const m = f.content as MatrixFile;
+    m.rows.forEach((row, i) => {
+      const pointer = `/rows/${i}/reaches`;
+      const marketing = !model.transactional.has(row.type);
+      if (row.type === 'custom_event' && row.reaches.includes('unsubscribed')) {
+        out.push({
+          check: 'custom-event-unsubscribed',
+          file: f.name,
+          pointer,
+          message: `custom-event workflows on matrix ${m.id} reach unsubscribed contacts (the Omnisend default)`,
+          hint: 'Remove "unsubscribed" unless every custom event really is transactional; Omnisend warns this default sends to people who opted out.',
+        });
+      } else if (marketing && row.reaches.includes('unsubscribed')) {
+        out.push({
+          check: 'marketing-reaches-unsubscribed',
+          file: f.name,
+          pointer,
+          message: `${row.type} is marketing but matrix ${m.id} lets it reach unsubscribed contacts`,
+          hint: 'Remove "unsubscribed": sending promotions to people who unsubscribed can get the account suspended.',
+        });
+      }
+      const usesUs = m.channel === 'sms' && usRegions.some((r) => r.matrices.sms === m.id);
+      if (usesUs && row.reaches.some((c) => c !== 'subscribed')) {
+        out.push({
+          check: 'ctia-sms-without-opt-in',
+          file: f.name,
+          pointer,
+          message: `matrix ${m.id} is used for US contacts but lets ${row.type} reach contacts who are not subscribed`,
+          hint: 'CTIA requires explicit opt-in for every SMS in the US, confirmations included: keep only "subscribed".',
+        });
+      }
+    });
+    if (!model.regions.some((r) => Object.values(r.matrices).includes(m.id))) {
+      out.push({
+        check: 'unused-matrix',
+        file: f.name,
+        pointer: '/id',
+        message: `no region uses matrix ${m.id}`,
+        hint: 'Name it in a region\'s "matrices", or delete the file.',
+      });
+    }
+  }
+
+  for (const f of files('regions')) {
+    (f.content as RegionsFile).regions.forEach((r, i) => {
+      if (r.matrices.sms && !model.windows.some((w) => w.region === r.id && w.channel === 'sms')) {
+        out.push({
+          check: 'sms-without-quiet-hours',
+          file: f.name,
+          pointer: `/regions/${i}`,
+          message: `region ${r.id} sends marketing SMS at any hour: no quiet-hours window`,
+          hint: 'Add a window for it to quiet-hours.json, e.g. from "08:00" until "21:00".',
+        });
+      }
+    });
+  }
+
+  for (const f of files('quiet-hours')) {
+    (f.content as QuietHoursFile).windows.forEach((w, i) => {
+      const window = model.windows.find((x) => x.region === w.region && x.channel === w.channel)!;
+      const us = usRegions.some((r) => r.id === w.region);
+      if (us && w.channel === 'sms' && (window.fromMinutes < TCPA.from || window.untilMinutes > TCPA.until)) {
+        out.push({
+          check: 'tcpa-window',
+          file: f.name,
+          pointer: `/windows/${i}`,
+          message: `the SMS window of region ${w.region} (${w.from}-${w.until}) is wider than 08:00-21:00`,
+          hint: "TCPA allows marketing texts only between 8 a.m. and 9 p.m. at the recipient's location.",
+        });
+      }
+    });
+  }
+
+  for (const f of files('message-types')) {
+    (f.content as MessageTypesFile).transactional.forEach((t, i) => {
+      if (CONFIRMATIONS.has(t)) return;
+      out.push({
+        check: 'transactional-type',
+        file: f.name,
+        pointer: `/transactional/${i}`,
+        message: `${t} is counted as transactional, so it skips quiet hours and the marketing gates`,
+        hint: 'Only order, shipping and cancellation confirmations are transactional in the reference tables.',
+      });
+    });
+  }
+
+  for (const f of files('subscription-columns')) {
+    const columns = (f.content as SubscriptionColumnsFile).columns;
+    for (const [status, column] of Object.entries(columns)) {
+      if (status !== 'subscribed' && column === 'subscribed') {
+        out.push({
+          check: 'column-without-consent',
+          file: f.name,
+          pointer: `/columns/${status}`,
+          message: `${status} subscriptions read the "subscribed" column, as if they had opted in`,
+          hint: 'Map statuses without a confirmed opt-in to "non_subscribed" or "unsubscribed".',
+        });
+      }
+    }
+  }
+
+  const read = new Set<string>();
+  for (const g of model.gates) factsRead(g.when, read);
+  const essentials: Record<string, string> = {
+    active: 'deactivated contacts would get messages',
+    blacklisted: 'blacklisted addresses would get messages',
+    globalStatus: 'a global unsubscribe would not stop marketing',
+    subscriptionStatus: 'hard-bounced and complaining subscriptions would still get mail',
+    categoryState: 'unsubscribing from a category would not stop its messages',
+  };
+  for (const fact of GATE_FACT_NAMES) {
+    if (essentials[fact] && !read.has(fact)) {
+      out.push({
+        check: 'missing-gate',
+        file: files('gates')[0]?.name ?? '(folder)',
+        pointer: '/gates',
+        message: `no gate reads ${fact}: ${essentials[fact]}`,
+        hint: 'Restore the gate from the default gates.json.',
+      });
+    }
+  }
+  return out;
+}

@@ -1,0 +1,192 @@
+// Turns ajv's raw errors into problems a person can act on: where (JSON pointer), what, and how to fix.
+// Unions (TypeBox anyOf) would otherwise yield one error per branch; we keep the branch the value was
+// evidently meant to be, or say in one line which forms are allowed.
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import addFormatsModule from 'ajv-formats';
+import type { TSchema } from '@sinclair/typebox';
+
+export interface SchemaProblem {
+  pointer: string;
+  message: string;
+  hint: string;
+}
+
+// ajv-formats is CommonJS; under some loaders the plugin is the module, under others its default export.
+const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ??
+  addFormatsModule) as unknown as (ajv: Ajv) => Ajv;
+
+const ajv = addFormats(new Ajv({ allErrors: true, verbose: true, strict: false }));
+const compiled = new WeakMap<TSchema, ValidateFunction>();
+
+export function compileSchema(schema: TSchema): ValidateFunction {
+  let fn = compiled.get(schema);
+  if (!fn) {
+    fn = ajv.compile(schema);
+    compiled.set(schema, fn);
+  }
+  return fn;
+}
+
+export function validateAgainst(schema: TSchema, value: unknown): SchemaProblem[] {
+  const fn = compileSchema(schema);
+  if (fn(value)) return [];
+  return describeErrors(fn.errors ?? []);
+}
+
+const SHAPE = new Set(['required', 'additionalProperties', 'type', 'const', 'enum']);
+
+function branchOf(error: ErrorObject, parent: ErrorObject): string {
+  return error.schemaPath.slice(parent.schemaPath.length + 1).split('/')[0] ?? '';
+}
+
+function simplify(errors: ErrorObject[]): ErrorObject[] {
+  const unions = errors.filter((e) => e.keyword === 'anyOf');
+  if (unions.length === 0) return errors;
+  const inside = (e: ErrorObject, u: ErrorObject) => e.schemaPath.startsWith(`${u.schemaPath}/`);
+  const outer = unions.filter((u) => !unions.some((o) => o !== u && inside(u, o)));
+  const out = errors.filter((e) => !outer.some((u) => e === u || inside(e, u)));
+  for (const union of outer) {
+    const branches = new Map<string, ErrorObject[]>();
+    for (const e of errors) {
+      if (e === union || !inside(e, union)) continue;
+      const key = branchOf(e, union);
+      branches.set(key, [...(branches.get(key) ?? []), e]);
+    }
+    const mismatch = (errs: ErrorObject[]) =>
+      errs.filter((e) => e.instancePath === union.instancePath && SHAPE.has(e.keyword)).length;
+    const ranked = [...branches.values()].sort((a, b) => mismatch(a) - mismatch(b) || a.length - b.length);
+    const best = ranked[0];
+    if (best && mismatch(best) === 0) {
+      out.push(...simplify(best));
+      continue;
+    }
+    const options = (union.parentSchema as { anyOf?: TSchema[] } | undefined)?.anyOf ?? [];
+    if (options.length > 0 && options.every((o) => 'const' in o)) {
+      out.push({
+        ...union,
+        keyword: 'enum',
+        params: { allowedValues: options.map((o) => o.const as unknown) },
+      });
+    } else {
+      const forms = options.map((o) => o.title ?? (o.type as string | undefined) ?? '?');
+      out.push({ ...union, keyword: 'oneForm', params: { forms } });
+    }
+  }
+  return out;
+}
+
+function levenshtein(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = row[0]!;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const cur = row[j]!;
+      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = cur;
+    }
+  }
+  return row[b.length]!;
+}
+
+/** "did you mean X?" when a near miss exists, for typos in ids and property names. */
+export function suggest(value: unknown, options: readonly unknown[]): string {
+  if (typeof value !== 'string') return '';
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  for (const o of options) {
+    if (typeof o !== 'string') continue;
+    const d = levenshtein(value.toLowerCase(), o.toLowerCase());
+    if (d < bestDistance) [best, bestDistance] = [o, d];
+  }
+  return best !== undefined && bestDistance <= Math.max(2, Math.floor(value.length / 3))
+    ? ` Did you mean "${best}"?`
+    : '';
+}
+
+const list = (values: readonly unknown[]) => values.map((v) => JSON.stringify(v)).join(', ');
+
+function describe(e: ErrorObject): SchemaProblem {
+  const pointer = e.instancePath;
+  const schema = (e.parentSchema ?? {}) as { description?: string; properties?: Record<string, unknown> };
+  const p = e.params as Record<string, unknown>;
+  switch (e.keyword) {
+    case 'enum': {
+      const allowed = p.allowedValues as unknown[];
+      return {
+        pointer,
+        message: `${JSON.stringify(e.data)} is not allowed here`,
+        hint: `Use one of ${list(allowed)}.${suggest(e.data, allowed)}`,
+      };
+    }
+    case 'oneForm':
+      return {
+        pointer,
+        message: 'does not have any of the allowed forms',
+        hint: `Write ${(p.forms as string[]).join(' or ')}.`,
+      };
+    case 'required':
+      return {
+        pointer,
+        message: `"${String(p.missingProperty)}" is missing`,
+        hint: `Add "${String(p.missingProperty)}".`,
+      };
+    case 'additionalProperties': {
+      const name = String(p.additionalProperty);
+      const allowed = Object.keys(schema.properties ?? {});
+      return {
+        pointer: `${pointer}/${name.replace(/~/g, '~0').replace(/\//g, '~1')}`,
+        message: `"${name}" is not a known property`,
+        hint: `Remove it or fix its spelling; allowed here: ${allowed.join(', ') || 'none'}.${suggest(name, allowed)}`,
+      };
+    }
+    case 'type':
+      return {
+        pointer,
+        message: `must be ${String(p.type)}, found ${JSON.stringify(e.data)}`,
+        hint: `Write a ${String(p.type)} here.`,
+      };
+    case 'const':
+      return {
+        pointer,
+        message: `must be ${JSON.stringify(p.allowedValue)}`,
+        hint: `Write ${JSON.stringify(p.allowedValue)}.`,
+      };
+    case 'pattern':
+    case 'format':
+      return {
+        pointer,
+        message: `${JSON.stringify(e.data)} is not in the expected form`,
+        hint: schema.description ?? `It must match ${String(p.pattern ?? p.format)}.`,
+      };
+    case 'uniqueItems':
+      return {
+        pointer,
+        message: 'has the same entry twice',
+        hint: `Remove the repeated entry (items ${String(p.j)} and ${String(p.i)}).`,
+      };
+    case 'minItems':
+      return { pointer, message: 'is empty', hint: 'List at least one entry, or remove the whole block.' };
+    case 'minLength':
+      return { pointer, message: 'is empty', hint: 'Write a value.' };
+    default:
+      return {
+        pointer,
+        message: e.message ?? e.keyword,
+        hint: schema.description ?? 'See the schema in rules/schema.',
+      };
+  }
+}
+
+export function describeErrors(errors: ErrorObject[]): SchemaProblem[] {
+  const seen = new Set<string>();
+  const out: SchemaProblem[] = [];
+  for (const e of simplify(errors)) {
+    const problem = describe(e);
+    const key = `${problem.pointer}\u0000${problem.message}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push(problem);
+  }
+  return out.sort((a, b) => (a.pointer < b.pointer ? -1 : a.pointer > b.pointer ? 1 : 0));
+}

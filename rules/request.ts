@@ -1,0 +1,69 @@
+// The request of the decision contract (`consentflow decide`, one JSON line each) and its validator.
+import { Type, type Static } from '@sinclair/typebox';
+import { ContactProfile, MessageSpec } from './model';
+import { validateAgainst } from './problems';
+
+export const DecideRequest = Type.Object(
+  {
+    id: Type.Optional(
+      Type.String({ description: 'Echoed on the answer line so callers can match answers.' }),
+    ),
+    contact: Type.Optional(ContactProfile),
+    contactId: Type.Optional(
+      Type.String({ minLength: 1, description: 'Id of a contact in the contact store.' }),
+    ),
+    message: MessageSpec,
+    at: Type.Optional(
+      Type.String({
+        format: 'date-time',
+        description: 'An ISO-8601 instant with its offset, e.g. "2026-03-01T15:00:00Z"; default now.',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type DecideRequest = Static<typeof DecideRequest>;
+
+export interface RequestError {
+  message: string;
+  /** JSON pointer into the request ("" for the request as a whole). */
+  path: string;
+}
+
+export type RequestCheck = { ok: true; request: DecideRequest } | { ok: false; error: RequestError };
+
+/** Checks one parsed request line; the first problem is reported with where it is and how to fix it. */
+export function validateDecideRequest(value: unknown): RequestCheck {
+  if (!value || typeof value !== 'object' || Array.isArray(value)) {
+    return {
+      ok: false,
+      error: {
+        message: 'The request must be a JSON object with "contact" or "contactId" and "message".',
+        path: '',
+      },
+    };
+  }
+  const problems = validateAgainst(DecideRequest, value);
+  const first = problems[0];
+  if (first) {
+    const where = first.pointer ? `${first.pointer}: ` : '';
+    return { ok: false, error: { message: `${where}${first.message}. ${first.hint}`, path: first.pointer } };
+  }
+  const request = value as DecideRequest;
+  if ((request.contact === undefined) === (request.contactId === undefined)) {
+    return {
+      ok: false,
+      error: {
+        message: 'Give exactly one of "contact" (the profile) or "contactId" (a stored contact).',
+        path: request.contact === undefined ? '/contact' : '/contactId',
+      },
+    };
+  }
+  if (request.at !== undefined && Number.isNaN(Date.parse(request.at))) {
+    return {
+      ok: false,
+      error: { message: `/at: ${JSON.stringify(request.at)} is not a real instant.`, path: '/at' },
+    };
+  }
+  return { ok: true, request };
+}

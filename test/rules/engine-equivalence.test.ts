@@ -1,0 +1,184 @@
+// The compiled tables (decideSend) against json-rules-engine (decideWithEngine) on the same rule files:
+// every channel x region x message type x subscription status x global status, with the gates, quiet hours
+// and subscription choice varied across the grid. Whole decisions must be equal, reasons and all.
+/* eslint-disable @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-call --
+   the tests edit rule files as untyped JSON on purpose, to break them */
+import { describe, expect, it } from 'vitest';
+import {
+  decideSend,
+  decideWithEngine,
+  loadRuleSet,
+  GLOBAL_STATUSES,
+  MESSAGE_TYPES,
+  SUBSCRIPTION_STATUSES,
+  CHANNELS,
+  type ContactProfile,
+  type Decision,
+  type MessageSpec,
+  type RuleSet,
+  type Subscription,
+  type SubscriptionStatus,
+} from '../../rules/index';
+import { RULES_DIR, copyRules } from './support';
+
+const TIMES = [
+  { at: new Date('2026-06-15T16:00:00Z'), timezone: 'America/New_York' }, // noon in New York
+  { at: new Date('2026-06-15T03:00:00Z'), timezone: 'America/Chicago' }, // 22:00 in Chicago
+  { at: new Date('2026-03-08T06:30:00Z'), timezone: 'Europe/Berlin' }, // 07:30 in Berlin
+  { at: new Date('2026-06-15T16:00:00Z'), timezone: null }, // no time zone
+] as const;
+const GATES = [false, true].flatMap((active) =>
+  [false, true].flatMap((blacklisted) =>
+    (['none', 'subscribed', 'unsubscribed'] as const).map((category) => ({ active, blacklisted, category })),
+  ),
+);
+
+const CLEAN = { active: true, blacklisted: false, category: 'none' } as const;
+
+interface Case {
+  contact: ContactProfile;
+  message: MessageSpec;
+  at: Date;
+}
+
+function build(
+  i: number,
+  channel: (typeof CHANNELS)[number],
+  country: string | null,
+  type: (typeof MESSAGE_TYPES)[number],
+  subStatus: SubscriptionStatus | 'none',
+  status: (typeof GLOBAL_STATUSES)[number],
+  // most cases clean, every fourth with one of the gate combinations
+  gates = i % 4 === 0 ? GATES[(i >> 2) % GATES.length]! : CLEAN,
+): Case {
+  const time = TIMES[(i >> 1) % TIMES.length]!;
+  const subs: Subscription[] = [];
+  if (subStatus !== 'none') {
+    subs.push({
+      resource: 'shop',
+      channel,
+      address: channel === 'email' ? 'main@example.com' : '+15550000001',
+      status: subStatus,
+      priority: 3,
+      ...(gates.category !== 'none' ? { categories: { promo: gates.category } } : {}),
+    });
+    // every seventh case has a competing address, better or worse in priority and status
+    if (i % 7 === 0) {
+      subs.push({
+        resource: 'shop',
+        channel,
+        address: 'other',
+        status: SUBSCRIPTION_STATUSES[i % 8]!,
+        priority: i % 2 ? 1 : 9,
+      });
+    }
+  }
+  return {
+    contact: {
+      status,
+      active: gates.active,
+      country,
+      timezone: time.timezone,
+      blacklist: channel === 'email' ? { email: gates.blacklisted } : { phone: gates.blacklisted },
+      subscriptions: subs,
+    },
+    message: { channel, type, ...(i % 3 === 0 ? { category: 'promo' } : {}) },
+    at: time.at,
+  };
+}
+
+async function compare(rules: RuleSet, cases: Case[]): Promise<Record<string, number>> {
+  const verdicts: Record<string, number> = {};
+  const mismatches: Array<{ input: Case; compiled: Decision; engine: Decision }> = [];
+  for (const input of cases) {
+    const compiled = decideSend(rules, input);
+    const { decision: engine } = await decideWithEngine(rules, input);
+    verdicts[compiled.verdict] = (verdicts[compiled.verdict] ?? 0) + 1;
+    if (JSON.stringify(compiled) !== JSON.stringify(engine) && mismatches.length < 3)
+      mismatches.push({ input, compiled, engine });
+  }
+  expect(mismatches).toEqual([]);
+  return verdicts;
+}
+
+const STATUSES = [...SUBSCRIPTION_STATUSES, 'none'] as const;
+
+describe('compiled tables agree with json-rules-engine', () => {
+  const rules = loadRuleSet(RULES_DIR);
+
+  it('on every channel x region x type x subscription status x global status of the default rules', async () => {
+    const cases: Case[] = [];
+    let i = 0;
+    for (const channel of CHANNELS)
+      for (const country of ['US', 'DE', null])
+        for (const type of MESSAGE_TYPES)
+          for (const subStatus of STATUSES)
+            for (const status of GLOBAL_STATUSES)
+              cases.push(build(i++, channel, country, type, subStatus, status));
+    expect(cases).toHaveLength(2 * 3 * 18 * 9 * 7);
+    const verdicts = await compare(rules, cases);
+    // the grid exercises every verdict, not just suppressions
+    expect(verdicts.send).toBeGreaterThan(250);
+    expect(verdicts.defer).toBeGreaterThan(10);
+    expect(verdicts.suppress).toBeGreaterThan(1000);
+  });
+
+  it('on every combination of the gates (active, blacklist, category) for each type and column', async () => {
+    const cases: Case[] = [];
+    let i = 0;
+    for (const channel of CHANNELS)
+      for (const country of ['US', 'DE', null])
+        for (const type of MESSAGE_TYPES)
+          for (const subStatus of ['subscribed', 'non_subscribed', 'unsubscribed', 'none'] as const)
+            for (const gates of GATES)
+              cases.push(build(i++, channel, country, type, subStatus, 'subscribed', gates));
+    await compare(rules, cases);
+  });
+
+  it('on rule files with other shapes: no fallback region, a region without SMS, gates using any/not/notIn', async () => {
+    const copy = copyRules();
+    try {
+      copy.edit('regions.json', (j) => {
+        delete j.otherCountries;
+        delete j.missingCountry;
+        j.regions.push({ id: 'ca', countries: ['CA'], matrices: { email: 'email' } });
+      });
+      copy.edit('gates.json', (j) => {
+        j.gates.push({
+          id: 'gate:no-sms-birthday-outside-us',
+          when: {
+            any: [
+              {
+                all: [
+                  { fact: 'type', operator: 'equal', value: 'birthday' },
+                  { fact: 'region', operator: 'notEqual', value: 'us' },
+                ],
+              },
+              { not: { fact: 'column', operator: 'notIn', value: ['unsubscribed'] } },
+            ],
+          },
+          message: 'Test gate on {type} in {region} for {column} contacts.',
+        });
+      });
+      const custom = loadRuleSet(copy.dir);
+      const cases: Case[] = [];
+      let i = 0;
+      for (const channel of CHANNELS)
+        for (const country of ['US', 'CA', 'FR', null])
+          for (const type of MESSAGE_TYPES)
+            for (const subStatus of STATUSES)
+              for (const status of [
+                'subscribed',
+                'unsubscribed',
+                'hard_bounced',
+                'suspended',
+                'unconfirmed',
+              ] as const)
+                cases.push(build(i++, channel, country, type, subStatus, status));
+      const verdicts = await compare(custom, cases);
+      expect(verdicts.send).toBeGreaterThan(50);
+    } finally {
+      copy.remove();
+    }
+  });
+});

@@ -1,0 +1,23 @@
+// Builds a worker from its dependencies; the CLI, the demo, the benchmarks and the tests all go through here.
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { workflowBundle } from './bundle';
+
+export interface CreateWorkerOptions {
+  connection: NativeConnection;
+  namespace: string;
+  taskQueue: string;
+  activities: object;
+  maxConcurrentActivityTaskExecutions?: number;
+}
+
+export async function createWorker(opts: CreateWorkerOptions): Promise<Worker> {
+  return Worker.create({
+    connection: opts.connection,
+    namespace: opts.namespace,
+    taskQueue: opts.taskQueue,
+    workflowBundle: await workflowBundle(),
+    // `noop` backs the benchmark's baseline workflow (workflows/bench-noop.ts).
+    activities: { ...opts.activities, noop: async () => undefined },
+    maxConcurrentActivityTaskExecutions: opts.maxConcurrentActivityTaskExecutions ?? 50,
+  });
+}

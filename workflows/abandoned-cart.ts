@@ -1,0 +1,72 @@
+// Abandoned cart: one workflow per cart (deterministic id), started or updated by signalWithStart on every
+// cart change. A change restarts the wait; checkout switches to checkout reminders; an order ends it.
+import { condition, continueAsNew, defineSignal, setHandler, workflowInfo } from '@temporalio/workflow';
+import type { AbandonedCartDefinition, TimedSend } from './definitions';
+import { msOf } from './duration';
+import type { AutomationResult } from './order-confirmation';
+import { StepRunner, type CommonInput } from './send-step';
+
+/** Cart contents stay in the shop; the workflow only needs to know that the cart changed. */
+export const cartUpdatedSignal = defineSignal<[{ itemCount: number }]>('cartUpdated');
+export const checkoutStartedSignal = defineSignal('checkoutStarted');
+export const orderPlacedSignal = defineSignal<[{ orderId: string }]>('orderPlaced');
+
+export interface AbandonedCartInput extends CommonInput {
+  cartId: string;
+  definition: AbandonedCartDefinition;
+  /** Carried across continue-as-new. */
+  state?: { phase: 'cart' | 'checkout'; nextReminder: number; itemCount: number };
+}
+
+export async function abandonedCartWorkflow(input: AbandonedCartInput): Promise<AutomationResult> {
+  const runner = new StepRunner(input);
+  let phase = input.state?.phase ?? 'cart';
+  let next = input.state?.nextReminder ?? 0;
+  let itemCount = input.state?.itemCount ?? 1;
+  let changes = 0;
+  let ordered = false;
+  setHandler(cartUpdatedSignal, ({ itemCount: n }) => {
+    itemCount = n;
+    changes++;
+  });
+  setHandler(checkoutStartedSignal, () => {
+    if (phase === 'cart') {
+      phase = 'checkout';
+      next = 0;
+    }
+    changes++;
+  });
+  setHandler(orderPlacedSignal, () => void (ordered = true));
+
+  for (;;) {
+    const reminders: TimedSend[] =
+      phase === 'cart' ? input.definition.cartReminders : input.definition.checkoutReminders;
+    if (ordered) return { outcome: 'ordered', steps: runner.records };
+    if (itemCount === 0) return { outcome: 'cart-emptied', steps: runner.records };
+    const reminder = reminders[next];
+    if (!reminder) {
+      // Nothing left to remind about in this phase: wait for a checkout or an order, then end.
+      const seen = changes;
+      await condition(() => ordered || changes !== seen, msOf(input.definition.cartReminders[0]!.after) * 10);
+      if (ordered || changes === seen)
+        return { outcome: ordered ? 'ordered' : 'reminders-done', steps: runner.records };
+      continue;
+    }
+    const seen = changes;
+    const interrupted = await condition(() => ordered || changes !== seen, msOf(reminder.after));
+    if (interrupted) {
+      // A cart change restarts the wait for the same reminder; a long-lived cart rolls its history over.
+      if (workflowInfo().continueAsNewSuggested && !ordered) {
+        await continueAsNew<typeof abandonedCartWorkflow>({
+          ...input,
+          clockStart: runner.now().toISOString(),
+          state: { phase, nextReminder: next, itemCount },
+        });
+      }
+      continue;
+    }
+    const stepName = `${phase}-reminder-${next + 1}-${reminder.channel}`;
+    next++;
+    await runner.send(stepName, reminder, { cart_id: input.cartId, item_count: itemCount });
+  }
+}

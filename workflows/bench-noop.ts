@@ -1,0 +1,13 @@
+// Baseline for the automation benchmark: the same shape as an order confirmation (start, one activity, end)
+// with no work in the activity. The worker registers `noop` next to the real activities.
+import { proxyActivities } from '@temporalio/workflow';
+
+export interface BenchActivities {
+  noop(): Promise<void>;
+}
+
+const { noop } = proxyActivities<BenchActivities>({ startToCloseTimeout: '10 seconds' });
+
+export async function benchNoopWorkflow(): Promise<void> {
+  await noop();
+}

@@ -1,0 +1,6 @@
+// Every workflow the worker registers. One file per automation kind.
+export { orderConfirmationWorkflow } from './order-confirmation';
+export { welcomeWorkflow } from './welcome';
+export { abandonedCartWorkflow } from './abandoned-cart';
+export { customEventWorkflow } from './custom-event';
+export { benchNoopWorkflow } from './bench-noop';
