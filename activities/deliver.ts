@@ -62,46 +62,70 @@ export function createDeliver(deps: DeliverDependencies) {
     // Rendered before any lock is taken: loading fields needs a pool connection of its own.
     const rendered = await render(deps, entry);
 
-    const client = await deps.pool.connect();
-    let broken = false;
-    try {
-      await inTransaction(client, lockTimeoutMs, () => countAttempt(client, key));
-      await client.query('BEGIN');
-      await client.query(`SET LOCAL lock_timeout = ${lockTimeoutMs}`);
-      // Held until the outcome is written: a second attempt for the same key waits here, then sees 'sent'.
-      const locked = await readOutbox(client, key, true);
-      if (!locked || locked.state !== 'pending') {
-        await client.query('COMMIT');
-        return settled(deps, locked ?? entry, log);
-      }
-      let receipt: SendReceipt;
-      try {
-        receipt = await send(deps.transports, locked, rendered);
-      } catch (err) {
-        const failure = await recordFailure(client, locked, err, log);
-        await client.query('COMMIT');
-        if (failure.nonRetryable) {
-          const failed = await readOutbox(deps.pool, key);
-          if (failed) await applyPendingFeedback(deps, failed, log);
-        }
-        throw failure;
-      }
-      await markSent(client, key, receipt.providerId);
-      await client.query('COMMIT');
-      log.info('message delivered', {
-        idempotencyKey: key,
-        channel: locked.channel,
-        providerId: receipt.providerId,
-      });
-      return { state: 'sent', providerId: receipt.providerId, channel: locked.channel };
-    } catch (err) {
-      broken = isConnectionError(err);
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
-      client.release(broken);
+    const outcome = await sendLocked(deps, entry, rendered, lockTimeoutMs, log);
+    if (outcome.kind === 'sent') return outcome.result;
+    if (outcome.kind === 'settled') return settled(deps, outcome.entry, log);
+    // Feedback goes to the contact store after the row's connection is back in the pool.
+    if (outcome.failure.nonRetryable) {
+      const failed = await readOutbox(deps.pool, key);
+      if (failed) await applyPendingFeedback(deps, failed, log);
     }
+    throw outcome.failure;
   };
+}
+
+type LockedOutcome =
+  | { kind: 'sent'; result: DeliveryResult }
+  | { kind: 'settled'; entry: OutboxEntry }
+  | { kind: 'failed'; failure: ApplicationFailure };
+
+/** Counts the attempt, then calls the transport while holding the row lock, and records the outcome. */
+async function sendLocked(
+  deps: DeliverDependencies,
+  entry: OutboxEntry,
+  rendered: RenderedMessage,
+  lockTimeoutMs: number,
+  log: ActivityLogger,
+): Promise<LockedOutcome> {
+  const key = entry.idempotencyKey;
+  const client = await deps.pool.connect();
+  let broken = false;
+  try {
+    await inTransaction(client, lockTimeoutMs, () => countAttempt(client, key));
+    await client.query('BEGIN');
+    await client.query(`SET LOCAL lock_timeout = ${lockTimeoutMs}`);
+    // Held until the outcome is written: a second attempt for the same key waits here, then sees 'sent'.
+    const locked = await readOutbox(client, key, true);
+    if (!locked || locked.state !== 'pending') {
+      await client.query('COMMIT');
+      return { kind: 'settled', entry: locked ?? entry };
+    }
+    let receipt: SendReceipt;
+    try {
+      receipt = await send(deps.transports, locked, rendered);
+    } catch (err) {
+      const failure = await recordFailure(client, locked, err, log);
+      await client.query('COMMIT');
+      return { kind: 'failed', failure };
+    }
+    await markSent(client, key, receipt.providerId);
+    await client.query('COMMIT');
+    log.info('message delivered', {
+      idempotencyKey: key,
+      channel: locked.channel,
+      providerId: receipt.providerId,
+    });
+    return {
+      kind: 'sent',
+      result: { state: 'sent', providerId: receipt.providerId, channel: locked.channel },
+    };
+  } catch (err) {
+    broken = isConnectionError(err);
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  } finally {
+    client.release(broken);
+  }
 }
 
 /** The recorded outcome of a row that is no longer pending. */

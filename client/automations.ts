@@ -188,7 +188,7 @@ export function createAutomationClient(opts: AutomationClientOptions) {
             args: [
               {
                 contactId: full.contactId,
-                definition: scale(definition) as EventAutomationDefinition,
+                definition: scale<EventAutomationDefinition>(definition),
                 trigger: full,
                 ...clock(),
               },

@@ -70,7 +70,7 @@ export function parseDefinition(file: string, text: string): AutomationDefinitio
   }
   const validate = validators[kind as keyof typeof validators];
   if (!validate(data)) throw new DefinitionError(file, describe(validate.errors));
-  return data as AutomationDefinition;
+  return data;
 }
 
 function jsonFiles(dir: string): string[] {

@@ -18,13 +18,17 @@ import { createAutomationClient } from './automations';
 import { loadSettings } from './config';
 import { seedDemoContacts, type DemoContacts } from './demo-contacts';
 import { startDevServer, isPortFree, type DevServer } from './dev-server';
-import { untilSignal } from './cli/dev';
+import { untilSignal } from './cli/signals';
 
 export interface DemoOptions {
   keep: boolean;
   /** Multiplies automation durations; default one day per second. */
   timeScale: number;
   log?: (line: string) => void;
+  /** Use this Temporal server instead of starting (or finding) the local dev server. */
+  temporalAddress?: string;
+  /** The database to recreate for the demo (default: `consentflow_demo` on DATABASE_URL's server). */
+  databaseUrl?: string;
 }
 
 export interface DemoRow {
@@ -77,7 +81,7 @@ export function demoDatabaseUrl(databaseUrl: string): string {
 export async function runDemo(opts: DemoOptions): Promise<DemoReport> {
   const log = opts.log ?? ((line: string) => process.stdout.write(`${line}\n`));
   const settings = loadSettings();
-  const databaseUrl = demoDatabaseUrl(settings.databaseUrl);
+  const databaseUrl = opts.databaseUrl ?? demoDatabaseUrl(settings.databaseUrl);
   const t0 = Date.now();
   const elapsed = () => `${((Date.now() - t0) / 1000).toFixed(1)}s`;
 
@@ -90,9 +94,10 @@ export async function runDemo(opts: DemoOptions): Promise<DemoReport> {
 
   // An explicitly configured cluster, or a dev server already running on the default port, is used as is.
   let server: DevServer | undefined;
-  let address = settings.temporalAddress;
+  let address = opts.temporalAddress ?? settings.temporalAddress;
   let uiUrl: string | undefined;
-  if (!process.env.TEMPORAL_ADDRESS && (await isPortFree('127.0.0.1', 7233))) {
+  const configured = opts.temporalAddress ?? process.env.TEMPORAL_ADDRESS;
+  if (!configured && (await isPortFree('127.0.0.1', 7233))) {
     log(`[${elapsed()}] Temporal: starting the dev server (first run builds the CLI)`);
     server = await startDevServer({
       stateDir: settings.stateDir,
@@ -103,7 +108,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoReport> {
     uiUrl = server.uiUrl;
   } else {
     log(`[${elapsed()}] Temporal: using the server at ${address}`);
-    uiUrl = process.env.TEMPORAL_ADDRESS ? undefined : 'http://127.0.0.1:8233';
+    uiUrl = configured ? undefined : 'http://127.0.0.1:8233';
   }
 
   const smtp = await startSmtpSink();
@@ -130,7 +135,15 @@ export async function runDemo(opts: DemoOptions): Promise<DemoReport> {
     log(`[${elapsed()}] Seeding contacts, SMTP server at ${smtp.url}, SMS sink at ${sms.url}`);
     const contacts = await seedDemoContacts(pool);
     const run = `${Date.now().toString(36)}`;
-    const automations = createAutomationClient({ client, taskQueue: DEMO_QUEUE, timeScale: opts.timeScale });
+    // Decisions are asked as of 13:00 UTC today (a shop's afternoon in Europe), so quiet hours never stall the demo
+    // whenever it runs; Dan's series is the one that meets them on purpose.
+    const afternoon = DateTime.utc().startOf('day').plus({ hours: 13 });
+    const automations = createAutomationClient({
+      client,
+      taskQueue: DEMO_QUEUE,
+      timeScale: opts.timeScale,
+      clockStart: () => afternoon.toISO(),
+    });
     // Dan's series starts 5 s before 08:00 in Los Angeles: its SMS step lands in the quiet hours.
     const danClock = DateTime.now()
       .setZone('America/Los_Angeles')
@@ -143,7 +156,9 @@ export async function runDemo(opts: DemoOptions): Promise<DemoReport> {
       clockStart: () => danClock.toUTC().toISO()!,
     });
 
-    log(`[${elapsed()}] Starting automations`);
+    log(
+      `[${elapsed()}] Starting automations (decisions as of ${afternoon.toISO()}; Dan's at ${danClock.toISO()})`,
+    );
     const started = await startScenario(automations, nightOwl, contacts, run);
     // Finn unsubscribes (link in the first welcome email) once that email has arrived.
     await smtp.waitFor(1, 30_000);
@@ -276,7 +291,8 @@ function printTable(rows: DemoRow[], log: (line: string) => void): void {
     'deliveredTo',
   ];
   const titles = ['contact', 'automation', 'step', 'ch', 'verdict', 'reason', 'delivered to'];
-  const cell = (r: DemoRow, k: keyof DemoRow) => (k === 'reason' ? r.reason.slice(0, 60) : r[k]);
+  const cell = (r: DemoRow, k: keyof DemoRow) =>
+    k === 'reason' && r.reason.length > 72 ? `${r.reason.slice(0, 71)}…` : r[k];
   const widths = headers.map((k, i) => Math.max(titles[i]!.length, ...rows.map((r) => cell(r, k).length)));
   const line = (values: string[]) =>
     values

@@ -56,11 +56,11 @@ async function waitUntilReady(
   timeoutMs = 60_000,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  let exited: number | null = null;
-  child.once('exit', (code) => (exited = code ?? -1));
+  const exit: { code?: number } = {};
+  child.once('exit', (code) => (exit.code = code ?? -1));
   for (;;) {
-    if (exited !== null)
-      throw new Error(`The Temporal dev server exited (code ${exited}) while starting; see ${logFile}.`);
+    if (exit.code !== undefined)
+      throw new Error(`The Temporal dev server exited (code ${exit.code}) while starting; see ${logFile}.`);
     try {
       const connection = await Connection.connect({ address, connectTimeout: 1_000 });
       await connection.workflowService.getSystemInfo({});
@@ -112,6 +112,16 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
   // Own process group, so stop() can take down anything the server spawned.
   const child = spawn(binary, args, { stdio: ['ignore', out, out], detached: true });
   const address = `${ip}:${port}`;
+  // However this process ends (an error, Ctrl-C, process.exit), the server's process group goes with it.
+  const killOnExit = (): void => {
+    try {
+      process.kill(-child.pid!, 'SIGTERM');
+    } catch {
+      /* already gone */
+    }
+  };
+  process.on('exit', killOnExit);
+  child.once('exit', () => process.off('exit', killOnExit));
   const stop = async (): Promise<void> => {
     if (child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise<void>((r) => child.once('exit', () => r()));

@@ -48,7 +48,9 @@ export function parseDatabaseUrl(url: string): URL {
   try {
     parsed = new URL(url);
   } catch {
-    throw new Error(`DATABASE_URL "${url}" is not a URL. Expected e.g. postgres://postgres@127.0.0.1:5432/consentflow.`);
+    throw new Error(
+      `DATABASE_URL "${url}" is not a URL. Expected e.g. postgres://postgres@127.0.0.1:5432/consentflow.`,
+    );
   }
   if (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:') {
     throw new Error(`DATABASE_URL must start with postgres:// (got ${parsed.protocol}//).`);

@@ -17,7 +17,7 @@ export async function createWorker(opts: CreateWorkerOptions): Promise<Worker> {
     taskQueue: opts.taskQueue,
     workflowBundle: await workflowBundle(),
     // `noop` backs the benchmark's baseline workflow (workflows/bench-noop.ts).
-    activities: { ...opts.activities, noop: async () => undefined },
+    activities: { ...opts.activities, noop: () => Promise.resolve() },
     maxConcurrentActivityTaskExecutions: opts.maxConcurrentActivityTaskExecutions ?? 50,
   });
 }

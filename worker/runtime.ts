@@ -1,10 +1,11 @@
 // Everything a running worker needs, assembled from settings: PostgreSQL (migrated), the watched rule folder,
 // the transports, the activities and the Temporal worker itself.
-import { NativeConnection, type Worker } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime, type LogLevel, type Worker } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import { createSmtpTransport } from '../activities/transports/email';
 import { createHttpSmsTransport } from '../activities/transports/sms';
 import type { Transports } from '../activities/transports/types';
+import { closeTransports } from '../activities/transports';
 import { createRuleSource, type RuleSource } from '../rules';
 import type { Settings } from '../client/config';
 import { TemporalUnreachableError } from '../client/temporal';
@@ -52,16 +53,28 @@ export function transportsFromEnv(env: NodeJS.ProcessEnv = process.env): Transpo
   };
 }
 
+/** SDK logs at WARN unless CONSENTFLOW_LOG_LEVEL says otherwise; a process installs its runtime once. */
+function installRuntime(): void {
+  const level = (process.env.CONSENTFLOW_LOG_LEVEL ?? 'WARN').toUpperCase() as LogLevel;
+  try {
+    Runtime.install({ logger: new DefaultLogger(level) });
+  } catch {
+    /* already installed by this process */
+  }
+}
+
 export async function startWorkerRuntime(
   settings: Settings,
   opts: WorkerRuntimeOptions = {},
 ): Promise<WorkerRuntime> {
   const log = opts.log ?? (() => undefined);
+  installRuntime();
   let pool = opts.pool;
   if (!pool) {
     await ensureDatabase(settings.databaseUrl);
     await migrate(settings.databaseUrl, log);
-    pool = createPool(settings.databaseUrl);
+    // At least as many connections as concurrent activities, so deliveries do not queue for the pool.
+    pool = createPool(settings.databaseUrl, 25);
     await assertReachable(pool, settings.databaseUrl);
   }
   const rules = createRuleSource(settings.rulesDir, { watch: true, log });
@@ -72,14 +85,17 @@ export async function startWorkerRuntime(
     rules.close();
     throw new TemporalUnreachableError(settings.temporalAddress, err);
   }
-  const activities = createActivities({ pool, rules, transports: opts.transports ?? transportsFromEnv() });
+  const transports = opts.transports ?? transportsFromEnv();
+  const activities = createActivities({ pool, rules, transports });
   const worker = await createWorker({
     connection,
     namespace: settings.temporalNamespace,
     taskQueue: settings.taskQueue,
     activities,
+    maxConcurrentActivityTaskExecutions: 20,
   });
   const running = worker.run();
+  running.catch((err: unknown) => log(`worker stopped: ${(err as Error).message}`));
   const ownPool = !opts.pool;
   return {
     address: settings.temporalAddress,
@@ -92,6 +108,7 @@ export async function startWorkerRuntime(
       await running;
       await connection.close();
       rules.close();
+      await closeTransports(transports);
       if (ownPool) await pool.end();
     },
   };

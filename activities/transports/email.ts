@@ -1,7 +1,7 @@
 // Email over SMTP with nodemailer. The idempotency key becomes the Message-ID, so a resend after a crash carries
 // the same id as the first attempt and a receiver that dedupes on it (our sink does) drops the copy.
 import nodemailer from 'nodemailer';
-import type SMTPTransport from 'nodemailer/lib/smtp-transport';
+import type SMTPPool from 'nodemailer/lib/smtp-pool';
 import { DeliveryError, type EmailTransport, type OutgoingEmail } from './types';
 
 export interface SmtpTransportOptions {
@@ -13,6 +13,8 @@ export interface SmtpTransportOptions {
   messageIdDomain?: string;
   /** Milliseconds for connect, greeting and socket inactivity; keep it below the activity timeout. */
   timeoutMs?: number;
+  /** Parallel SMTP sessions (default 5). */
+  maxConnections?: number;
 }
 
 export function createSmtpTransport(options: SmtpTransportOptions): EmailTransport {
@@ -26,12 +28,15 @@ export function createSmtpTransport(options: SmtpTransportOptions): EmailTranspo
     auth: url.username
       ? { user: decodeURIComponent(url.username), pass: decodeURIComponent(url.password) }
       : undefined,
-    // One connection per message keeps a failed session from poisoning the next one; the volume is small.
-    pool: false,
+    // Reused connections: SMTP servers greet slowly (the local sink waits 100 ms to catch early talkers) and
+    // relays prefer few long sessions to one per message.
+    pool: true,
+    maxConnections: options.maxConnections ?? 5,
+    maxMessages: 100,
     connectionTimeout: timeout,
     greetingTimeout: timeout,
     socketTimeout: timeout,
-  } satisfies SMTPTransport.Options);
+  } satisfies SMTPPool.Options);
 
   return {
     async sendEmail(message: OutgoingEmail) {

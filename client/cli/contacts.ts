@@ -11,6 +11,8 @@ import { CliError } from './errors';
 
 const out = (line = ''): boolean => process.stdout.write(`${line}\n`);
 const json = (value: unknown): boolean => out(JSON.stringify(value, null, 2));
+const display = (v: unknown): string =>
+  v instanceof Date ? v.toISOString() : typeof v === 'string' ? v : JSON.stringify(v);
 
 async function withPool<T>(fn: (pool: Pool) => Promise<T>): Promise<T> {
   const { databaseUrl } = loadSettings();
@@ -104,9 +106,7 @@ export function registerContactsCommands(program: Command): void {
         }
         for (const [k, v] of Object.entries(d.contact)) {
           if (v !== null && !(typeof v === 'object' && !(v instanceof Date) && Object.keys(v).length === 0)) {
-            out(
-              `${k.padEnd(11)} ${v instanceof Date ? v.toISOString() : typeof v === 'object' ? JSON.stringify(v) : String(v as string)}`,
-            );
+            out(`${k.padEnd(11)} ${display(v)}`);
           }
         }
         out(`blacklist   email=${d.profile.blacklist?.email} phone=${d.profile.blacklist?.phone}`);

@@ -2,25 +2,13 @@ import type { Command } from 'commander';
 import { loadSettings } from '../config';
 import { startDevServer } from '../dev-server';
 import { CliError } from './errors';
+import { untilSignal } from './signals';
 
 function portOption(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1 || n > 65535)
     throw new CliError(`Invalid port "${value}": expected 1-65535.`, 2);
   return n;
-}
-
-/** Resolves on the first SIGINT or SIGTERM. */
-export function untilSignal(): Promise<NodeJS.Signals> {
-  return new Promise((resolve) => {
-    const on = (signal: NodeJS.Signals): void => {
-      process.off('SIGINT', on);
-      process.off('SIGTERM', on);
-      resolve(signal);
-    };
-    process.on('SIGINT', on);
-    process.on('SIGTERM', on);
-  });
 }
 
 export function registerDevCommands(program: Command): void {

@@ -7,11 +7,19 @@ import { registerRulesCommands } from './rules';
 import { registerContactsCommands } from './contacts';
 import { registerAutomationCommands } from './automations';
 import { CliError } from './errors';
+import { installSignalHandling } from './signals';
 
 const program = new Command('consentflow')
   .description('Consent-aware messaging automations on Temporal.')
   .showHelpAfterError('(run with --help for usage)')
   .exitOverride();
+
+installSignalHandling();
+// `consentflow contacts show … | head` closes the pipe early: that is not an error.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
 
 registerDevCommands(program);
 registerDbCommands(program);

@@ -16,7 +16,11 @@ export interface BlacklistChange {
   contactIds: string[];
 }
 
-async function contactsWithAddress(db: Pool | import('../pool').PoolClient, channel: Channel, address: string): Promise<string[]> {
+async function contactsWithAddress(
+  db: Pool | import('../pool').PoolClient,
+  channel: Channel,
+  address: string,
+): Promise<string[]> {
   const { rows } = await db.query<{ id: string }>(
     `SELECT id FROM contacts WHERE (CASE $1 WHEN 'email' THEN email ELSE phone END) = $2
      UNION SELECT contact_id FROM subscriptions WHERE channel = $1 AND address = $2 ORDER BY 1`,
@@ -27,17 +31,24 @@ async function contactsWithAddress(db: Pool | import('../pool').PoolClient, chan
 
 export async function addToBlacklist(
   pool: Pool,
-  channelRaw: Channel | string,
+  channelRaw: string,
   addressRaw: string,
   options: { reason?: string } = {},
   origin: Origin | ConsentContext = 'admin',
 ): Promise<BlacklistChange> {
-  return changeBlacklist(pool, parseChannel(channelRaw), addressRaw, true, options.reason ?? null, toContext(origin));
+  return changeBlacklist(
+    pool,
+    parseChannel(channelRaw),
+    addressRaw,
+    true,
+    options.reason ?? null,
+    toContext(origin),
+  );
 }
 
 export async function removeFromBlacklist(
   pool: Pool,
-  channelRaw: Channel | string,
+  channelRaw: string,
   addressRaw: string,
   origin: Origin | ConsentContext = 'admin',
 ): Promise<BlacklistChange> {
@@ -60,25 +71,38 @@ async function changeBlacklist(
            VALUES ($1, cf_address_hash($2), $2, $3, $4) ON CONFLICT DO NOTHING`,
           [channel, address, reason, ctx.origin],
         )
-      : await client.query(`DELETE FROM blacklist WHERE channel = $1 AND address_hash = cf_address_hash($2)`, [
-          channel,
-          address,
-        ]);
+      : await client.query(
+          `DELETE FROM blacklist WHERE channel = $1 AND address_hash = cf_address_hash($2)`,
+          [channel, address],
+        );
     const changed = (rowCount ?? 0) > 0;
     const contactIds = await contactsWithAddress(client, channel, address);
     if (changed) {
-      const entry = { kind: 'blacklist' as const, channel, address, before: { blacklisted: !add }, after: { blacklisted: add }, source: reason ? { reason } : {} };
-      await appendLedger(client, ctx, contactIds.length ? contactIds.map((contactId) => ({ ...entry, contactId })) : [{ ...entry, contactId: null }]);
+      const entry = {
+        kind: 'blacklist' as const,
+        channel,
+        address,
+        before: { blacklisted: !add },
+        after: { blacklisted: add },
+        source: reason ? { reason } : {},
+      };
+      await appendLedger(
+        client,
+        ctx,
+        contactIds.length
+          ? contactIds.map((contactId) => ({ ...entry, contactId }))
+          : [{ ...entry, contactId: null }],
+      );
     }
     return { channel, address, changed, contactIds };
   });
 }
 
-export async function isBlacklisted(pool: Pool, channelRaw: Channel | string, addressRaw: string): Promise<boolean> {
+export async function isBlacklisted(pool: Pool, channelRaw: string, addressRaw: string): Promise<boolean> {
   const channel = parseChannel(channelRaw);
-  const { rowCount } = await pool.query(`SELECT 1 FROM blacklist WHERE channel = $1 AND address_hash = cf_address_hash($2)`, [
-    channel,
-    normalizeAddress(channel, addressRaw),
-  ]);
+  const { rowCount } = await pool.query(
+    `SELECT 1 FROM blacklist WHERE channel = $1 AND address_hash = cf_address_hash($2)`,
+    [channel, normalizeAddress(channel, addressRaw)],
+  );
   return (rowCount ?? 0) > 0;
 }

@@ -45,7 +45,11 @@ export interface SignUpResult {
  * A form sign-up: creates or updates the contact with its subscriptions unconfirmed (a subscription that is
  * already subscribed stays so) and issues the confirmation token to send in the double opt-in email.
  */
-export async function signUp(pool: Pool, input: ContactInput, options: SignUpOptions = {}): Promise<SignUpResult> {
+export async function signUp(
+  pool: Pool,
+  input: ContactInput,
+  options: SignUpOptions = {},
+): Promise<SignUpResult> {
   const ctx = { origin: 'form' as const, source: options.source ?? {} };
   const staged = stageContact(
     {
@@ -69,7 +73,12 @@ export async function signUp(pool: Pool, input: ContactInput, options: SignUpOpt
         const problem = result.rejected[0];
         if (problem) throw new ContactFieldError(problem.field, problem.reason);
         const contactId = result.ids.get(0)!;
-        const claims: TokenClaims = { c: contactId, r: input.resource ?? null, n: b64(randomBytes(18)), e: expiresAt.getTime() };
+        const claims: TokenClaims = {
+          c: contactId,
+          r: input.resource ?? null,
+          n: b64(randomBytes(18)),
+          e: expiresAt.getTime(),
+        };
         await client.query(
           'INSERT INTO doi_tokens (nonce, contact_id, resource, expires_at) VALUES ($1, $2, $3, $4)',
           [claims.n, contactId, claims.r, expiresAt],
@@ -87,16 +96,25 @@ export async function signUp(pool: Pool, input: ContactInput, options: SignUpOpt
 function verify(token: string, now: Date): TokenClaims {
   const [payload, signature, extra] = token.trim().split('.');
   if (!payload || !signature || extra !== undefined) {
-    throw new ConfirmationTokenError('malformed', 'this is not a confirmation token (copy the whole link parameter)');
+    throw new ConfirmationTokenError(
+      'malformed',
+      'this is not a confirmation token (copy the whole link parameter)',
+    );
   }
   const given = Buffer.from(signature, 'base64url');
   const expected = sign(payload);
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
-    throw new ConfirmationTokenError('bad_signature', 'the confirmation token was not issued by this installation (signature mismatch; check CONSENTFLOW_SECRET)');
+    throw new ConfirmationTokenError(
+      'bad_signature',
+      'the confirmation token was not issued by this installation (signature mismatch; check CONSENTFLOW_SECRET)',
+    );
   }
   const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as TokenClaims;
   if (claims.e <= now.getTime()) {
-    throw new ConfirmationTokenError('expired', `the confirmation token expired at ${new Date(claims.e).toISOString()}; sign up again to get a new one`);
+    throw new ConfirmationTokenError(
+      'expired',
+      `the confirmation token expired at ${new Date(claims.e).toISOString()}; sign up again to get a new one`,
+    );
   }
   return claims;
 }
@@ -115,27 +133,52 @@ export async function confirmSubscription(
       [claims.n],
     );
     const row = rows[0];
-    if (!row) throw new ConfirmationTokenError('unknown', 'the confirmation token is no longer valid (the contact was erased)');
+    if (!row)
+      throw new ConfirmationTokenError(
+        'unknown',
+        'the confirmation token is no longer valid (the contact was erased)',
+      );
     if (row.used_at) {
-      throw new ConfirmationTokenError('used', `the confirmation token was already used at ${row.used_at.toISOString()}`);
+      throw new ConfirmationTokenError(
+        'used',
+        `the confirmation token was already used at ${row.used_at.toISOString()}`,
+      );
     }
-    if (row.expires_at <= now) throw new ConfirmationTokenError('expired', 'the confirmation token expired; sign up again');
+    if (row.expires_at <= now)
+      throw new ConfirmationTokenError('expired', 'the confirmation token expired; sign up again');
     const c = await lockContact(client, claims.c);
     await client.query('UPDATE doi_tokens SET used_at = $2 WHERE nonce = $1', [claims.n, now]);
     const ctx = { origin: 'form' as const, source: { ...(options.source ?? {}), confirmation: claims.n } };
-    const { rows: subs } = await client.query<{ channel: 'email' | 'sms'; resource: string; address: string; priority: number }>(
+    const { rows: subs } = await client.query<{
+      channel: 'email' | 'sms';
+      resource: string;
+      address: string;
+      priority: number;
+    }>(
       `UPDATE subscriptions SET status = 'subscribed', updated_at = now()
        WHERE contact_id = $1 AND status = 'unconfirmed' AND deleted_at IS NULL AND ($2::text IS NULL OR resource = $2)
        RETURNING channel, resource, address, priority`,
       [c.id, claims.r],
     );
     const entries: LedgerEntry[] = subs.map((s) => ({
-      contactId: c.id, kind: 'subscription' as const, channel: s.channel, resource: s.resource, address: s.address,
-      before: { status: 'unconfirmed', priority: s.priority }, after: { status: 'subscribed', priority: s.priority },
+      contactId: c.id,
+      kind: 'subscription' as const,
+      channel: s.channel,
+      resource: s.resource,
+      address: s.address,
+      before: { status: 'unconfirmed', priority: s.priority },
+      after: { status: 'subscribed', priority: s.priority },
     }));
     if (c.status === 'unconfirmed') {
-      await client.query(`UPDATE contacts SET status = 'subscribed', updated_at = now() WHERE id = $1`, [c.id]);
-      entries.push({ contactId: c.id, kind: 'status', before: { status: 'unconfirmed' }, after: { status: 'subscribed' } });
+      await client.query(`UPDATE contacts SET status = 'subscribed', updated_at = now() WHERE id = $1`, [
+        c.id,
+      ]);
+      entries.push({
+        contactId: c.id,
+        kind: 'status',
+        before: { status: 'unconfirmed' },
+        after: { status: 'subscribed' },
+      });
     }
     // A confirmed opt-in is the fresh consent an erased address needed: its tombstone has done its job.
     await client.query(

@@ -7,7 +7,15 @@ import { toContext } from './store';
 import { inTransaction, lockContact } from './tx';
 import type { ConsentContext, Origin } from './types';
 
-const OWN_TABLES = new Set(['contacts', 'subscriptions', 'contact_notes', 'doi_tokens', 'consent_ledger', 'blacklist', 'erased_addresses']);
+const OWN_TABLES = new Set([
+  'contacts',
+  'subscriptions',
+  'contact_notes',
+  'doi_tokens',
+  'consent_ledger',
+  'blacklist',
+  'erased_addresses',
+]);
 const escapeRegex = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 export interface EraseResult {
@@ -18,7 +26,11 @@ export interface EraseResult {
   scrubbedRows: number;
 }
 
-export async function eraseContact(pool: Pool, key: string, origin: Origin | ConsentContext = 'admin'): Promise<EraseResult> {
+export async function eraseContact(
+  pool: Pool,
+  key: string,
+  origin: Origin | ConsentContext = 'admin',
+): Promise<EraseResult> {
   const ctx = toContext(origin);
   return inTransaction(pool, async (client) => {
     const c = await lockContact(client, key);
@@ -65,9 +77,16 @@ async function scrubOtherTables(
   addrs: { channel: string; address: string }[],
 ): Promise<number> {
   if (addrs.length === 0) return 0;
-  const variants = addrs.flatMap((a) => (a.channel === 'sms' ? [a.address, a.address.slice(1)] : [a.address]));
+  const variants = addrs.flatMap((a) =>
+    a.channel === 'sms' ? [a.address, a.address.slice(1)] : [a.address],
+  );
   const pattern = variants.map(escapeRegex).join('|');
-  const { rows: cols } = await client.query<{ table_name: string; column_name: string; data_type: string; has_contact: boolean }>(
+  const { rows: cols } = await client.query<{
+    table_name: string;
+    column_name: string;
+    data_type: string;
+    has_contact: boolean;
+  }>(
     `SELECT c.table_name, c.column_name, c.data_type,
        EXISTS (SELECT 1 FROM information_schema.columns k WHERE k.table_schema = c.table_schema
                AND k.table_name = c.table_name AND k.column_name = 'contact_id') AS has_contact

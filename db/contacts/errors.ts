@@ -38,7 +38,9 @@ export class ConfirmationTokenError extends Error {
 
 export class NotesLimitError extends Error {
   constructor(contactId: string) {
-    super(`contact ${contactId} already has 5 notes (the maximum); delete one with "contacts note delete" first`);
+    super(
+      `contact ${contactId} already has 5 notes (the maximum); delete one with "contacts note delete" first`,
+    );
     this.name = 'NotesLimitError';
   }
 }

@@ -56,16 +56,25 @@ function plan(event: FeedbackEvent): { action: Action; reply?: string } {
     case 'unsubscribe':
       return { action: { type: 'unsubscribe' } };
     case 'inbound_sms': {
-      if (event.channel !== 'sms') throw new ContactFieldError('channel', 'inbound_sms feedback is for the sms channel');
+      if (event.channel !== 'sms')
+        throw new ContactFieldError('channel', 'inbound_sms feedback is for the sms channel');
       const word = (event.text ?? '').trim().toUpperCase();
-      if (STOP_KEYWORDS.includes(word)) return { action: { type: 'status', status: 'unsubscribed' }, reply: REPLIES.stop };
+      if (STOP_KEYWORDS.includes(word))
+        return { action: { type: 'status', status: 'unsubscribed' }, reply: REPLIES.stop };
       // START only restores what STOP took: never a bounce, a complaint or a pending confirmation.
-      if (START_KEYWORDS.includes(word)) return { action: { type: 'status', status: 'subscribed', from: ['unsubscribed'] }, reply: REPLIES.start };
+      if (START_KEYWORDS.includes(word))
+        return {
+          action: { type: 'status', status: 'subscribed', from: ['unsubscribed'] },
+          reply: REPLIES.start,
+        };
       if (HELP_KEYWORDS.includes(word)) return { action: { type: 'none' }, reply: REPLIES.help };
       return { action: { type: 'none' } };
     }
     default:
-      throw new ContactFieldError('kind', `"${String((event as { kind: unknown }).kind)}" is not a feedback kind (one of ${FEEDBACK_KINDS.join(', ')})`);
+      throw new ContactFieldError(
+        'kind',
+        `"${String((event as { kind: unknown }).kind)}" is not a feedback kind (one of ${FEEDBACK_KINDS.join(', ')})`,
+      );
   }
 }
 
@@ -86,7 +95,13 @@ export async function applyFeedback(pool: Pool, event: FeedbackEvent): Promise<F
     let changes = 0;
     for (const c of rows) {
       if (action.type === 'unsubscribe') {
-        changes += await unsubscribeLocked(client, c.id, c.status, { channel, address, resource: event.resource }, ctx);
+        changes += await unsubscribeLocked(
+          client,
+          c.id,
+          c.status,
+          { channel, address, resource: event.resource },
+          ctx,
+        );
       } else if (action.type === 'status') {
         const { rows: subs } = await client.query<{ resource: string; status: string; priority: number }>(
           `UPDATE subscriptions s SET status = $4, updated_at = now() FROM subscriptions old
@@ -96,10 +111,19 @@ export async function applyFeedback(pool: Pool, event: FeedbackEvent): Promise<F
            RETURNING s.resource, old.status, s.priority`,
           [c.id, channel, address, action.status, action.from ?? null, event.resource ?? null],
         );
-        await appendLedger(client, ctx, subs.map((s) => ({
-          contactId: c.id, kind: 'subscription' as const, channel, resource: s.resource, address,
-          before: { status: s.status, priority: s.priority }, after: { status: action.status, priority: s.priority },
-        })));
+        await appendLedger(
+          client,
+          ctx,
+          subs.map((s) => ({
+            contactId: c.id,
+            kind: 'subscription' as const,
+            channel,
+            resource: s.resource,
+            address,
+            before: { status: s.status, priority: s.priority },
+            after: { status: action.status, priority: s.priority },
+          })),
+        );
         changes += subs.length;
       }
     }

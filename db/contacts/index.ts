@@ -1,15 +1,43 @@
 // The contact store's public surface (client/contacts.ts re-exports it for apps).
 export * from './types';
 export * from './errors';
-export { upsertContact, subscribe, unsubscribe, setStatus, setActive, setCategory, removeSubscription, type UnsubscribeScope } from './store';
-export { signUp, confirmSubscription, DEFAULT_TOKEN_TTL_MS, type SignUpOptions, type SignUpResult } from './doi';
+export {
+  upsertContact,
+  subscribe,
+  unsubscribe,
+  setStatus,
+  setActive,
+  setCategory,
+  removeSubscription,
+  type UnsubscribeScope,
+} from './store';
+export {
+  signUp,
+  confirmSubscription,
+  DEFAULT_TOKEN_TTL_MS,
+  type SignUpOptions,
+  type SignUpResult,
+} from './doi';
 export { addToBlacklist, removeFromBlacklist, isBlacklisted, type BlacklistChange } from './blacklist';
 export { eraseContact, type EraseResult } from './erase';
 export { addNote, listNotes, deleteNote, MAX_NOTES, MAX_NOTE_LENGTH, type Note } from './notes';
-export { applyFeedback, STOP_KEYWORDS, START_KEYWORDS, HELP_KEYWORDS, type FeedbackEvent, type FeedbackResult } from './feedback';
+export {
+  applyFeedback,
+  STOP_KEYWORDS,
+  START_KEYWORDS,
+  HELP_KEYWORDS,
+  type FeedbackEvent,
+  type FeedbackResult,
+} from './feedback';
 export { loadProfiles, loadTemplateFields, showContact, type ContactDetails } from './profile';
 export { activityFeed, type FeedFilter, type LedgerRow, type LedgerKind } from './ledger';
-export { defineCustomField, loadCustomFields, CUSTOM_FIELD_KINDS, type CustomFieldDefinition, type CustomFieldKind } from './custom-fields';
+export {
+  defineCustomField,
+  loadCustomFields,
+  CUSTOM_FIELD_KINDS,
+  type CustomFieldDefinition,
+  type CustomFieldKind,
+} from './custom-fields';
 export { resolveContactKey } from './tx';
 export { LIMIT_PER_PROFILE, LIMIT_PER_RESOURCE_CHANNEL } from './limits';
 export { importContacts, type ImportOptions, type ImportSummary, type ImportProgress } from './import/run';

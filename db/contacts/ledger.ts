@@ -7,14 +7,7 @@ import { resolveContactKey, type Queryable } from './tx';
 import { ContactNotFoundError } from './errors';
 
 export type LedgerKind =
-  | 'created'
-  | 'status'
-  | 'activity'
-  | 'subscription'
-  | 'category'
-  | 'eviction'
-  | 'blacklist'
-  | 'erase';
+  'created' | 'status' | 'activity' | 'subscription' | 'category' | 'eviction' | 'blacklist' | 'erase';
 
 export interface LedgerEntry {
   contactId: string | null;
@@ -49,7 +42,11 @@ export function contextAt(ctx: ConsentContext): string {
   return ctx.at ? new Date(ctx.at).toISOString() : new Date().toISOString();
 }
 
-export async function appendLedger(db: Queryable, ctx: ConsentContext, entries: LedgerEntry[]): Promise<void> {
+export async function appendLedger(
+  db: Queryable,
+  ctx: ConsentContext,
+  entries: LedgerEntry[],
+): Promise<void> {
   if (entries.length === 0) return;
   const rows = entries.map((e) => ({
     contact_id: e.contactId,
@@ -97,7 +94,15 @@ export async function activityFeed(pool: Pool, key: string, filter: FeedFilter =
        AND ($6::int IS NULL OR at >= now() - make_interval(days => $6))
      ORDER BY at DESC, id DESC
      LIMIT $7`,
-    [id, filter.channel ?? null, filter.origin ?? null, filter.status ?? null, filter.kind ?? null, filter.days ?? null, filter.limit ?? 1000],
+    [
+      id,
+      filter.channel ?? null,
+      filter.origin ?? null,
+      filter.status ?? null,
+      filter.kind ?? null,
+      filter.days ?? null,
+      filter.limit ?? 1000,
+    ],
   );
   return rows;
 }

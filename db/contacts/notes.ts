@@ -18,11 +18,17 @@ export async function addNote(pool: Pool, key: string, body: string, author = 'a
   const text = body.trim();
   if (!text) throw new ContactFieldError('note', 'is empty');
   if ([...text].length > MAX_NOTE_LENGTH) {
-    throw new ContactFieldError('note', `is ${[...text].length} characters; the maximum is ${MAX_NOTE_LENGTH}`);
+    throw new ContactFieldError(
+      'note',
+      `is ${[...text].length} characters; the maximum is ${MAX_NOTE_LENGTH}`,
+    );
   }
   return inTransaction(pool, async (client) => {
     const c = await lockContact(client, key);
-    const { rows: count } = await client.query<{ n: number }>('SELECT count(*)::int AS n FROM contact_notes WHERE contact_id = $1', [c.id]);
+    const { rows: count } = await client.query<{ n: number }>(
+      'SELECT count(*)::int AS n FROM contact_notes WHERE contact_id = $1',
+      [c.id],
+    );
     if ((count[0]?.n ?? 0) >= MAX_NOTES) throw new NotesLimitError(c.id);
     const { rows } = await client.query<Note>(
       'INSERT INTO contact_notes (contact_id, body, author) VALUES ($1, $2, $3) RETURNING id::text, body, author, created_at',
@@ -45,6 +51,9 @@ export async function listNotes(pool: Pool, key: string): Promise<Note[]> {
 export async function deleteNote(pool: Pool, key: string, noteId: string): Promise<boolean> {
   const id = await resolveContactKey(pool, key);
   if (!id) throw new ContactNotFoundError(key);
-  const { rowCount } = await pool.query('DELETE FROM contact_notes WHERE contact_id = $1 AND id::text = $2', [id, noteId]);
+  const { rowCount } = await pool.query('DELETE FROM contact_notes WHERE contact_id = $1 AND id::text = $2', [
+    id,
+    noteId,
+  ]);
   return (rowCount ?? 0) > 0;
 }

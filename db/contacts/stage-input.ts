@@ -36,20 +36,27 @@ export interface FieldDefinitions {
   subscription: Map<string, CustomFieldDefinition>;
 }
 
-const blank = (v: unknown): boolean => v === undefined || v === null || (typeof v === 'string' && v.trim() === '');
+const blank = (v: unknown): boolean =>
+  v === undefined || v === null || (typeof v === 'string' && v.trim() === '');
 
 export function parseCategories(raw: unknown): Record<string, CategoryState> | null {
   if (blank(raw)) return null;
   const out: Record<string, CategoryState> = {};
   if (typeof raw === 'string') {
-    for (const part of raw.split(/[;,|]/).map((p) => p.trim()).filter(Boolean)) {
+    for (const part of raw
+      .split(/[;,|]/)
+      .map((p) => p.trim())
+      .filter(Boolean)) {
       const [name = '', state = 'subscribed'] = part.split(':');
       out[parseCategoryName(name)] = parseCategoryState(state);
     }
     return out;
   }
   if (typeof raw !== 'object' || Array.isArray(raw)) {
-    throw new ContactFieldError('categories', 'expected {"name": "subscribed" | "unsubscribed"} or "news;promo:unsubscribed"');
+    throw new ContactFieldError(
+      'categories',
+      'expected {"name": "subscribed" | "unsubscribed"} or "news;promo:unsubscribed"',
+    );
   }
   for (const [name, state] of Object.entries(raw as Record<string, unknown>)) {
     out[parseCategoryName(name)] = parseCategoryState(String(state));
@@ -75,7 +82,8 @@ export function stageContact(
     try {
       return fn();
     } catch (err) {
-      if (err instanceof ContactFieldError) problems.push({ line, field: err.field || field, reason: err.reason });
+      if (err instanceof ContactFieldError)
+        problems.push({ line, field: err.field || field, reason: err.reason });
       else problems.push({ line, field, reason: (err as Error).message });
       return null;
     }
@@ -99,8 +107,13 @@ export function stageContact(
     birthday: opt('birthday', input.birthday, parseBirthday),
     source: opt('source', input.source, (s) => parseName(s, 'source')),
     status: opt('status', input.status, (s) => parseGlobalStatus(s)),
-    active: blank(input.active) ? null : check('active', () => parseBoolean(input.active as string | boolean, 'active')),
-    custom: input.custom && Object.keys(input.custom).length ? check('custom', () => applyCustomValues(defs.profile, {}, input.custom ?? {})) : null,
+    active: blank(input.active)
+      ? null
+      : check('active', () => parseBoolean(input.active as string | boolean, 'active')),
+    custom:
+      input.custom && Object.keys(input.custom).length
+        ? check('custom', () => applyCustomValues(defs.profile, {}, input.custom ?? {}))
+        : null,
     subs: [],
   };
   if (input.custom && contact.custom) {
@@ -108,15 +121,26 @@ export function stageContact(
     for (const [k, v] of Object.entries(input.custom)) if (blank(v)) contact.custom[k] = null;
   }
   if (!contact.email && !contact.phone && !contact.id && problems.length === 0) {
-    problems.push({ line, field: 'email', reason: 'a contact needs an email, a phone or an id to be found again' });
+    problems.push({
+      line,
+      field: 'email',
+      reason: 'a contact needs an email, a phone or an id to be found again',
+    });
   }
 
   const resource = opt('resource', input.resource, parseResource) ?? DEFAULT_RESOURCE;
-  const priority = blank(input.priority) ? null : check('priority', () => parsePriority(input.priority as string | number));
+  const priority = blank(input.priority)
+    ? null
+    : check('priority', () => parsePriority(input.priority as string | number));
   const categories = check('categories', () => parseCategories(input.categories));
   const shorthand = (channel: Channel, address: string | null, statusRaw: unknown): void => {
     if (!address) {
-      if (!blank(statusRaw)) problems.push({ line, field: `${channel}_status`, reason: `given without ${channel === 'email' ? 'an email' : 'a phone'} to subscribe` });
+      if (!blank(statusRaw))
+        problems.push({
+          line,
+          field: `${channel}_status`,
+          reason: `given without ${channel === 'email' ? 'an email' : 'a phone'} to subscribe`,
+        });
       return;
     }
     contact.subs.push({
@@ -141,7 +165,12 @@ export function stageContact(
   const seen = new Set<string>();
   for (const s of contact.subs) {
     const key = `${s.resource}\u0000${s.channel}\u0000${s.address ?? ''}`;
-    if (seen.has(key)) problems.push({ line, field: 'subscriptions', reason: `${s.channel} subscription to ${s.resource} given twice` });
+    if (seen.has(key))
+      problems.push({
+        line,
+        field: 'subscriptions',
+        reason: `${s.channel} subscription to ${s.resource} given twice`,
+      });
     seen.add(key);
   }
   return problems.length ? { problems } : { contact };

@@ -1,7 +1,7 @@
 // Single-contact operations for the API and the CLI. Each runs in one transaction holding the contact's row
 // lock, writes the change and its ledger rows together, or nothing.
 import type { Pool, PoolClient } from '../pool';
-import type { Channel, GlobalStatus, SubscriptionStatus, CategoryState } from '../../rules/model';
+import type { Channel, SubscriptionStatus, CategoryState } from '../../rules/model';
 import { loadCustomFields } from './custom-fields';
 import { ContactFieldError } from './errors';
 import { appendLedger, type LedgerEntry } from './ledger';
@@ -16,7 +16,10 @@ export function toContext(origin: Origin | ConsentContext): ConsentContext {
 }
 
 export async function loadFieldDefinitions(db: Pool | PoolClient): Promise<FieldDefinitions> {
-  return { profile: await loadCustomFields(db, 'profile'), subscription: await loadCustomFields(db, 'subscription') };
+  return {
+    profile: await loadCustomFields(db, 'profile'),
+    subscription: await loadCustomFields(db, 'subscription'),
+  };
 }
 
 /**
@@ -62,11 +65,7 @@ export async function subscribe(
   const staged = stageSubscription(sub, defs);
   return inTransaction(pool, async (client) => {
     const contact = await lockContact(client, key);
-    const result = await writeContactBatch(
-      client,
-      [{ ...emptyStaged(contact.id), subs: [staged] }],
-      ctx,
-    );
+    const result = await writeContactBatch(client, [{ ...emptyStaged(contact.id), subs: [staged] }], ctx);
     const problem = result.rejected[0];
     if (problem) throw new ContactFieldError(problem.field, problem.reason);
     return contact.id;
@@ -75,16 +74,30 @@ export async function subscribe(
 
 function emptyStaged(id: string) {
   return {
-    n: 0, line: null, id, email: null, phone: null, first_name: null, last_name: null, gender: null,
-    language: null, country: null, timezone: null, birthday: null, source: null, status: null, active: null,
-    custom: null, subs: [],
+    n: 0,
+    line: null,
+    id,
+    email: null,
+    phone: null,
+    first_name: null,
+    last_name: null,
+    gender: null,
+    language: null,
+    country: null,
+    timezone: null,
+    birthday: null,
+    source: null,
+    status: null,
+    active: null,
+    custom: null,
+    subs: [],
   };
 }
 
 export async function setStatus(
   pool: Pool,
   key: string,
-  status: GlobalStatus | string,
+  status: string,
   origin: Origin | ConsentContext = 'admin',
 ): Promise<{ contactId: string; changed: boolean }> {
   const next = parseGlobalStatus(status);
@@ -93,7 +106,9 @@ export async function setStatus(
     const c = await lockContact(client, key);
     if (c.status === next) return { contactId: c.id, changed: false };
     await client.query('UPDATE contacts SET status = $2, updated_at = now() WHERE id = $1', [c.id, next]);
-    await appendLedger(client, ctx, [{ contactId: c.id, kind: 'status', before: { status: c.status }, after: { status: next } }]);
+    await appendLedger(client, ctx, [
+      { contactId: c.id, kind: 'status', before: { status: c.status }, after: { status: next } },
+    ]);
     return { contactId: c.id, changed: true };
   });
 }
@@ -110,7 +125,9 @@ export async function setActive(
     const c = await lockContact(client, key);
     if (c.active === active) return { contactId: c.id, changed: false };
     await client.query('UPDATE contacts SET active = $2, updated_at = now() WHERE id = $1', [c.id, active]);
-    await appendLedger(client, ctx, [{ contactId: c.id, kind: 'activity', before: { active: c.active }, after: { active } }]);
+    await appendLedger(client, ctx, [
+      { contactId: c.id, kind: 'activity', before: { active: c.active }, after: { active } },
+    ]);
     return { contactId: c.id, changed: true };
   });
 }
@@ -176,22 +193,54 @@ export async function unsubscribeLocked(
     const category = parseCategoryName(scope.category);
     for (const s of subs.rows) {
       if (s.categories[category] === 'unsubscribed') continue;
-      await client.query(`UPDATE subscriptions SET categories = categories || jsonb_build_object($2::text, 'unsubscribed'), updated_at = now() WHERE id = $1`, [s.id, category]);
-      entries.push({ contactId, kind: 'category', channel: s.channel, resource: s.resource, category, address: s.address,
-        before: s.categories[category] ? { status: s.categories[category] } : null, after: { status: 'unsubscribed' } });
+      await client.query(
+        `UPDATE subscriptions SET categories = categories || jsonb_build_object($2::text, 'unsubscribed'), updated_at = now() WHERE id = $1`,
+        [s.id, category],
+      );
+      entries.push({
+        contactId,
+        kind: 'category',
+        channel: s.channel,
+        resource: s.resource,
+        category,
+        address: s.address,
+        before: s.categories[category] ? { status: s.categories[category] } : null,
+        after: { status: 'unsubscribed' },
+      });
     }
   } else {
     // A complainer or hard-bounced profile stays so: unsubscribed would hide why it may not be contacted.
-    if (!resource && !['unsubscribed', 'complainer', 'hard_bounced'].includes(globalStatus) && target === 'unsubscribed') {
-      await client.query(`UPDATE contacts SET status = 'unsubscribed', updated_at = now() WHERE id = $1`, [contactId]);
-      entries.push({ contactId, kind: 'status', before: { status: globalStatus }, after: { status: 'unsubscribed' } });
+    if (
+      !resource &&
+      !['unsubscribed', 'complainer', 'hard_bounced'].includes(globalStatus) &&
+      target === 'unsubscribed'
+    ) {
+      await client.query(`UPDATE contacts SET status = 'unsubscribed', updated_at = now() WHERE id = $1`, [
+        contactId,
+      ]);
+      entries.push({
+        contactId,
+        kind: 'status',
+        before: { status: globalStatus },
+        after: { status: 'unsubscribed' },
+      });
     }
     if (resource || channel || scope.address) {
       for (const s of subs.rows) {
         if (s.status === target) continue;
-        await client.query(`UPDATE subscriptions SET status = $2, updated_at = now() WHERE id = $1`, [s.id, target]);
-        entries.push({ contactId, kind: 'subscription', channel: s.channel, resource: s.resource, address: s.address,
-          before: { status: s.status, priority: s.priority }, after: { status: target, priority: s.priority } });
+        await client.query(`UPDATE subscriptions SET status = $2, updated_at = now() WHERE id = $1`, [
+          s.id,
+          target,
+        ]);
+        entries.push({
+          contactId,
+          kind: 'subscription',
+          channel: s.channel,
+          resource: s.resource,
+          address: s.address,
+          before: { status: s.status, priority: s.priority },
+          after: { status: target, priority: s.priority },
+        });
       }
     }
   }
@@ -220,10 +269,20 @@ export async function setCategory(
        RETURNING s.channel, s.resource, s.address, old.categories`,
       [c.id, parseResource(scope.resource), category, scope.channel ?? null],
     );
-    await appendLedger(client, ctx, rows.map((s) => ({
-      contactId: c.id, kind: 'category' as const, channel: s.channel, resource: s.resource, category, address: s.address,
-      before: s.categories[category] ? { status: s.categories[category] } : null, after: { status: 'subscribed' },
-    })));
+    await appendLedger(
+      client,
+      ctx,
+      rows.map((s) => ({
+        contactId: c.id,
+        kind: 'category' as const,
+        channel: s.channel,
+        resource: s.resource,
+        category,
+        address: s.address,
+        before: s.categories[category] ? { status: s.categories[category] } : null,
+        after: { status: 'subscribed' },
+      })),
+    );
     return { contactId: c.id, changes: rows.length };
   });
 }
@@ -245,8 +304,17 @@ export async function removeSubscription(
     );
     const gone = rows[0];
     if (!gone) return false;
-    await appendLedger(client, ctx, [{ contactId: c.id, kind: 'subscription', channel: sub.channel, resource: sub.resource,
-      address: sub.address, before: { status: gone.status, priority: gone.priority }, after: { deleted: true } }]);
+    await appendLedger(client, ctx, [
+      {
+        contactId: c.id,
+        kind: 'subscription',
+        channel: sub.channel,
+        resource: sub.resource,
+        address: sub.address,
+        before: { status: gone.status, priority: gone.priority },
+        after: { deleted: true },
+      },
+    ]);
     return true;
   });
 }

@@ -43,12 +43,14 @@ export interface ContactInput {
   timezone?: string | null;
   birthday?: string | null;
   source?: string | null;
-  status?: GlobalStatus | string | null;
+  /** A GlobalStatus; text from files is checked. */
+  status?: string | null;
   active?: boolean | string | null;
   custom?: Record<string, unknown>;
   resource?: string | null;
-  email_status?: SubscriptionStatus | string | null;
-  sms_status?: SubscriptionStatus | string | null;
+  /** A SubscriptionStatus. */
+  email_status?: string | null;
+  sms_status?: string | null;
   priority?: number | string | null;
   /** `{"news": "subscribed"}`, or in files "news;promo:unsubscribed" (a bare name means subscribed). */
   categories?: Record<string, CategoryState> | string | null;

@@ -37,7 +37,10 @@ export function normalizeAddress(channel: Channel, raw: string, field = 'address
 export function parseGender(raw: string | number): 0 | 1 | 2 | 9 {
   const code = ISO_5218[String(raw).trim().toLowerCase()];
   if (code === undefined) {
-    throw new ContactFieldError('gender', `"${raw}" is not an ISO/IEC 5218 code (0 not known, 1 male, 2 female, 9 not applicable)`);
+    throw new ContactFieldError(
+      'gender',
+      `"${raw}" is not an ISO/IEC 5218 code (0 not known, 1 male, 2 female, 9 not applicable)`,
+    );
   }
   return code;
 }
@@ -45,7 +48,10 @@ export function parseGender(raw: string | number): 0 | 1 | 2 | 9 {
 export function parseLanguage(raw: string): string {
   const code = raw.trim().toLowerCase();
   if (!ISO_639_1.has(code)) {
-    throw new ContactFieldError('language', `"${raw}" is not an ISO 639-1 language code (two letters, e.g. en, de, pt)`);
+    throw new ContactFieldError(
+      'language',
+      `"${raw}" is not an ISO 639-1 language code (two letters, e.g. en, de, pt)`,
+    );
   }
   return code;
 }
@@ -53,7 +59,10 @@ export function parseLanguage(raw: string): string {
 export function parseCountry(raw: string): string {
   const code = raw.trim().toUpperCase();
   if (!ISO_3166_1.has(code)) {
-    throw new ContactFieldError('country', `"${raw}" is not an ISO 3166-1 alpha-2 country code (e.g. US, GB, DE)`);
+    throw new ContactFieldError(
+      'country',
+      `"${raw}" is not an ISO 3166-1 alpha-2 country code (e.g. US, GB, DE)`,
+    );
   }
   return code;
 }
@@ -72,7 +81,10 @@ export function parseTimezone(raw: string): string {
     zoneCache.set(name, canonical);
   }
   if (!canonical) {
-    throw new ContactFieldError('timezone', `"${raw}" is not an IANA time zone name (e.g. Europe/Berlin, America/New_York)`);
+    throw new ContactFieldError(
+      'timezone',
+      `"${raw}" is not an IANA time zone name (e.g. Europe/Berlin, America/New_York)`,
+    );
   }
   return canonical;
 }
@@ -113,7 +125,10 @@ export function parseContactId(raw: string): string {
 export function parseResource(raw: string): string {
   const r = raw.trim();
   if (!/^[A-Za-z0-9_.:-]{1,64}$/.test(r)) {
-    throw new ContactFieldError('resource', `"${raw}" is not a resource name (1-64 letters, digits, "_", ".", ":" or "-")`);
+    throw new ContactFieldError(
+      'resource',
+      `"${raw}" is not a resource name (1-64 letters, digits, "_", ".", ":" or "-")`,
+    );
   }
   return r;
 }
@@ -121,7 +136,10 @@ export function parseResource(raw: string): string {
 export function parseGlobalStatus(raw: string, field = 'status'): GlobalStatus {
   const s = raw.trim().toLowerCase().replace(/[\s-]/g, '_');
   if (!(GLOBAL_STATUSES as readonly string[]).includes(s)) {
-    throw new ContactFieldError(field, `"${raw}" is not a global status (one of ${GLOBAL_STATUSES.join(', ')})`);
+    throw new ContactFieldError(
+      field,
+      `"${raw}" is not a global status (one of ${GLOBAL_STATUSES.join(', ')})`,
+    );
   }
   return s as GlobalStatus;
 }
@@ -129,7 +147,10 @@ export function parseGlobalStatus(raw: string, field = 'status'): GlobalStatus {
 export function parseSubscriptionStatus(raw: string, field = 'status'): SubscriptionStatus {
   const s = raw.trim().toLowerCase().replace(/[\s-]/g, '_');
   if (!(SUBSCRIPTION_STATUSES as readonly string[]).includes(s)) {
-    throw new ContactFieldError(field, `"${raw}" is not a subscription status (one of ${SUBSCRIPTION_STATUSES.join(', ')})`);
+    throw new ContactFieldError(
+      field,
+      `"${raw}" is not a subscription status (one of ${SUBSCRIPTION_STATUSES.join(', ')})`,
+    );
   }
   return s as SubscriptionStatus;
 }
@@ -145,7 +166,10 @@ export function parseChannel(raw: string): Channel {
 export function parsePriority(raw: string | number): number {
   const n = typeof raw === 'number' ? raw : Number(String(raw).trim());
   if (!Number.isInteger(n) || Math.abs(n) > 1_000_000) {
-    throw new ContactFieldError('priority', `"${raw}" is not an integer priority (lower number wins, e.g. 0)`);
+    throw new ContactFieldError(
+      'priority',
+      `"${raw}" is not an integer priority (lower number wins, e.g. 0)`,
+    );
   }
   return n;
 }
@@ -153,7 +177,10 @@ export function parsePriority(raw: string | number): number {
 export function parseCategoryName(raw: string): string {
   const c = raw.trim();
   if (!/^[A-Za-z0-9_.:-]{1,64}$/.test(c)) {
-    throw new ContactFieldError('categories', `"${raw}" is not a category name (1-64 letters, digits, "_", ".", ":" or "-")`);
+    throw new ContactFieldError(
+      'categories',
+      `"${raw}" is not a category name (1-64 letters, digits, "_", ".", ":" or "-")`,
+    );
   }
   return c;
 }

@@ -27,7 +27,7 @@ CREATE TEMP TABLE IF NOT EXISTS cf_stage (
 ) ON COMMIT DELETE ROWS;
 CREATE TEMP TABLE IF NOT EXISTS cf_stage_subs (
   n int, line int, contact_id text, channel text, resource text, address text, status text, priority int,
-  categories jsonb, custom jsonb, sub_id bigint, before_status text, before_priority int,
+  categories jsonb, custom jsonb, sub_id bigint, sub_id_was bigint, before_status text, before_priority int,
   before_categories jsonb, before_deleted boolean, new_status text, new_priority int, held boolean
 ) ON COMMIT DELETE ROWS;`;
 
@@ -39,14 +39,22 @@ export async function writeContactBatch(
   rows: StagedContact[],
   ctx: ConsentContext,
 ): Promise<BatchResult> {
-  const result: BatchResult = { ids: new Map(), inserted: 0, updated: 0, rejected: [], heldBack: 0, evicted: 0 };
+  const result: BatchResult = {
+    ids: new Map(),
+    inserted: 0,
+    updated: 0,
+    rejected: [],
+    heldBack: 0,
+    evicted: 0,
+  };
   if (rows.length === 0) return result;
   // Every time: a rolled-back first batch takes the CREATE with it.
   await client.query(STAGE_DDL);
   await client.query('TRUNCATE cf_stage, cf_stage_subs');
-  await client.query(`INSERT INTO cf_stage SELECT * FROM jsonb_populate_recordset(NULL::cf_stage, $1::jsonb)`, [
-    JSON.stringify(rows),
-  ]);
+  await client.query(
+    `INSERT INTO cf_stage SELECT * FROM jsonb_populate_recordset(NULL::cf_stage, $1::jsonb)`,
+    [JSON.stringify(rows)],
+  );
   const origin = ctx.origin;
   const defaultStatus = origin === 'form' ? 'unconfirmed' : 'subscribed';
 
@@ -101,7 +109,10 @@ export async function writeContactBatch(
     WITH d AS (DELETE FROM cf_stage WHERE problem IS NOT NULL RETURNING n, line, problem_field, problem)
     SELECT line, problem_field AS field, problem AS reason FROM d ORDER BY n`);
   result.rejected = bad;
-  if (bad.length) await client.query(`DELETE FROM cf_stage_subs ss WHERE NOT EXISTS (SELECT 1 FROM cf_stage s WHERE s.n = ss.n)`);
+  if (bad.length)
+    await client.query(
+      `DELETE FROM cf_stage_subs ss WHERE NOT EXISTS (SELECT 1 FROM cf_stage s WHERE s.n = ss.n)`,
+    );
 
   await client.query(
     `UPDATE cf_stage SET final_status = CASE
@@ -132,10 +143,16 @@ export async function writeContactBatch(
   await writeSubscriptions(client, origin, defaultStatus);
   await writeLedger(client, ctx);
 
-  const { rows: written } = await client.query<{ n: number; contact_id: string; is_new: boolean; held: number }>(`
-    SELECT s.n, s.contact_id, s.is_new,
-      (SELECT count(*)::int FROM cf_stage_subs ss WHERE ss.n = s.n AND ss.held) AS held
-    FROM cf_stage s ORDER BY s.n`);
+  const { rows: written } = await client.query<{
+    n: number;
+    contact_id: string;
+    is_new: boolean;
+    held: number;
+  }>(`
+    SELECT s.n, s.contact_id, s.is_new, coalesce(h.held, 0) AS held
+    FROM cf_stage s
+    LEFT JOIN (SELECT n, count(*)::int AS held FROM cf_stage_subs WHERE held GROUP BY n) h ON h.n = s.n
+    ORDER BY s.n`);
   for (const w of written) {
     result.ids.set(w.n, w.contact_id);
     if (w.is_new) result.inserted++;
@@ -158,7 +175,7 @@ export async function writeContactBatch(
 
 async function writeSubscriptions(client: PoolClient, origin: string, defaultStatus: string): Promise<void> {
   await client.query(`
-    UPDATE cf_stage_subs ss SET sub_id = x.id, before_status = x.status, before_priority = x.priority,
+    UPDATE cf_stage_subs ss SET sub_id = x.id, sub_id_was = x.id, before_status = x.status, before_priority = x.priority,
       before_categories = x.categories, before_deleted = x.deleted_at IS NOT NULL
     FROM subscriptions x
     WHERE x.contact_id = ss.contact_id AND x.resource = ss.resource AND x.channel = ss.channel AND x.address = ss.address`);
@@ -219,20 +236,24 @@ async function writeLedger(client: PoolClient, ctx: ConsentContext): Promise<voi
        FROM cf_stage WHERE NOT is_new AND active IS NOT NULL AND active <> before_active
        UNION ALL
        SELECT n, 3, line, contact_id, 'subscription', channel, resource, NULL, address,
-         CASE WHEN sub_id IS NULL OR before_status IS NULL OR before_deleted THEN NULL
+         CASE WHEN sub_id_was IS NULL OR before_deleted THEN NULL
            ELSE jsonb_build_object('status', before_status, 'priority', before_priority) END,
-         jsonb_build_object('status', new_status, 'priority', new_priority),
+         -- A new subscription's categories are part of its one ledger row.
+         jsonb_build_object('status', new_status, 'priority', new_priority) ||
+           CASE WHEN (sub_id_was IS NULL OR before_deleted) AND categories IS NOT NULL AND categories <> '{}'
+             THEN jsonb_build_object('categories', categories) ELSE '{}'::jsonb END,
          CASE WHEN held THEN jsonb_build_object('held_back', 'address was erased before; needs a fresh opt-in')
            ELSE '{}'::jsonb END
        FROM cf_stage_subs
        WHERE before_status IS NULL OR before_deleted OR before_status <> new_status OR before_priority <> new_priority
        UNION ALL
        SELECT ss.n, 4, ss.line, ss.contact_id, 'category', ss.channel, ss.resource, cat.key, ss.address,
-         CASE WHEN ss.before_deleted OR NOT coalesce(ss.before_categories ? cat.key, false) THEN NULL
+         CASE WHEN NOT coalesce(ss.before_categories ? cat.key, false) THEN NULL
            ELSE jsonb_build_object('status', ss.before_categories -> cat.key) END,
          jsonb_build_object('status', cat.value), '{}'
        FROM cf_stage_subs ss CROSS JOIN LATERAL jsonb_each(coalesce(ss.categories, '{}')) AS cat
-       WHERE ss.before_deleted OR (ss.before_categories -> cat.key) IS DISTINCT FROM cat.value
+       WHERE ss.sub_id_was IS NOT NULL AND NOT ss.before_deleted
+         AND (ss.before_categories -> cat.key) IS DISTINCT FROM cat.value
      ) e ORDER BY n, o`,
     [contextAt(ctx), ctx.origin, JSON.stringify(ctx.source ?? {})],
   );

@@ -314,6 +314,31 @@ describe('deliver', () => {
     expect(next.verdict).toBe('suppress');
   });
 
+  it('feedback the contact store missed (it was down) is applied by the retry, which fails the same way', async () => {
+    const late = { id: 'c-late', email: 'late.bounce@example.com', first_name: 'Late' };
+    await seedContact(db.pool, late);
+    const d = await run(
+      acts.decideStep,
+      step('w0', { contactId: late.id, workflowId: `welcome:${late.id}` }),
+    );
+    const key = d.idempotencyKey as string;
+    // What a bounce leaves behind when applyFeedback could not reach the store: failed, feedback owed.
+    await db.pool.query(
+      `UPDATE outbox SET state = 'failed', attempts = 1, failure_type = 'PermanentDeliveryFailure',
+              error = '550 5.1.1 <late.bounce@example.com>: mailbox unavailable', feedback = 'hard_bounce'
+        WHERE idempotency_key = $1`,
+      [key],
+    );
+    const err = await failureOf(run(acts.deliver, { idempotencyKey: key }));
+    expect(err).toMatchObject({ type: 'PermanentDeliveryFailure', nonRetryable: true });
+    expect(err.message).not.toContain(late.email);
+    const profile = (await loadProfiles(db.pool, [late.id])).get(late.id);
+    expect(profile?.subscriptions.find((s) => s.address === late.email)?.status).toBe('hard_bounced');
+    expect((await outboxRows(key))[0]?.feedback_applied_at).toBeInstanceOf(Date);
+    expect(await run(acts.deliver, { idempotencyKey: key })).toEqual({ state: 'failed', channel: 'email' });
+    expect(smtp.messages()).toHaveLength(0);
+  });
+
   it('a 4xx deferral is retryable and leaves the row pending; the next attempt sends', async () => {
     const busy = { id: 'c-busy', email: 'busy.mailbox@example.com', first_name: 'Busy' };
     await seedContact(db.pool, busy);

@@ -46,7 +46,11 @@ describe('opt-in', () => {
   });
 
   test('the confirmation token subscribes once; using it again is refused', async () => {
-    const { contactId, confirmationToken } = await signUp(db.pool, { email: 'once@example.com', phone: '+447700900555', resource: 'news' });
+    const { contactId, confirmationToken } = await signUp(db.pool, {
+      email: 'once@example.com',
+      phone: '+447700900555',
+      resource: 'news',
+    });
     const r = await confirmSubscription(db.pool, confirmationToken);
     expect(r).toEqual({ contactId, changes: 3 });
     const p = await profile(contactId);
@@ -58,8 +62,16 @@ describe('opt-in', () => {
   });
 
   test('an expired token is refused and leaves the contact unconfirmed', async () => {
-    const { contactId, confirmationToken } = await signUp(db.pool, { email: 'late@example.com' }, { ttlMs: 60_000 });
-    expect(await tokenProblem(confirmSubscription(db.pool, confirmationToken, { now: new Date(Date.now() + 61_000) }))).toBe('expired');
+    const { contactId, confirmationToken } = await signUp(
+      db.pool,
+      { email: 'late@example.com' },
+      { ttlMs: 60_000 },
+    );
+    expect(
+      await tokenProblem(
+        confirmSubscription(db.pool, confirmationToken, { now: new Date(Date.now() + 61_000) }),
+      ),
+    ).toBe('expired');
     expect((await profile(contactId))?.status).toBe('unconfirmed');
   });
 
@@ -85,12 +97,20 @@ describe('blacklists', () => {
   test('a blacklisted address blocks its channel for every contact that has it, and only that channel', async () => {
     const a = await upsertContact(db.pool, { email: 'shared@example.com', phone: '+14155550111' });
     const b = await upsertContact(db.pool, { email: 'other@example.com' });
-    await subscribe(db.pool, b, { resource: 'default', channel: 'email', address: 'shared@example.com', priority: 3 });
+    await subscribe(db.pool, b, {
+      resource: 'default',
+      channel: 'email',
+      address: 'shared@example.com',
+      priority: 3,
+    });
     const change = await addToBlacklist(db.pool, 'email', 'Shared@Example.com', { reason: 'abuse desk' });
     expect(change.contactIds.sort()).toEqual([a, b].sort());
     expect((await profile(a))?.blacklist).toEqual({ email: true, phone: false });
     expect((await profile(b))?.blacklist).toEqual({ email: true, phone: false });
-    expect((await activityFeed(db.pool, b, { kind: 'blacklist' }))[0]).toMatchObject({ after: { blacklisted: true }, address: 'shared@example.com' });
+    expect((await activityFeed(db.pool, b, { kind: 'blacklist' }))[0]).toMatchObject({
+      after: { blacklisted: true },
+      address: 'shared@example.com',
+    });
 
     await addToBlacklist(db.pool, 'sms', '+14155550111');
     expect((await profile(a))?.blacklist).toEqual({ email: true, phone: true });
@@ -124,8 +144,19 @@ describe('feedback', () => {
   test('hard bounce, complaint and unsubscribe mark the matching subscriptions, with ledger origin feedback', async () => {
     const id = await upsertContact(db.pool, { email: 'fb@example.com', resource: 'a' });
     await subscribe(db.pool, id, { resource: 'b', channel: 'email' });
-    await subscribe(db.pool, id, { resource: 'a', channel: 'email', address: 'fb2@example.com', priority: 1 });
-    const bounce = await applyFeedback(db.pool, { kind: 'hard_bounce', channel: 'email', address: 'FB@example.com', at: '2024-01-02T03:04:05Z', source: { provider: 'smtp', code: 550 } });
+    await subscribe(db.pool, id, {
+      resource: 'a',
+      channel: 'email',
+      address: 'fb2@example.com',
+      priority: 1,
+    });
+    const bounce = await applyFeedback(db.pool, {
+      kind: 'hard_bounce',
+      channel: 'email',
+      address: 'FB@example.com',
+      at: '2024-01-02T03:04:05Z',
+      source: { provider: 'smtp', code: 550 },
+    });
     expect(bounce).toEqual({ contactIds: [id], changes: 2 });
     expect((await profile(id))?.subscriptions.map((s) => `${s.resource}:${s.address}:${s.status}`)).toEqual([
       'a:fb@example.com:hard_bounced',
@@ -133,7 +164,10 @@ describe('feedback', () => {
       'b:fb@example.com:hard_bounced',
     ]);
     const rows = await activityFeed(db.pool, id, { origin: 'feedback' });
-    expect(rows[0]).toMatchObject({ at: new Date('2024-01-02T03:04:05Z'), source: { provider: 'smtp', code: 550, event: 'hard_bounce' } });
+    expect(rows[0]).toMatchObject({
+      at: new Date('2024-01-02T03:04:05Z'),
+      source: { provider: 'smtp', code: 550, event: 'hard_bounce' },
+    });
 
     await applyFeedback(db.pool, { kind: 'complaint', channel: 'email', address: 'fb2@example.com' });
     expect((await profile(id))?.subscriptions[1]?.status).toBe('complainer');
@@ -142,22 +176,60 @@ describe('feedback', () => {
   });
 
   test('SMS keywords: STOP unsubscribes the phone, START resubscribes, HELP only replies', async () => {
-    const id = await upsertContact(db.pool, { email: 'sms@example.com', phone: '+14155550177', resource: 'shop' });
-    const stop = await applyFeedback(db.pool, { kind: 'inbound_sms', channel: 'sms', address: '+14155550177', text: '  stop ' });
+    const id = await upsertContact(db.pool, {
+      email: 'sms@example.com',
+      phone: '+14155550177',
+      resource: 'shop',
+    });
+    const stop = await applyFeedback(db.pool, {
+      kind: 'inbound_sms',
+      channel: 'sms',
+      address: '+14155550177',
+      text: '  stop ',
+    });
     expect(stop.changes).toBe(1);
     expect(stop.reply).toMatch(/unsubscribed/);
     expect((await profile(id))?.subscriptions.find((s) => s.channel === 'sms')?.status).toBe('unsubscribed');
     expect((await profile(id))?.subscriptions.find((s) => s.channel === 'email')?.status).toBe('subscribed');
-    const chatter = await applyFeedback(db.pool, { kind: 'inbound_sms', channel: 'sms', address: '+14155550177', text: 'please stop texting me' });
+    const chatter = await applyFeedback(db.pool, {
+      kind: 'inbound_sms',
+      channel: 'sms',
+      address: '+14155550177',
+      text: 'please stop texting me',
+    });
     expect(chatter).toEqual({ contactIds: [id], changes: 0 });
-    const help = await applyFeedback(db.pool, { kind: 'inbound_sms', channel: 'sms', address: '+14155550177', text: 'HELP' });
+    const help = await applyFeedback(db.pool, {
+      kind: 'inbound_sms',
+      channel: 'sms',
+      address: '+14155550177',
+      text: 'HELP',
+    });
     expect(help.changes).toBe(0);
     expect(help.reply).toMatch(/STOP/);
     for (const word of ['STOPALL', 'unsubscribe', 'Cancel', 'END', 'quit']) {
-      await applyFeedback(db.pool, { kind: 'inbound_sms', channel: 'sms', address: '+14155550177', text: 'start' });
-      expect((await applyFeedback(db.pool, { kind: 'inbound_sms', channel: 'sms', address: '+14155550177', text: word })).changes).toBe(1);
+      await applyFeedback(db.pool, {
+        kind: 'inbound_sms',
+        channel: 'sms',
+        address: '+14155550177',
+        text: 'start',
+      });
+      expect(
+        (
+          await applyFeedback(db.pool, {
+            kind: 'inbound_sms',
+            channel: 'sms',
+            address: '+14155550177',
+            text: word,
+          })
+        ).changes,
+      ).toBe(1);
     }
-    await applyFeedback(db.pool, { kind: 'inbound_sms', channel: 'sms', address: '+14155550177', text: 'UNSTOP' });
+    await applyFeedback(db.pool, {
+      kind: 'inbound_sms',
+      channel: 'sms',
+      address: '+14155550177',
+      text: 'UNSTOP',
+    });
     expect((await profile(id))?.subscriptions.find((s) => s.channel === 'sms')?.status).toBe('subscribed');
   });
 });
@@ -166,11 +238,20 @@ describe('GDPR erase', () => {
   test('leaves the email and phone nowhere in the database, keeps a tombstone, and blocks silent re-subscription', async () => {
     const email = 'erase.me@example.com';
     const phone = '+447700900999';
-    const id = await upsertContact(db.pool, { email, phone, first_name: 'Erin', resource: 'shop' }, { origin: 'import', source: { file: 'x.csv' } });
+    const id = await upsertContact(
+      db.pool,
+      { email, phone, first_name: 'Erin', resource: 'shop' },
+      { origin: 'import', source: { file: 'x.csv' } },
+    );
     await subscribe(db.pool, id, { resource: 'shop', channel: 'email', address: 'erase.alt@example.com' });
     await addNote(db.pool, id, `called from ${phone}`);
     await addToBlacklist(db.pool, 'sms', phone);
-    await applyFeedback(db.pool, { kind: 'hard_bounce', channel: 'email', address: email, source: { detail: `550 ${email} unknown` } });
+    await applyFeedback(db.pool, {
+      kind: 'hard_bounce',
+      channel: 'email',
+      address: email,
+      source: { detail: `550 ${email} unknown` },
+    });
     await signUp(db.pool, { email });
     await db.pool.query(
       `INSERT INTO outbox (idempotency_key, workflow_id, step, contact_id, channel, message_type, address, error)
@@ -196,8 +277,16 @@ describe('GDPR erase', () => {
       if (rows.length) found.push(`${c.table_name}.${c.column_name}`);
     }
     expect(found).toEqual([]);
-    expect((await db.pool.query('SELECT count(*)::int AS n FROM erased_addresses')).rows[0].n).toBe(3);
-    expect((await db.pool.query(`SELECT count(*)::int AS n FROM blacklist WHERE channel = 'sms' AND address IS NULL`)).rows[0].n).toBe(1);
+    expect(
+      (await db.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM erased_addresses')).rows[0]!.n,
+    ).toBe(3);
+    expect(
+      (
+        await db.pool.query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM blacklist WHERE channel = 'sms' AND address IS NULL`,
+        )
+      ).rows[0]!.n,
+    ).toBe(1);
 
     // Imported again: the contact comes back, but not subscribed until the person opts in again.
     const back = await upsertContact(db.pool, { email, phone, resource: 'shop' }, 'import');
@@ -206,6 +295,8 @@ describe('GDPR erase', () => {
     expect(p?.blacklist?.phone).toBe(true); // the blacklist outlived the erase
     const { confirmationToken } = await signUp(db.pool, { email, resource: 'shop' });
     await confirmSubscription(db.pool, confirmationToken);
-    expect((await profile(back))?.subscriptions.find((s) => s.channel === 'email')?.status).toBe('subscribed');
+    expect((await profile(back))?.subscriptions.find((s) => s.channel === 'email')?.status).toBe(
+      'subscribed',
+    );
   });
 });

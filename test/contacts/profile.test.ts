@@ -84,7 +84,12 @@ describe('typed custom fields (the eight Altcraft kinds)', () => {
     await defineCustomField(db.pool, { scope: 'profile', name: 'nickname', kind: 'line' });
     await defineCustomField(db.pool, { scope: 'profile', name: 'last_order', kind: 'date' });
     await defineCustomField(db.pool, { scope: 'profile', name: 'vip', kind: 'boolean' });
-    await defineCustomField(db.pool, { scope: 'profile', name: 'plan', kind: 'enum', options: ['basic', 'pro'] });
+    await defineCustomField(db.pool, {
+      scope: 'profile',
+      name: 'plan',
+      kind: 'enum',
+      options: ['basic', 'pro'],
+    });
     await defineCustomField(db.pool, { scope: 'profile', name: 'reg_ip', kind: 'ip' });
     await defineCustomField(db.pool, { scope: 'profile', name: 'products', kind: 'tags' });
   });
@@ -127,12 +132,16 @@ describe('typed custom fields (the eight Altcraft kinds)', () => {
     ['plan', 'gold'],
     ['reg_ip', '256.1.1.1'],
   ])('a %s value of the wrong type (%s) is refused on write', async (name, value) => {
-    const err = await fieldError(upsertContact(db.pool, { email: 'typed@example.com', custom: { [name]: value } }));
+    const err = await fieldError(
+      upsertContact(db.pool, { email: 'typed@example.com', custom: { [name]: value } }),
+    );
     expect(err.field).toBe(`custom.${name}`);
   });
 
   test('an undefined custom field is refused with how to define it', async () => {
-    const err = await fieldError(upsertContact(db.pool, { email: 'typed@example.com', custom: { shoe_size: 42 } }));
+    const err = await fieldError(
+      upsertContact(db.pool, { email: 'typed@example.com', custom: { shoe_size: 42 } }),
+    );
     expect(err.reason).toContain('contacts fields define shoe_size');
   });
 });
@@ -140,16 +149,22 @@ describe('typed custom fields (the eight Altcraft kinds)', () => {
 describe('identifiers', () => {
   test('one contact per email and per phone: writing again updates the same contact', async () => {
     const a = await upsertContact(db.pool, { email: 'same@example.com', first_name: 'One' });
-    const b = await upsertContact(db.pool, { email: 'SAME@example.com', phone: '+14155550100', first_name: 'Two' });
+    const b = await upsertContact(db.pool, {
+      email: 'SAME@example.com',
+      phone: '+14155550100',
+      first_name: 'Two',
+    });
     const c = await upsertContact(db.pool, { phone: '+1 415 555 0100', last_name: 'Three' });
     expect(new Set([a, b, c]).size).toBe(1);
     expect(await loadTemplateFields(db.pool, a)).toMatchObject({ first_name: 'Two', last_name: 'Three' });
   });
 
-  test("an email of one contact and a phone of another in one write is refused, naming both", async () => {
+  test('an email of one contact and a phone of another in one write is refused, naming both', async () => {
     const a = await upsertContact(db.pool, { email: 'owner-a@example.com' });
     const b = await upsertContact(db.pool, { phone: '+14155550199' });
-    const err = await fieldError(upsertContact(db.pool, { email: 'owner-a@example.com', phone: '+14155550199' }));
+    const err = await fieldError(
+      upsertContact(db.pool, { email: 'owner-a@example.com', phone: '+14155550199' }),
+    );
     expect(err.field).toBe('phone');
     expect(err.reason).toContain(b);
     expect(err.reason).toContain(a);
@@ -188,7 +203,13 @@ describe('loadProfiles', () => {
       timezone: 'America/Chicago',
       blacklist: { email: false, phone: false },
       subscriptions: [
-        { resource: 'shop', channel: 'email', address: 'batch1@example.com', status: 'subscribed', priority: 0 },
+        {
+          resource: 'shop',
+          channel: 'email',
+          address: 'batch1@example.com',
+          status: 'subscribed',
+          priority: 0,
+        },
         { resource: 'shop', channel: 'sms', address: '+14155551001', status: 'non_subscribed', priority: 0 },
       ],
     });

@@ -61,6 +61,8 @@ export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<Smtp
     hideSTARTTLS: true,
     banner: 'consentflow SMTP sink',
     logger: false,
+    // Loopback only: a reverse DNS lookup per connection would only add latency.
+    disableReverseLookup: true,
     size: 10 * 1024 * 1024,
     onRcptTo(address: SMTPServerAddress, _session, callback) {
       const rcpt = address.address;

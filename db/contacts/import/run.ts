@@ -9,7 +9,15 @@ import { stageContact, type FieldDefinitions } from '../stage-input';
 import { loadFieldDefinitions } from '../store';
 import type { ConsentContext, ContactInput, RowRejection, StagedContact } from '../types';
 import { writeContactBatch } from '../write-batch';
-import { checkEncoding, detectFormat, fileSize, ImportInputError, readRows, STANDARD_COLUMNS, type ImportFormat } from './source';
+import {
+  checkEncoding,
+  detectFormat,
+  fileSize,
+  ImportInputError,
+  readRows,
+  STANDARD_COLUMNS,
+  type ImportFormat,
+} from './source';
 
 export interface ImportOptions {
   format?: string;
@@ -51,24 +59,41 @@ export interface ImportSummary {
 
 const KNOWN = new Set<string>(STANDARD_COLUMNS);
 
-function checkColumns(columns: string[], custom: Map<string, CustomFieldDefinition>, format: ImportFormat, file: string): void {
-  const unknown = columns.filter((c) => !KNOWN.has(c) && !(c.startsWith('custom.') && custom.has(c.slice(7))) && !(format === 'jsonl' && (c === 'custom' || c === 'subscriptions')));
+function checkColumns(
+  columns: string[],
+  custom: Map<string, CustomFieldDefinition>,
+  format: ImportFormat,
+  file: string,
+): void {
+  const unknown = columns.filter(
+    (c) =>
+      !KNOWN.has(c) &&
+      !(c.startsWith('custom.') && custom.has(c.slice(7))) &&
+      !(format === 'jsonl' && (c === 'custom' || c === 'subscriptions')),
+  );
   if (unknown.length) {
     const undefinedCustom = unknown.filter((c) => c.startsWith('custom.'));
     throw new ImportInputError(
       `${file} has unknown column${unknown.length > 1 ? 's' : ''} ${unknown.map((c) => `"${c}"`).join(', ')}. ` +
         `Known columns: ${STANDARD_COLUMNS.join(', ')}, and custom.NAME for defined custom fields` +
-        (undefinedCustom.length ? ` (define one with: consentflow contacts fields define ${undefinedCustom[0]!.slice(7)} KIND)` : '') +
+        (undefinedCustom.length
+          ? ` (define one with: consentflow contacts fields define ${undefinedCustom[0]!.slice(7)} KIND)`
+          : '') +
         '. Rename or remove the column and import again.',
     );
   }
   if (format === 'csv' && !columns.some((c) => c === 'email' || c === 'phone' || c === 'id')) {
-    throw new ImportInputError(`${file} has no email, phone or id column, so no row could name its contact; add one of them`);
+    throw new ImportInputError(
+      `${file} has no email, phone or id column, so no row could name its contact; add one of them`,
+    );
   }
 }
 
-function toInput(values: Record<string, unknown>, custom: Map<string, CustomFieldDefinition>): ContactInput | string {
-  const input: Record<string, unknown> = {};
+function toInput(
+  values: Record<string, unknown>,
+  custom: Map<string, CustomFieldDefinition>,
+): ContactInput | string {
+  const input: ContactInput & Record<string, unknown> = {};
   const fields: Record<string, unknown> = {};
   for (const [rawKey, v] of Object.entries(values)) {
     const key = rawKey.toLowerCase();
@@ -78,10 +103,14 @@ function toInput(values: Record<string, unknown>, custom: Map<string, CustomFiel
     else return key;
   }
   if (Object.keys(fields).length) input.custom = fields;
-  return input as ContactInput;
+  return input;
 }
 
-export async function importContacts(pool: Pool, file: string, options: ImportOptions = {}): Promise<ImportSummary> {
+export async function importContacts(
+  pool: Pool,
+  file: string,
+  options: ImportOptions = {},
+): Promise<ImportSummary> {
   const started = Date.now();
   const format = detectFormat(file, options.format);
   const totalBytes = fileSize(file);
@@ -91,10 +120,24 @@ export async function importContacts(pool: Pool, file: string, options: ImportOp
   const dryRun = !!options.dryRun;
   const batchSize = options.batchSize ?? 5000;
   const summary: ImportSummary = {
-    file, format, read: 0, inserted: 0, updated: 0, rejected: 0, heldBack: 0, evicted: 0, dryRun, strict,
-    rolledBack: false, rejections: [], seconds: 0,
+    file,
+    format,
+    read: 0,
+    inserted: 0,
+    updated: 0,
+    rejected: 0,
+    heldBack: 0,
+    evicted: 0,
+    dryRun,
+    strict,
+    rolledBack: false,
+    rejections: [],
+    seconds: 0,
   };
-  const ctx: ConsentContext = { origin: 'import', source: { file: path.basename(file), import: randomUUID() } };
+  const ctx: ConsentContext = {
+    origin: 'import',
+    source: { file: path.basename(file), import: randomUUID() },
+  };
   const progress: ImportProgress = { bytes: 0, totalBytes, read: 0, written: 0, rejected: 0 };
   /** One rejected row, with every problem found in it. */
   const reject = (...problems: RowRejection[]): void => {
@@ -133,7 +176,11 @@ export async function importContacts(pool: Pool, file: string, options: ImportOp
       }
       const input = toInput(row.values, defs.profile);
       if (typeof input === 'string') {
-        reject({ line: row.line, field: input, reason: `is not a known field (see docs/consent-model.md, "Import columns")` });
+        reject({
+          line: row.line,
+          field: input,
+          reason: `is not a known field (see docs/consent-model.md, "Import columns")`,
+        });
         continue;
       }
       const staged = stageContact(input, defs, n++, row.line);
@@ -142,7 +189,11 @@ export async function importContacts(pool: Pool, file: string, options: ImportOp
         continue;
       }
       // Rows about the same contact go to different batches, in file order: the later row wins.
-      const rowKeys = [staged.contact.id && `i:${staged.contact.id}`, staged.contact.email && `e:${staged.contact.email}`, staged.contact.phone && `p:${staged.contact.phone}`].filter(Boolean) as string[];
+      const rowKeys = [
+        staged.contact.id && `i:${staged.contact.id}`,
+        staged.contact.email && `e:${staged.contact.email}`,
+        staged.contact.phone && `p:${staged.contact.phone}`,
+      ].filter(Boolean) as string[];
       if (rowKeys.some((k) => keys.has(k))) await flush();
       rowKeys.forEach((k) => keys.add(k));
       batch.push(staged.contact);
@@ -179,7 +230,11 @@ async function writeRows(
   const attempt = async (list: StagedContact[]): Promise<void> => {
     await client.query(begin);
     try {
-      const r = await writeContactBatch(client, list.map((row, i) => ({ ...row, n: i })), ctx);
+      const r = await writeContactBatch(
+        client,
+        list.map((row, i) => ({ ...row, n: i })),
+        ctx,
+      );
       await client.query(commit);
       summary.inserted += r.inserted;
       summary.updated += r.updated;
@@ -195,14 +250,22 @@ async function writeRows(
     await attempt(rows);
   } catch (err) {
     if (rows.length === 1) {
-      reject({ line: rows[0]!.line, field: '(row)', reason: `the database refused it: ${(err as Error).message}` });
+      reject({
+        line: rows[0]!.line,
+        field: '(row)',
+        reason: `the database refused it: ${(err as Error).message}`,
+      });
       return;
     }
     for (const row of rows) {
       try {
         await attempt([row]);
       } catch (e) {
-        reject({ line: row.line, field: '(row)', reason: `the database refused it: ${(e as Error).message}` });
+        reject({
+          line: row.line,
+          field: '(row)',
+          reason: `the database refused it: ${(e as Error).message}`,
+        });
       }
     }
   }

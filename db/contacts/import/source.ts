@@ -25,8 +25,24 @@ export interface SourceRow {
 }
 
 export const STANDARD_COLUMNS = [
-  'id', 'email', 'phone', 'first_name', 'last_name', 'gender', 'language', 'country', 'timezone', 'birthday',
-  'source', 'status', 'active', 'resource', 'email_status', 'sms_status', 'priority', 'categories',
+  'id',
+  'email',
+  'phone',
+  'first_name',
+  'last_name',
+  'gender',
+  'language',
+  'country',
+  'timezone',
+  'birthday',
+  'source',
+  'status',
+  'active',
+  'resource',
+  'email_status',
+  'sms_status',
+  'priority',
+  'categories',
 ] as const;
 
 export function detectFormat(file: string, format?: string): ImportFormat {
@@ -42,11 +58,14 @@ export function detectFormat(file: string, format?: string): ImportFormat {
 export function fileSize(file: string): number {
   try {
     const st = statSync(file);
-    if (!st.isFile()) throw new ImportInputError(`${file} is not a file; give the path of a .csv or .jsonl file`);
+    if (!st.isFile())
+      throw new ImportInputError(`${file} is not a file; give the path of a .csv or .jsonl file`);
     return st.size;
   } catch (err) {
     if (err instanceof ImportInputError) throw err;
-    throw new ImportInputError(`cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'}); check the path`);
+    throw new ImportInputError(
+      `cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'}); check the path`,
+    );
   }
 }
 
@@ -123,12 +142,19 @@ export async function* readRows(
     }
     return;
   }
-  const parser = text.pipe(parse({ info: true, skip_empty_lines: true, bom: true, relax_column_count: true }));
+  const parser = text.pipe(
+    parse({ info: true, skip_empty_lines: true, bom: true, relax_column_count: true }),
+  );
   let header: string[] | null = null;
   try {
     for await (const rec of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
       if (!header) {
-        header = rec.record.map((c) => c.replace(/^\uFEFF/, '').trim().toLowerCase());
+        header = rec.record.map((c) =>
+          c
+            .replace(/^\uFEFF/, '')
+            .trim()
+            .toLowerCase(),
+        );
         onHeader(header);
         continue;
       }
@@ -140,7 +166,11 @@ export async function* readRows(
       }
       const line = rec.info.lines - newlines;
       if (rec.record.length !== header.length) {
-        yield { line, values: {}, unreadable: `has ${rec.record.length} fields but the header has ${header.length}; check quoting and separators` };
+        yield {
+          line,
+          values: {},
+          unreadable: `has ${rec.record.length} fields but the header has ${header.length}; check quoting and separators`,
+        };
         continue;
       }
       const values: Record<string, string> = {};
@@ -150,7 +180,10 @@ export async function* readRows(
   } catch (err) {
     if (err instanceof ImportInputError) throw err;
     const e = err as { lines?: number; message: string };
-    throw new ImportInputError(`${file} is not readable CSV near line ${e.lines ?? '?'} (${e.message}); fix the quoting there and import again`);
+    throw new ImportInputError(
+      `${file} is not readable CSV near line ${e.lines ?? '?'} (${e.message}); fix the quoting there and import again`,
+    );
   }
-  if (!header) throw new ImportInputError(`${file} is empty; a CSV import needs a header line naming the columns`);
+  if (!header)
+    throw new ImportInputError(`${file} is empty; a CSV import needs a header line naming the columns`);
 }
