@@ -2,6 +2,7 @@
 // and the SMS sink received and what PostgreSQL recorded.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startHarness, type Harness } from '../support/automation-harness';
+import { LAST_VERDICT } from '../../client/search-attributes';
 import { decisionsFor, seedContact } from '../support/contacts';
 
 let h: Harness;
@@ -41,6 +42,15 @@ describe('order confirmation', () => {
     ]);
     const logged = await decisionsFor(h.db.pool, wf);
     expect(logged.map((d) => d.verdict)).toEqual(['send', 'send', 'send', 'send']);
+
+    // Operators find the run in the Web UI by contact and automation; the memo names the definition version.
+    const found = [];
+    for await (const w of h.client.workflow.list({ query: `ContactId = "${id}" AND Automation = "order"` }))
+      found.push(w);
+    expect(found.map((w) => w.workflowId)).toEqual([wf]);
+    expect(found[0]!.memo).toMatchObject({ automation: 'order', version: 1, kind: 'order' });
+    const description = await h.client.workflow.getHandle(wf).describe();
+    expect(description.typedSearchAttributes.get(LAST_VERDICT)).toBe('send');
   });
 
   test('a US contact who never subscribed to SMS gets the email but no SMS confirmation (CTIA)', async () => {
@@ -72,7 +82,24 @@ describe('order confirmation', () => {
 });
 
 describe('abandoned cart', () => {
-  test('reminds by email and then SMS, and restarts the wait on every cart change', async () => {
+  test('a cart change restarts the wait for the next reminder', async () => {
+    const id = await seedContact(h.db.pool, { key: 'cart4', country: 'GB', timezone: 'Europe/London' });
+    const slow = await startHarnessClock(h); // one hour takes 2.5 s
+    const t0 = Date.now();
+    const wf = await slow.cartUpdated('C-4', id, { itemCount: 1 });
+    await new Promise((r) => setTimeout(r, 1_500));
+    await slow.cartUpdated('C-4', id, { itemCount: 2 });
+    for (;;) {
+      if (h.smtp.messages().some((m) => m.to.includes('cart4@example.test'))) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    // Without the restart the reminder would leave 2.5 s after the first change; with it, 2.5 s after the second.
+    expect(Date.now() - t0).toBeGreaterThan(3_700);
+    await slow.orderPlaced('O-C4', id, { cartId: 'C-4' });
+    expect((await h.result(wf)).outcome).toBe('ordered');
+  });
+
+  test('reminds by email and then SMS', async () => {
     const id = await seedContact(h.db.pool, { key: 'cart1', country: 'GB', timezone: 'Europe/London' });
     const wf = await h.automations.cartUpdated('C-1', id, { itemCount: 1 });
     await h.automations.cartUpdated('C-1', id, { itemCount: 2 });

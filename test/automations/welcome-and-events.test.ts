@@ -1,6 +1,10 @@
 // Welcome series (double opt-in, consent change between steps, quiet hours) and custom-event automations.
 import { DateTime } from 'luxon';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { execFile, spawnSync } from 'node:child_process';
+import { promisify } from 'node:util';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
+import { REPO_ROOT } from '../../client/config';
 import { applyFeedback } from '../../db/contacts/feedback';
 import { DAYTIME, startHarness, type Harness } from '../support/automation-harness';
 import { decisionsFor, seedContact } from '../support/contacts';
@@ -122,6 +126,45 @@ describe('custom-event automations', () => {
       'step-1-send-email',
       'step-3.then.1-send-email',
     ]);
+  });
+
+  test('`consentflow events send` fires an event from the command line; `automations steps` shows the verdicts', async () => {
+    const id = await seedContact(h.db.pool, { key: 'e4', country: 'FR', timezone: 'Europe/Paris' });
+    const env = {
+      ...process.env,
+      TEMPORAL_ADDRESS: inject('temporalAddress'),
+      TEMPORAL_TASK_QUEUE: h.taskQueue,
+    };
+    const bin = path.join(REPO_ROOT, 'bin', 'consentflow.mjs');
+    const sent = spawnSync(
+      process.execPath,
+      [bin, 'events', 'send', 'trial_started', '--contact', id, '--props', '{"plan":"pro"}'],
+      { env, encoding: 'utf8' },
+    );
+    expect(sent.stderr).toBe('');
+    expect(sent.status).toBe(0);
+    const workflowId = sent.stdout.trim();
+    expect(workflowId).toBe(`event-trial-started-${id}`);
+    // The CLI runs the definition at its real pace: the tips email goes now, then it waits three days.
+    for (let i = 0; i < 200 && !h.smtp.messages().some((m) => m.to.includes('e4@example.test')); i++) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    // Asynchronously: the worker answering the query runs in this process.
+    const steps = await promisify(execFile)(process.execPath, [bin, 'automations', 'steps', workflowId], {
+      env,
+      encoding: 'utf8',
+    });
+    expect(steps.stderr).toBe('');
+    expect(steps.stdout).toMatch(/step-1-send-email\s+email\s+custom_event\s+send\s+sent/);
+    await h.client.workflow.getHandle(workflowId).terminate('test done');
+
+    const bad = spawnSync(
+      process.execPath,
+      [bin, 'events', 'send', 'x', '--contact', id, '--props', '{plan'],
+      { env, encoding: 'utf8' },
+    );
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain('--props is not valid JSON');
   });
 
   test('an event that does not match the trigger filter starts nothing', async () => {
