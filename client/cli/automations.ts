@@ -24,9 +24,7 @@ function parseProperties(text: string | undefined): Record<string, unknown> {
 }
 
 export function registerAutomationCommands(program: Command): void {
-  const events = program
-    .command('events')
-    .description('custom events that start or steer custom-event automations');
+  const events = program.command('events').description('fire custom events at custom-event automations');
   events
     .command('send <name>')
     .description('fire an event for a contact; prints the workflow ids it reached')
@@ -82,7 +80,7 @@ export function registerAutomationCommands(program: Command): void {
 
   program
     .command('demo')
-    .description('run every automation end to end for seeded contacts, print what was decided and delivered')
+    .description('run every automation end to end and print the verdicts')
     .option('--keep', 'leave the dev server and Web UI running afterwards (Ctrl-C stops them)')
     .option(
       '--time-scale <factor>',

@@ -59,7 +59,7 @@ const channelOption = () => new Option('--channel <channel>', 'email or sms').ch
 export function registerContactsCommands(program: Command): void {
   const contacts = program
     .command('contacts')
-    .description('contacts, subscriptions and consent: import, show, change, erase');
+    .description('contacts and consent: import, show, change, erase');
 
   contacts
     .command('import <file>')
@@ -453,9 +453,7 @@ function registerNoteAndFieldCommands(contacts: Command): void {
 function registerFeedbackCommand(program: Command): void {
   program
     .command('feedback')
-    .description(
-      'apply bounces, complaints, unsubscribes and inbound SMS (flags, or JSON lines from --file / stdin)',
-    )
+    .description('apply bounces, complaints, unsubscribes, SMS replies')
     .addOption(
       new Option('--kind <kind>').choices(['hard_bounce', 'complaint', 'unsubscribe', 'inbound_sms']),
     )

@@ -4,7 +4,7 @@ import { describeUrl, ensureDatabase } from '../../db/pool';
 import { migrate } from '../../db/migrate';
 
 export function registerDbCommands(program: Command): void {
-  const db = program.command('db').description('PostgreSQL schema: versioned migrations.');
+  const db = program.command('db').description('PostgreSQL schema migrations');
   db.command('migrate')
     .description('create the database if missing and apply pending migrations')
     .action(async () => {

@@ -14,7 +14,7 @@ function portOption(value: string): number {
 export function registerDevCommands(program: Command): void {
   program
     .command('dev')
-    .description('run the Temporal dev server with its Web UI (persistent SQLite under .consentflow/)')
+    .description('run the Temporal dev server and its Web UI')
     .option('--port <port>', 'frontend port', portOption, Number(process.env.CONSENTFLOW_DEV_PORT ?? 7233))
     .option('--ui-port <port>', 'Web UI port', portOption, Number(process.env.CONSENTFLOW_UI_PORT ?? 8233))
     .option('--headless', 'no Web UI')
@@ -51,7 +51,7 @@ export function registerDevCommands(program: Command): void {
 
   program
     .command('worker')
-    .description('run a worker for all automations (TEMPORAL_ADDRESS, DATABASE_URL, CONSENTFLOW_RULES)')
+    .description('run a worker for every automation')
     .action(async () => {
       const { startWorkerRuntime } = await import('../../worker/runtime');
       const runtime = await startWorkerRuntime(loadSettings(), {

@@ -180,14 +180,11 @@ export function registerRulesCommands(program: Command): void {
 
   program
     .command('decide')
-    .description(
-      'Read decision requests as JSON Lines on stdin; write one answer line per request, in order. ' +
-        'Exit 2 if any line was invalid.',
-    )
+    .description('answer JSON Lines decision requests from stdin, in order')
     .option(...rulesOption)
     .action(runDecide);
 
-  const rules = program.command('rules').description('Check, explain and lint the consent rule files.');
+  const rules = program.command('rules').description('validate, explain and lint the consent rule files');
 
   rules
     .command('validate [dir]')
