@@ -1,5 +1,7 @@
 // `consentflow decide` end to end: 100k JSON lines through a child process, the way an app would pipe them.
-// Prints lines/s, with the process start-up measured separately. Standalone: npx tsx bench/decide-cli.ts
+// Prints lines/s, with the process start-up measured separately, next to the same lines through a plain node
+// process that only parses each line and answers it (the pipe and JSON alone, start-up included).
+// Standalone: npx tsx bench/decide-cli.ts
 import { spawn } from 'node:child_process';
 import { createReadStream, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -42,10 +44,24 @@ function requestLines(n: number): string {
   return `${lines.join('\n')}\n`;
 }
 
-function run(file: string): Promise<{ ms: number; lines: number; code: number | null }> {
+/** Baseline: read JSON lines, parse each, write one small JSON answer per line. No validation, no rules. */
+const ECHO = `
+const rl = require('node:readline').createInterface({ input: process.stdin });
+const out = [];
+rl.on('line', (line) => {
+  let id; try { id = JSON.parse(line).id; } catch {}
+  out.push(JSON.stringify({ id, verdict: 'send', reasons: [], rules: 'baseline' }));
+  if (out.length >= 512) process.stdout.write(out.splice(0).join('\\n') + '\\n');
+});
+rl.on('close', () => { if (out.length) process.stdout.write(out.join('\\n') + '\\n'); });
+`;
+
+const CLI = ['bin/consentflow.mjs', 'decide'];
+
+function run(file: string, args = CLI): Promise<{ ms: number; lines: number; code: number | null }> {
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
-    const child = spawn(process.execPath, ['bin/consentflow.mjs', 'decide'], {
+    const child = spawn(process.execPath, args, {
       cwd: REPO,
       stdio: ['pipe', 'pipe', 'ignore'],
     });
@@ -73,13 +89,20 @@ export async function benchDecideCli(opts: {
     const startup = await run(empty);
     const full = await run(input);
     if (full.lines !== n) throw new Error(`decide answered ${full.lines} lines for ${n}`);
+    const baseline = await run(input, ['-e', ECHO]);
+    if (baseline.lines !== n) throw new Error(`the baseline answered ${baseline.lines} lines for ${n}`);
+    const rate = n / (full.ms / 1000);
+    const baselineRate = n / (baseline.ms / 1000);
     const result = {
       lines: n,
       exitCode: full.code,
       totalMs: Math.round(full.ms),
       startupMs: Math.round(startup.ms),
-      linesPerSecond: Math.round(n / (full.ms / 1000)),
+      linesPerSecond: Math.round(rate),
       linesPerSecondAfterStartup: Math.round(n / ((full.ms - startup.ms) / 1000)),
+      baselineMs: Math.round(baseline.ms),
+      baselineLinesPerSecond: Math.round(baselineRate),
+      ratioToBaseline: Number((rate / baselineRate).toFixed(3)),
     };
     console.log('decide CLI benchmark');
     console.log(
@@ -87,6 +110,9 @@ export async function benchDecideCli(opts: {
     );
     console.log(
       `  ${result.linesPerSecond.toLocaleString('en')} lines/s end to end, ${result.linesPerSecondAfterStartup.toLocaleString('en')} lines/s after start-up`,
+    );
+    console.log(
+      `  plain node parse-and-answer baseline: ${result.baselineLinesPerSecond.toLocaleString('en')} lines/s (${result.baselineMs} ms); ratio ${result.ratioToBaseline}`,
     );
     return result;
   } finally {

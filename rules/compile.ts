@@ -51,38 +51,39 @@ export interface Outcome {
 
 const SUB_STATES = [...SUBSCRIPTION_STATUSES, 'none'] as const;
 const CATEGORY_STATES = ['subscribed', 'unsubscribed', 'none'] as const;
-const indexOf = <T extends string>(values: readonly T[]) =>
-  new Map<string, number>(values.map((v, i) => [v, i]));
+const indexOf = (values: readonly string[]): Index => {
+  const index = Object.create(null) as Record<string, number>;
+  values.forEach((v, i) => (index[v] = i));
+  return index;
+};
+
+/** A string-keyed index with no prototype, so any input string is a plain miss (never `toString`). */
+export type Index = Readonly<Record<string, number | undefined>>;
 
 export interface CompiledRules {
   readonly hash: string;
   readonly model: RuleModel;
-  readonly channel: Map<string, number>;
-  readonly type: Map<string, number>;
-  readonly globalStatus: Map<string, number>;
-  readonly subscriptionStatus: Map<string, number>;
-  readonly category: Map<string, number>;
-  /** Region index by region id; `regionCount` stands for "no region". */
-  readonly region: Map<string, number>;
-  readonly regionCount: number;
-  /** Window per `region * channels + channel`, for marketing only. */
-  readonly windows: Array<WindowModel | undefined>;
-  readonly noSubscription: number;
+  readonly type: Index;
+  readonly globalStatus: Index;
+  /** Subscription status index; `none` is not a status a subscription may carry, so it is left out. */
+  readonly subscriptionStatus: Index;
   readonly typeCount: number;
   /** Quiet-hours window per `(region * channels + channel) * types + type`; undefined when none applies. */
   readonly marketingWindow: Array<WindowModel | undefined>;
+  /** Cells per (subscription status) step: the category states. */
+  readonly stride: number;
+  readonly noSubscription: number;
+  readonly subscribedCategory: number;
+  readonly unsubscribedCategory: number;
   readonly noCategory: number;
-  cell(
-    ch: number,
-    t: number,
-    r: number,
-    g: number,
-    inactive: number,
-    bl: number,
-    s: number,
-    c: number,
-  ): Outcome;
-  /** Region index of a contact's country (`regionCount` when the rules have none for it). */
+  /**
+   * Start of the cells of one (channel, type, region, global status, active, blacklisted) combination;
+   * the cell of subscription status `s` and category state `c` is `block + s * stride + c`.
+   */
+  block(ch: number, t: number, r: number, g: number, inactive: number, bl: number): number;
+  /** The outcome of one cell, computed on first use. */
+  outcome(cell: number): Outcome;
+  /** Region index of a contact's country (the region count when the rules have none for it). */
   regionIndexOf(country: string | null | undefined): number;
   timezoneReason(window: WindowModel): DecisionReason;
   quietReason(window: WindowModel, localMinutes: number): DecisionReason;
@@ -130,45 +131,37 @@ export function compileRules(rs: RuleSet): CompiledRules {
     };
   };
 
-  const cell = (
-    ch: number,
-    t: number,
-    r: number,
-    g: number,
-    inactive: number,
-    bl: number,
-    s: number,
-    c: number,
-  ) => {
-    const i =
-      ((((((ch * dims[1]! + t) * dims[2]! + r) * dims[3]! + g) * 2 + inactive) * 2 + bl) * dims[6]! + s) *
-        dims[7]! +
-      c;
-    let o = cells[i]!;
-    if (o < 0) {
-      const channel = CHANNELS[ch]!;
-      const type = MESSAGE_TYPES[t]!;
-      const region = regionIds[r] ?? null;
-      const subscriptionStatus = SUB_STATES[s]!;
-      const outcome = evaluate({
-        channel,
-        type,
-        kind: model.transactional.has(type) ? 'transactional' : 'marketing',
-        region,
-        matrix: (region !== null && model.regions[r]!.matrices[channel]) || null,
-        globalStatus: GLOBAL_STATUSES[g]!,
-        active: inactive === 0,
-        blacklisted: bl === 1,
-        subscriptionStatus,
-        column: subscriptionStatus === 'none' ? 'none' : model.columns[subscriptionStatus],
-        categoryState: CATEGORY_STATES[c]!,
-      });
-      const key = JSON.stringify(outcome);
-      o = interned.get(key) ?? outcomes.push(outcome) - 1;
-      interned.set(key, o);
-      cells[i] = o;
-    }
-    return outcomes[o]!;
+  const block = (ch: number, t: number, r: number, g: number, inactive: number, bl: number) =>
+    (((((ch * dims[1]! + t) * dims[2]! + r) * dims[3]! + g) * 2 + inactive) * 2 + bl) * dims[6]! * dims[7]!;
+
+  const fillCell = (i: number) => {
+    const [ch, t, r, g, inactive, bl, s, c] = decode(i, dims) as Coordinates;
+    const channel = CHANNELS[ch]!;
+    const type = MESSAGE_TYPES[t]!;
+    const region = regionIds[r] ?? null;
+    const subscriptionStatus = SUB_STATES[s]!;
+    const outcome = evaluate({
+      channel,
+      type,
+      kind: model.transactional.has(type) ? 'transactional' : 'marketing',
+      region,
+      matrix: (region !== null && model.regions[r]!.matrices[channel]) || null,
+      globalStatus: GLOBAL_STATUSES[g]!,
+      active: inactive === 0,
+      blacklisted: bl === 1,
+      subscriptionStatus,
+      column: subscriptionStatus === 'none' ? 'none' : model.columns[subscriptionStatus],
+      categoryState: CATEGORY_STATES[c]!,
+    });
+    const key = JSON.stringify(outcome);
+    const o = interned.get(key) ?? outcomes.push(outcome) - 1;
+    interned.set(key, o);
+    cells[i] = o;
+    return outcome;
+  };
+  const outcome = (i: number): Outcome => {
+    const o = cells[i]!;
+    return o < 0 ? fillCell(i) : outcomes[o]!;
   };
 
   const windows: Array<WindowModel | undefined> = [];
@@ -181,9 +174,9 @@ export function compileRules(rs: RuleSet): CompiledRules {
   );
 
   const regionIndex = indexOf(regionIds);
-  const byCountry = new Map<string, number>();
-  model.regions.forEach((region, r) => region.countries.forEach((country) => byCountry.set(country, r)));
-  const fallback = (id: string | null) => (id === null ? regionIds.length : regionIndex.get(id)!);
+  const byCountry = Object.create(null) as Record<string, number | undefined>;
+  model.regions.forEach((region, r) => region.countries.forEach((country) => (byCountry[country] = r)));
+  const fallback = (id: string | null) => (id === null ? regionIds.length : regionIndex[id]!);
   const other = fallback(model.otherCountries);
   const missing = fallback(model.missingCountry);
 
@@ -207,15 +200,9 @@ export function compileRules(rs: RuleSet): CompiledRules {
   return {
     hash: rs.hash,
     model,
-    channel: indexOf(CHANNELS),
     type: indexOf(MESSAGE_TYPES),
     globalStatus: indexOf(GLOBAL_STATUSES),
-    subscriptionStatus: indexOf(SUB_STATES),
-    category: indexOf(CATEGORY_STATES),
-    region: regionIndex,
-    regionCount: regionIds.length,
-    windows,
-    noSubscription: SUB_STATES.indexOf('none'),
+    subscriptionStatus: indexOf(SUBSCRIPTION_STATUSES),
     typeCount: MESSAGE_TYPES.length,
     marketingWindow: model.regions.flatMap((_, r) =>
       CHANNELS.flatMap((__, ch) =>
@@ -224,16 +211,31 @@ export function compileRules(rs: RuleSet): CompiledRules {
         ),
       ),
     ),
+    stride: CATEGORY_STATES.length,
+    noSubscription: SUB_STATES.indexOf('none'),
+    subscribedCategory: CATEGORY_STATES.indexOf('subscribed'),
+    unsubscribedCategory: CATEGORY_STATES.indexOf('unsubscribed'),
     noCategory: CATEGORY_STATES.indexOf('none'),
-    cell,
+    block,
+    outcome,
     regionIndexOf: (country) =>
-      country === null || country === undefined || country === ''
-        ? missing
-        : (byCountry.get(country) ?? other),
+      country === null || country === undefined || country === '' ? missing : (byCountry[country] ?? other),
     timezoneReason: (w) => reasonsOf(w).timezone,
     quietReason: (w, minutes) => {
       const r = reasonsOf(w);
       return { rule: RULE_IDS.quietHours(w.region), message: r.before + clock(minutes) + r.after };
     },
   };
+}
+
+type Coordinates = [number, number, number, number, number, number, number, number];
+
+/** The coordinates of a dense index, last dimension fastest. */
+function decode(i: number, dims: readonly number[]): number[] {
+  const out = new Array<number>(dims.length);
+  for (let d = dims.length - 1; d >= 0; d--) {
+    out[d] = i % dims[d]!;
+    i = Math.floor(i / dims[d]!);
+  }
+  return out;
 }

@@ -4,24 +4,22 @@ import type { Decision, DecisionReason, Subscription } from './model';
 import type { RuleSet } from './load';
 import { compileRules, type CompiledRules, type Outcome } from './compile';
 import { RULE_IDS, TEMPLATES, fill, scrub } from './reasons';
-import {
-  categoryState,
-  insideWindow,
-  isBlacklisted,
-  localMinutes,
-  nextOpening,
-  zoneOf,
-  type DecideInput,
-} from './facts';
+import { insideWindow, isBlacklisted, localMinutes, nextOpening, zoneOf, type DecideInput } from './facts';
 
 const compiledSets = new WeakMap<RuleSet, CompiledRules>();
+// Workers decide with one rule set until the files change: remembering the last one skips the WeakMap.
+let lastSet: RuleSet | undefined;
+let lastCompiled: CompiledRules | undefined;
 
 function compiledFor(rs: RuleSet): CompiledRules {
+  if (rs === lastSet) return lastCompiled!;
   let c = compiledSets.get(rs);
   if (!c) {
     c = compileRules(rs);
     compiledSets.set(rs, c);
   }
+  lastSet = rs;
+  lastCompiled = c;
   return c;
 }
 
@@ -43,53 +41,78 @@ export function priorityReason(channel: string, chosen: Subscription, count: num
   };
 }
 
+// The priority reason depends only on (channel, priority, count); small integer priorities are the rule.
+const PRIORITY_CACHE_MAX = 64;
+const priorityReasons: Array<Array<DecisionReason | undefined>> = [[], []];
+
+function cachedPriorityReason(ch: number, channel: string, chosen: Subscription, count: number) {
+  const p = chosen.priority;
+  if (!Number.isInteger(p) || p < 0 || p >= PRIORITY_CACHE_MAX || count > PRIORITY_CACHE_MAX)
+    return priorityReason(channel, chosen, count);
+  const key = count * PRIORITY_CACHE_MAX + p;
+  const cache = priorityReasons[ch]!;
+  return (cache[key] ??= Object.freeze(priorityReason(channel, chosen, count)));
+}
+
+function categoryIndex(c: CompiledRules, s: Subscription, category: string | undefined): number {
+  const categories = s.categories; // may be null in hand-written profiles: treated as absent, as before
+  if (category === undefined || !categories) return c.noCategory;
+  const state = categories[category];
+  return state === 'subscribed'
+    ? c.subscribedCategory
+    : state === 'unsubscribed'
+      ? c.unsubscribedCategory
+      : c.noCategory;
+}
+
 function decide(c: CompiledRules, { contact, message, at }: DecideInput): Decision {
-  const ch = message.channel === 'email' ? 0 : message.channel === 'sms' ? 1 : undefined;
-  const t = c.type.get(message.type);
-  const g = c.globalStatus.get(contact.status);
-  if (ch === undefined || t === undefined || g === undefined) {
+  const channel = message.channel;
+  const ch = channel === 'email' ? 0 : channel === 'sms' ? 1 : -1;
+  const t = c.type[message.type];
+  const g = c.globalStatus[contact.status];
+  if (ch < 0 || t === undefined || g === undefined) {
     throw new UndecidableInput('the request has an unknown channel, message type or global status');
   }
   const ms = at.getTime();
   if (!Number.isFinite(ms)) throw new UndecidableInput('the instant is not a valid date');
   const r = c.regionIndexOf(contact.country);
   const inactive = contact.active === false ? 1 : 0;
-  const bl = isBlacklisted(contact, message.channel) ? 1 : 0;
+  const bl = isBlacklisted(contact, channel) ? 1 : 0;
+  const block = c.block(ch, t, r, g, inactive, bl);
+  const stride = c.stride;
+  const resource = message.resource;
+  const category = message.category;
 
   // One pass instead of filter + sort: the eligible subscription with the lowest priority number wins, and
   // when none is eligible the lowest-priority one overall gives the reasons (ties: profile order).
   let chosen: Subscription | undefined;
+  let chosenCell = -1;
   let best: Outcome | undefined;
   let bestPriority = Infinity;
   let count = 0;
-  for (const s of contact.subscriptions) {
-    if (s.channel !== message.channel || (message.resource !== undefined && s.resource !== message.resource))
-      continue;
+  const subs = contact.subscriptions;
+  for (let i = 0; i < subs.length; i++) {
+    const s = subs[i]!;
+    if (s.channel !== channel || (resource !== undefined && s.resource !== resource)) continue;
     count++;
-    const si = s.status === ('none' as string) ? undefined : c.subscriptionStatus.get(s.status);
+    const si = c.subscriptionStatus[s.status];
     if (si === undefined) throw new UndecidableInput('a subscription has an unknown status');
-    const o = c.cell(ch, t, r, g, inactive, bl, si, c.category.get(categoryState(s, message.category))!);
+    const cell = block + si * stride + categoryIndex(c, s, category);
+    const o = c.outcome(cell);
     if (o.suppress.length === 0) {
-      if (!chosen || s.priority < chosen.priority) chosen = s;
+      if (!chosen || s.priority < chosen.priority) {
+        chosen = s;
+        chosenCell = cell;
+      }
     } else if (!chosen && s.priority < bestPriority) {
       best = o;
       bestPriority = s.priority;
     }
   }
   if (!chosen) {
-    const outcome = count === 0 ? c.cell(ch, t, r, g, inactive, bl, c.noSubscription, c.noCategory) : best!;
-    return { verdict: 'suppress', reasons: outcome.suppress.slice(), rules: c.hash };
+    const outcome = count === 0 ? c.outcome(block + c.noSubscription * stride + c.noCategory) : best!;
+    return { verdict: 'suppress', reasons: [...outcome.suppress], rules: c.hash };
   }
-  const outcome = c.cell(
-    ch,
-    t,
-    r,
-    g,
-    inactive,
-    bl,
-    c.subscriptionStatus.get(chosen.status)!,
-    c.category.get(categoryState(chosen, message.category))!,
-  );
   const window = c.marketingWindow[(r * 2 + ch) * c.typeCount + t];
   if (window) {
     const zone = zoneOf(contact.timezone);
@@ -104,8 +127,8 @@ function decide(c: CompiledRules, { contact, message, at }: DecideInput): Decisi
       };
     }
   }
-  const reasons = [outcome.allow!];
-  if (count > 1) reasons.push(priorityReason(message.channel, chosen, count));
+  const allow = c.outcome(chosenCell).allow!;
+  const reasons = count > 1 ? [allow, cachedPriorityReason(ch, channel, chosen, count)] : [allow];
   return { verdict: 'send', address: chosen.address, reasons, rules: c.hash };
 }
 

@@ -1,0 +1,146 @@
+// Turns each benchmark's result into table rows: the figure, its baseline from the same run, the ratio and
+// the target. Absolute figures drift on shared machines; the ratios are what the targets are about.
+export interface Row {
+  benchmark: string;
+  figure: string;
+  value: number;
+  unit: string;
+  baseline?: string;
+  baselineValue?: number;
+  ratio?: number;
+  /** e.g. ">= 0.1"; absent when the issue sets no target for this figure. */
+  target?: string;
+  met?: boolean;
+}
+
+type Result = Record<string, unknown>;
+
+const num = (r: Result, key: string): number => {
+  const v = r[key];
+  if (typeof v !== 'number' || !Number.isFinite(v))
+    throw new Error(`benchmark result has no numeric "${key}" (got ${JSON.stringify(v)})`);
+  return v;
+};
+const sub = (r: Result, key: string): Result => (r[key] ?? {}) as Result;
+
+export const BENCHMARKS = ['decisions', 'decideCli', 'import', 'audience', 'automations'] as const;
+export type BenchmarkName = (typeof BENCHMARKS)[number];
+
+export const ROWS: Record<BenchmarkName, (r: Result) => Row[]> = {
+  decisions: (r) => [
+    {
+      benchmark: 'decisions',
+      figure: 'decideSend',
+      value: num(r, 'decideSendPerSecond'),
+      unit: 'decisions/s',
+      baseline: 'plain matrix lookup',
+      baselineValue: num(r, 'plainLookupPerSecond'),
+      ratio: num(r, 'ratioToPlainLookup'),
+      target: '>= 0.1',
+      met: num(r, 'ratioToPlainLookup') >= 0.1,
+    },
+    {
+      benchmark: 'decisions',
+      figure: 'decideSend p99',
+      value: num(r, 'decideSendP99Ms'),
+      unit: 'ms',
+      target: '< 1 ms',
+      met: num(r, 'decideSendP99Ms') < 1,
+    },
+    {
+      benchmark: 'decisions',
+      figure: 'json-rules-engine',
+      value: num(r, 'jsonRulesEnginePerSecond'),
+      unit: 'decisions/s',
+      baseline: 'decideSend',
+      baselineValue: num(r, 'decideSendPerSecond'),
+      ratio: Number((num(r, 'jsonRulesEnginePerSecond') / num(r, 'decideSendPerSecond')).toFixed(5)),
+    },
+  ],
+  decideCli: (r) => [
+    {
+      benchmark: 'decide CLI',
+      figure: `consentflow decide, ${num(r, 'lines')} lines`,
+      value: num(r, 'linesPerSecond'),
+      unit: 'lines/s',
+      baseline: 'node parse + answer',
+      baselineValue: num(r, 'baselineLinesPerSecond'),
+      ratio: num(r, 'ratioToBaseline'),
+    },
+  ],
+  import: (r) => [
+    {
+      benchmark: 'import',
+      figure: `contacts import, ${num(r, 'rows')} rows`,
+      value: num(r, 'importRowsPerSecond'),
+      unit: 'rows/s',
+      baseline: 'raw COPY',
+      baselineValue: num(r, 'copyRowsPerSecond'),
+      ratio: num(r, 'ratio'),
+      target: '>= 0.5',
+      met: num(r, 'ratio') >= 0.5,
+    },
+  ],
+  audience: (r) => [
+    {
+      benchmark: 'audience',
+      figure: `campaign for ${num(r, 'contacts')} contacts`,
+      value: num(r, 'contactsPerSecond'),
+      unit: 'contacts/s',
+      baseline: 'read batches only',
+      baselineValue: num(r, 'readOnlyContactsPerSecond'),
+      ratio: num(r, 'ratioToReadOnly'),
+    },
+  ],
+  automations: (r) => [
+    {
+      benchmark: 'automations',
+      figure: 'order confirmations',
+      value: num(r, 'ordersPerSecond'),
+      unit: 'workflows/s',
+      baseline: 'bare no-op workflow',
+      baselineValue: num(r, 'bareWorkflowsPerSecond'),
+      ratio: num(r, 'ratioToBare'),
+      target: '>= 0.667',
+      met: num(r, 'ratioToBare') >= 2 / 3,
+    },
+    {
+      benchmark: 'automations',
+      figure: 'send step p50 / p99',
+      value: num(r, 'sendStepP50Ms'),
+      unit: `ms (p99 ${num(r, 'sendStepP99Ms')})`,
+    },
+    {
+      benchmark: 'automations',
+      figure: 'bare, SQLite WAL',
+      value: num(sub(sub(r, 'sqlite'), 'withPragmas'), 'bareWorkflowsPerSecond'),
+      unit: 'workflows/s',
+      baseline: 'bare, no pragmas',
+      baselineValue: num(sub(sub(r, 'sqlite'), 'withoutPragmas'), 'bareWorkflowsPerSecond'),
+      ratio: num(sub(r, 'sqlite'), 'speedupFromPragmas'),
+    },
+  ],
+};
+
+const fmt = (v: number | undefined): string =>
+  v === undefined ? '' : Math.abs(v) >= 100 ? Math.round(v).toLocaleString('en') : String(v);
+
+export function formatTable(rows: Row[]): string {
+  const header = ['benchmark', 'figure', 'value', 'baseline (same run)', 'ratio', 'target', 'status'];
+  const lines = rows.map((r) => [
+    r.benchmark,
+    r.figure,
+    `${fmt(r.value)} ${r.unit}`,
+    r.baseline ? `${r.baseline}: ${fmt(r.baselineValue)}` : '',
+    r.ratio === undefined ? '' : String(r.ratio),
+    r.target ?? '',
+    r.met === undefined ? '' : r.met ? 'met' : 'NOT MET',
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
+  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...lines.map(line)].join('\n');
+}
