@@ -30,7 +30,7 @@ describe('consentflow CLI', () => {
       .slice(1)
       .filter((l) => l.trim());
     // One line each: a wrapped description would start a line with spaces only.
-    expect(commands.every((l) => /^  [a-z]/.test(l))).toBe(true);
+    expect(commands.every((l) => /^ {2}[a-z]/.test(l))).toBe(true);
     const names = commands.map((l) => l.trim().split(' ')[0]);
     for (const command of [
       'dev',
