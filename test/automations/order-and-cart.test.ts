@@ -84,7 +84,7 @@ describe('order confirmation', () => {
 describe('abandoned cart', () => {
   test('a cart change restarts the wait for the next reminder', async () => {
     const id = await seedContact(h.db.pool, { key: 'cart4', country: 'GB', timezone: 'Europe/London' });
-    const slow = await startHarnessClock(h); // one hour takes 2.5 s
+    const slow = h.automationsAt(60_000 / 86_400_000); // one hour takes 2.5 s
     const t0 = Date.now();
     const wf = await slow.cartUpdated('C-4', id, { itemCount: 1 });
     await new Promise((r) => setTimeout(r, 1_500));
@@ -113,7 +113,7 @@ describe('abandoned cart', () => {
 
   test('a checkout cancels the cart reminders and an order ends the automation without any', async () => {
     const id = await seedContact(h.db.pool, { key: 'cart2', country: 'GB', timezone: 'Europe/London' });
-    const slow = await startHarnessClock(h);
+    const slow = h.automationsAt(60_000 / 86_400_000);
     const wf = await slow.cartUpdated('C-2', id, { itemCount: 1 });
     await slow.checkoutStarted('C-2', id);
     await slow.orderPlaced('O-C2', id, { cartId: 'C-2' });
@@ -136,14 +136,3 @@ describe('abandoned cart', () => {
     expect(h.smtp.messages().some((m) => m.to.includes('cart3@example.test'))).toBe(false);
   });
 });
-
-/** A client whose durations are long enough that signals sent right away always arrive before any reminder. */
-async function startHarnessClock(harness: Harness) {
-  const { createAutomationClient } = await import('../../client/automations');
-  return createAutomationClient({
-    client: harness.client,
-    taskQueue: harness.taskQueue,
-    timeScale: 60_000 / 86_400_000,
-    clockStart: () => harness.clockStart,
-  });
-}

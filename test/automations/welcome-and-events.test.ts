@@ -35,14 +35,7 @@ describe('welcome series', () => {
 
   test('a contact who unsubscribes after the first email gets no second one', async () => {
     const id = await seedContact(h.db.pool, { key: 'w2', country: 'DE', timezone: 'Europe/Berlin' });
-    const slow = await import('../../client/automations').then((m) =>
-      m.createAutomationClient({
-        client: h.client,
-        taskQueue: h.taskQueue,
-        timeScale: 2_000 / 86_400_000,
-        clockStart: () => h.clockStart,
-      }),
-    );
+    const slow = h.automationsAt(2_000 / 86_400_000);
     const wf = await slow.signUp(id);
     await h.smtp.waitFor(h.smtp.messages().length + 1);
     await applyFeedback(h.db.pool, { kind: 'unsubscribe', channel: 'email', address: 'w2@example.test' });
@@ -104,14 +97,7 @@ describe('custom-event automations', () => {
   test('the awaited event arrives in time and its properties steer the branch', async () => {
     const id = await seedContact(h.db.pool, { key: 'e2', country: 'FR', timezone: 'Europe/Paris' });
     // Three days take 6 s here, ample time for the second event to arrive.
-    const slow = await import('../../client/automations').then((m) =>
-      m.createAutomationClient({
-        client: h.client,
-        taskQueue: h.taskQueue,
-        timeScale: 2_000 / 86_400_000,
-        clockStart: () => h.clockStart,
-      }),
-    );
+    const slow = h.automationsAt(2_000 / 86_400_000);
     const [wf] = await slow.sendEvent({ contactId: id, name: 'trial_started', properties: { plan: 'team' } });
     await h.smtp.waitFor(h.smtp.messages().length + 1);
     const reached = await slow.sendEvent({

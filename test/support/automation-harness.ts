@@ -43,6 +43,8 @@ export interface Harness {
    */
   clockStart: string | undefined;
   automations: AutomationClient;
+  /** An automation client on this harness's queue and clock, at another pace (e.g. 2_000 / 86_400_000). */
+  automationsAt(timeScale: number): AutomationClient;
   /** The result of an automation run (waits for it to end). */
   result(workflowId: string): Promise<AutomationResult>;
   startWorker(): Promise<void>;
@@ -88,6 +90,9 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     rules,
     clockStart: DAYTIME,
     automations: undefined as unknown as AutomationClient,
+    automationsAt(timeScale) {
+      return createAutomationClient({ client, taskQueue, timeScale, clockStart: () => harness.clockStart });
+    },
     async result(workflowId) {
       return (await client.workflow.getHandle(workflowId).result()) as AutomationResult;
     },
