@@ -60,7 +60,15 @@ export function parseDatabaseUrl(url: string): URL {
 
 export function createPool(url: string, max = 10): Pool {
   parseDatabaseUrl(url);
-  const pool = new pg.Pool({ connectionString: url, max, connectionTimeoutMillis: 5_000 });
+  // jit=off: every statement here is short, and the contact writer's temp tables have no statistics, so the
+  // planner guessed them huge and JIT-compiled nearly every write (~30 ms each, more than the write itself).
+  const pool = new pg.Pool({
+    connectionString: url,
+    max,
+    connectionTimeoutMillis: 5_000,
+    // Keep what the operator set in PGOPTIONS (libpq's variable; pg would otherwise drop it).
+    options: ['-c jit=off', process.env.PGOPTIONS].filter(Boolean).join(' '),
+  });
   // An idle client that loses its server must not crash the process; the next query reports it.
   pool.on('error', () => undefined);
   return pool;

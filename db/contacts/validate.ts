@@ -1,6 +1,6 @@
 // Profile field validation and normalization. Every write path (API, form, import, CLI) goes through these,
 // so the database only ever holds normalized lookup keys and codes from the closed lists.
-import { DateTime, IANAZone } from 'luxon';
+import { IANAZone } from 'luxon';
 import { GLOBAL_STATUSES, SUBSCRIPTION_STATUSES, CHANNELS } from '../../rules/model';
 import type { Channel, GlobalStatus, SubscriptionStatus } from '../../rules/model';
 import { ContactFieldError } from './errors';
@@ -89,14 +89,21 @@ export function parseTimezone(raw: string): string {
   return canonical;
 }
 
+const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
+
 /** YYYY-MM-DD, a real calendar date, not in the future and not before 1900. */
-export function parseBirthday(raw: string): string {
+export function parseBirthday(raw: string, today: Date = new Date()): string {
   const text = raw.trim();
-  const date = DateTime.fromISO(text, { zone: 'utc' });
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(text) || !date.isValid) {
-    throw new ContactFieldError('birthday', `"${raw}" is not a date in YYYY-MM-DD form`);
-  }
-  if (date.year < 1900 || date > DateTime.utc()) {
+  const m = ISO_DATE.exec(text);
+  const [year, month, day] = m ? [Number(m[1]), Number(m[2]), Number(m[3])] : [0, 0, 0];
+  // Date.UTC rolls 2023-02-30 over to March 2: a real date is one that comes back unchanged.
+  const date = new Date(Date.UTC(year, month - 1, day));
+  const real =
+    m !== null &&
+    (year < 1900 ||
+      (date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day));
+  if (!real) throw new ContactFieldError('birthday', `"${raw}" is not a date in YYYY-MM-DD form`);
+  if (year < 1900 || date.getTime() > today.getTime()) {
     throw new ContactFieldError('birthday', `"${raw}" is not a plausible birthday (1900 to today)`);
   }
   return text;

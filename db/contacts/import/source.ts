@@ -6,7 +6,7 @@ import { open } from 'node:fs/promises';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { Readable, Transform } from 'node:stream';
-import { parse } from 'csv-parse';
+import { CsvReader, CsvSyntaxError, type CsvRecord } from './csv';
 
 export type ImportFormat = 'csv' | 'jsonl';
 
@@ -116,8 +116,8 @@ export async function* readRows(
 ): AsyncGenerator<SourceRow> {
   const raw = createReadStream(file, { highWaterMark: 1 << 20 });
   raw.on('data', (chunk) => onBytes(chunk.length));
-  const text: Readable = raw.pipe(utf8());
   if (format === 'jsonl') {
+    const text: Readable = raw.pipe(utf8());
     let line = 0;
     let first = true;
     for await (const l of createInterface({ input: text, crlfDelay: Infinity })) {
@@ -142,46 +142,45 @@ export async function* readRows(
     }
     return;
   }
-  const parser = text.pipe(
-    parse({ info: true, skip_empty_lines: true, bom: true, relax_column_count: true }),
-  );
+  const reader = new CsvReader();
   let header: string[] | null = null;
-  try {
-    for await (const rec of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
+  const rows = function* (records: CsvRecord[]): Generator<SourceRow> {
+    for (const { line, fields } of records) {
       if (!header) {
-        header = rec.record.map((c) =>
-          c
-            .replace(/^\uFEFF/, '')
-            .trim()
-            .toLowerCase(),
-        );
+        header = fields.map((c) => c.trim().toLowerCase());
         onHeader(header);
         continue;
       }
-      let newlines = 0;
-      let unreadable: string | undefined;
-      for (const v of rec.record) {
-        for (let i = v.indexOf('\n'); i !== -1; i = v.indexOf('\n', i + 1)) newlines++;
-        if (v.includes('\uFFFD')) unreadable = NOT_UTF8;
-      }
-      const line = rec.info.lines - newlines;
-      if (rec.record.length !== header.length) {
+      if (fields.length !== header.length) {
         yield {
           line,
           values: {},
-          unreadable: `has ${rec.record.length} fields but the header has ${header.length}; check quoting and separators`,
+          unreadable: `has ${fields.length} fields but the header has ${header.length}; check quoting and separators`,
         };
         continue;
       }
       const values: Record<string, string> = {};
-      header.forEach((h, i) => (values[h] = rec.record[i]!));
+      let unreadable: string | undefined;
+      for (let i = 0; i < fields.length; i++) {
+        const v = fields[i]!;
+        if (v.includes('\uFFFD')) unreadable = NOT_UTF8;
+        values[header[i]!] = v;
+      }
       yield { line, values, unreadable };
     }
+  };
+  try {
+    // Decoded here rather than through utf8(): a Transform would hand the strings back as Buffers.
+    const decoder = new TextDecoder('utf-8', { fatal: false, ignoreBOM: false });
+    for await (const chunk of raw as AsyncIterable<Buffer>) {
+      yield* rows(reader.push(decoder.decode(chunk, { stream: true })));
+    }
+    yield* rows(reader.push(decoder.decode()));
+    yield* rows(reader.end());
   } catch (err) {
-    if (err instanceof ImportInputError) throw err;
-    const e = err as { lines?: number; message: string };
+    if (!(err instanceof CsvSyntaxError)) throw err;
     throw new ImportInputError(
-      `${file} is not readable CSV near line ${e.lines ?? '?'} (${e.message}); fix the quoting there and import again`,
+      `${file} is not readable CSV near line ${err.line} (${err.message}); fix the quoting there and import again`,
     );
   }
   if (!header)
