@@ -1,7 +1,7 @@
 // The import's CSV reader: RFC 4180 quoting, the line each record starts on, and the same records however
 // the file is cut into chunks (a 1 GB import arrives in 1 MiB pieces that split lines and quoted fields).
 import { describe, expect, test } from 'vitest';
-import { CsvReader, CsvSyntaxError, type CsvRecord } from '../../db/contacts/import/csv';
+import { CsvReader, CsvSyntaxError, MAX_RECORD_CHARS, type CsvRecord } from '../../db/contacts/import/csv';
 
 function read(chunks: string[]): CsvRecord[] {
   const reader = new CsvReader();
@@ -64,5 +64,21 @@ describe('CsvReader', () => {
     expect(error).toBeInstanceOf(CsvSyntaxError);
     expect((error as CsvSyntaxError).line).toBe(line);
     expect((error as CsvSyntaxError).message).toMatch(message);
+  });
+
+  test('a quote left open stops the read within a bounded buffer, not at the end of a huge file', () => {
+    const reader = new CsvReader();
+    reader.push('email,note\nx@example.com,"open\n');
+    const chunk = `${'y@example.com,fine\n'.repeat(4096)}`;
+    let error: unknown;
+    let pushed = 0;
+    try {
+      for (; pushed < 1000; pushed++) reader.push(chunk);
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(CsvSyntaxError);
+    expect((error as CsvSyntaxError).message).toMatch(/starting on line 2 .*never closed/);
+    expect(pushed * chunk.length).toBeLessThanOrEqual(MAX_RECORD_CHARS);
   });
 });

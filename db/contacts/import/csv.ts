@@ -20,6 +20,9 @@ export class CsvSyntaxError extends Error {
   }
 }
 
+/** A record this long is a quote left open (or not CSV); stop before the rest of the file is in memory. */
+export const MAX_RECORD_CHARS = 1 << 20;
+
 export class CsvReader {
   private buffer = '';
   private line = 1;
@@ -69,6 +72,13 @@ export class CsvReader {
       p = quoted.next;
     }
     this.buffer = p >= buf.length ? '' : buf.slice(p);
+    if (this.buffer.length > MAX_RECORD_CHARS) {
+      throw new CsvSyntaxError(
+        this.line,
+        `the record starting on line ${this.line} runs on for more than ${MAX_RECORD_CHARS} characters; ` +
+          'look for a quote that is never closed',
+      );
+    }
     return records;
   }
 
