@@ -8,9 +8,13 @@ export function progressReporter(stream: NodeJS.WriteStream): {
   const tty = !!stream.isTTY;
   let lastLine = 0;
   let drawn = false;
+  let finished = false;
   return {
     update(p) {
-      const pct = p.totalBytes ? Math.min(100, Math.floor((p.bytes / p.totalBytes) * 100)) : 100;
+      // Rows are written a batch or two behind the reading: only rows written or rejected count as done.
+      const read = p.totalBytes ? p.bytes / p.totalBytes : 1;
+      const settled = p.read ? (p.written + p.rejected) / p.read : 1;
+      const pct = Math.min(100, Math.floor(read * settled * 100));
       if (tty) {
         const width = 30;
         const fill = Math.round((pct / 100) * width);
@@ -18,8 +22,9 @@ export function progressReporter(stream: NodeJS.WriteStream): {
           `\r[${'#'.repeat(fill)}${'-'.repeat(width - fill)}] ${String(pct).padStart(3)}%  ${p.read} read, ${p.written} written, ${p.rejected} rejected`,
         );
         drawn = true;
-      } else if (Date.now() - lastLine > 2000 || pct === 100) {
+      } else if (!finished && (Date.now() - lastLine > 2000 || pct === 100)) {
         lastLine = Date.now();
+        finished = pct === 100;
         stream.write(
           `progress: ${pct}% (${p.read} rows read, ${p.written} written, ${p.rejected} rejected)\n`,
         );
