@@ -73,6 +73,8 @@ const MAX_DEFERS = 5;
 export class StepRunner {
   readonly records: StepRecord[] = [];
   private readonly offsetMs: number;
+  /** Steps in the order they were started: concurrent steps still list in that order. */
+  private readonly started = new Map<string, number>();
 
   constructor(private readonly input: CommonInput) {
     this.offsetMs = input.clockStart ? Date.parse(input.clockStart) - Date.now() : 0;
@@ -87,6 +89,7 @@ export class StepRunner {
   /** `vars` are non-personal template values (order id, item count); they travel with the outbox row. */
   async send(step: string, spec: SendSpec, vars?: Record<string, string | number>): Promise<StepRecord> {
     const { workflowId } = workflowInfo();
+    if (!this.started.has(step)) this.started.set(step, this.started.size);
     let defers = 0;
     for (;;) {
       const at = this.now();
@@ -137,6 +140,10 @@ export class StepRunner {
   private upsert(record: StepRecord): void {
     const i = this.records.findIndex((r) => r.step === record.step);
     if (i >= 0) this.records[i] = record;
-    else this.records.push(record);
+    else {
+      this.records.push(record);
+      const rank = (r: StepRecord) => this.started.get(r.step) ?? 0;
+      this.records.sort((a, b) => rank(a) - rank(b));
+    }
   }
 }
