@@ -2,6 +2,7 @@
 // the file is cut into chunks (a 1 GB import arrives in 1 MiB pieces that split lines and quoted fields).
 import { describe, expect, test } from 'vitest';
 import { CsvReader, CsvSyntaxError, MAX_RECORD_CHARS, type CsvRecord } from '../../db/contacts/import/csv';
+import { LineSplitter } from '../../db/contacts/import/lines';
 
 function read(chunks: string[]): CsvRecord[] {
   const reader = new CsvReader();
@@ -80,5 +81,25 @@ describe('CsvReader', () => {
     expect(error).toBeInstanceOf(CsvSyntaxError);
     expect((error as CsvSyntaxError).message).toMatch(/starting on line 2 .*never closed/);
     expect(pushed * chunk.length).toBeLessThanOrEqual(MAX_RECORD_CHARS);
+  });
+});
+
+describe('LineSplitter (JSON Lines)', () => {
+  test('numbers lines across chunks and skips a line too long to hold, naming it', () => {
+    const splitter = new LineSplitter(10);
+    const lines = [
+      ...splitter.push('{"a":1}\r\n{"b":'),
+      ...splitter.push('2}\n0123456789'),
+      ...splitter.push('ABCDEF'),
+      ...splitter.push('GH\n\n{"c":3}'),
+      ...splitter.end(),
+    ];
+    expect(lines).toEqual([
+      { line: 1, text: '{"a":1}' },
+      { line: 2, text: '{"b":2}' },
+      { line: 3 },
+      { line: 4, text: '' },
+      { line: 5, text: '{"c":3}' },
+    ]);
   });
 });

@@ -4,9 +4,8 @@
 import { createReadStream, statSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
-import { Readable, Transform } from 'node:stream';
-import { CsvReader, CsvSyntaxError, type CsvRecord } from './csv';
+import { CsvReader, CsvSyntaxError, MAX_RECORD_CHARS, type CsvRecord } from './csv';
+import { LineSplitter, type TextLine } from './lines';
 
 export type ImportFormat = 'csv' | 'jsonl';
 
@@ -93,19 +92,7 @@ export async function checkEncoding(file: string): Promise<void> {
   }
 }
 
-/** Decodes UTF-8 without failing: a stray invalid byte later in the file becomes U+FFFD and rejects its row only. */
-function utf8(): Transform {
-  const decoder = new TextDecoder('utf-8', { fatal: false, ignoreBOM: false });
-  return new Transform({
-    transform(chunk: Buffer, _enc, done) {
-      done(null, decoder.decode(chunk, { stream: true }));
-    },
-    flush(done) {
-      done(null, decoder.decode());
-    },
-  });
-}
-
+// Decoding never fails: a stray invalid byte later in the file becomes U+FFFD and rejects its row only.
 const NOT_UTF8 = 'contains bytes that are not UTF-8; fix the encoding of this line';
 
 export async function* readRows(
@@ -117,29 +104,39 @@ export async function* readRows(
   const raw = createReadStream(file, { highWaterMark: 1 << 20 });
   raw.on('data', (chunk) => onBytes(chunk.length));
   if (format === 'jsonl') {
-    const text: Readable = raw.pipe(utf8());
-    let line = 0;
     let first = true;
-    for await (const l of createInterface({ input: text, crlfDelay: Infinity })) {
-      line++;
-      if (!l.trim()) continue;
-      if (l.includes('\uFFFD')) {
-        yield { line, values: {}, unreadable: NOT_UTF8 };
-        continue;
-      }
-      try {
-        const values: unknown = JSON.parse(l);
-        if (!values || typeof values !== 'object' || Array.isArray(values)) {
-          yield { line, values: {}, unreadable: 'is not a JSON object ({"email": ...} per line)' };
+    const rows = function* (lines: TextLine[]): Generator<SourceRow> {
+      for (const { line, text } of lines) {
+        if (text === undefined) {
+          yield { line, values: {}, unreadable: `is longer than ${MAX_RECORD_CHARS} characters` };
           continue;
         }
-        if (first) onHeader(Object.keys(values).map((k) => k.toLowerCase()));
-        first = false;
-        yield { line, values: values as Record<string, unknown> };
-      } catch (err) {
-        yield { line, values: {}, unreadable: `is not valid JSON (${(err as Error).message})` };
+        if (!text.trim()) continue;
+        if (text.includes('\uFFFD')) {
+          yield { line, values: {}, unreadable: NOT_UTF8 };
+          continue;
+        }
+        try {
+          const values: unknown = JSON.parse(text);
+          if (!values || typeof values !== 'object' || Array.isArray(values)) {
+            yield { line, values: {}, unreadable: 'is not a JSON object ({"email": ...} per line)' };
+            continue;
+          }
+          if (first) onHeader(Object.keys(values).map((k) => k.toLowerCase()));
+          first = false;
+          yield { line, values: values as Record<string, unknown> };
+        } catch (err) {
+          yield { line, values: {}, unreadable: `is not valid JSON (${(err as Error).message})` };
+        }
       }
+    };
+    const splitter = new LineSplitter();
+    const decoder = new TextDecoder('utf-8', { fatal: false, ignoreBOM: false });
+    for await (const chunk of raw as AsyncIterable<Buffer>) {
+      yield* rows(splitter.push(decoder.decode(chunk, { stream: true })));
     }
+    yield* rows(splitter.push(decoder.decode()));
+    yield* rows(splitter.end());
     return;
   }
   const reader = new CsvReader();
