@@ -14,12 +14,6 @@ export interface BatchLiterals {
   source: string;
 }
 
-/**
- * The first two statements switch the planner to index probes: a batch looks up a few thousand keys in tables that grow to millions of rows, and with hash
- * joins every batch read the whole contacts and subscriptions tables (the import got slower as the table
- * grew: 110 ms per 5,000-row batch at 90k contacts, 3 ms with index probes). SET LOCAL ends with the
- * transaction, or with the savepoint the importer rolls back to.
- */
 export type ResultName = 'rejected' | 'counts' | 'touched' | 'ids';
 
 export interface BatchSql {
@@ -28,6 +22,12 @@ export interface BatchSql {
   at: Partial<Record<ResultName, number>>;
 }
 
+/**
+ * The statements of one batch. The first two switch the planner to index probes: a batch looks up a few
+ * thousand keys in tables that grow to millions of rows, and with hash joins every batch read the whole of
+ * contacts and subscriptions (110 ms per 5,000-row batch at 90k contacts, and growing with the table). The
+ * last two switch them back; a failed batch's SET LOCAL ends with its transaction or savepoint.
+ */
 export function batchSql(l: BatchLiterals, limit: number, withIds: boolean): BatchSql {
   const settle = (s: string, before: string) => `CASE
       WHEN ${before} IS NULL THEN coalesce(${s}.status, ${l.defaultStatus})
@@ -35,7 +35,7 @@ export function batchSql(l: BatchLiterals, limit: number, withIds: boolean): Bat
       WHEN ${l.origin} = 'import' AND ${s}.status = 'subscribed' AND ${before} IN ${OPTED_OUT} THEN ${before}
       WHEN ${l.origin} = 'form' AND ${before} = 'subscribed' THEN ${before}
       ELSE ${s}.status END`;
-  const statements = [
+  const statements: Statement[] = [
     `SET LOCAL enable_hashjoin = off`,
     `SET LOCAL enable_mergejoin = off`,
     // Identity: id, email and phone must all point at the same contact (or at none). A row that matches
@@ -117,8 +117,11 @@ export function batchSql(l: BatchLiterals, limit: number, withIds: boolean): Bat
      WHERE EXISTS (SELECT 1 FROM cf_stage WHERE problem IS NOT NULL)
        AND ss.n IN (SELECT n FROM cf_stage WHERE problem IS NOT NULL)`,
     // ...and are reported.
-    `DELETE FROM cf_stage WHERE problem IS NOT NULL
-     RETURNING n, line, problem_field AS field, problem AS reason`,
+    {
+      reads: 'rejected',
+      sql: `DELETE FROM cf_stage WHERE problem IS NOT NULL
+       RETURNING n, line, problem_field AS field, problem AS reason`,
+    },
     // Contacts.
     `INSERT INTO contacts (id, email, phone, first_name, last_name, gender, language, country, timezone, birthday,
        source, status, active, custom)
@@ -150,30 +153,32 @@ export function batchSql(l: BatchLiterals, limit: number, withIds: boolean): Bat
     // The ledger.
     ledgerStatement(l),
     // What happened.
-    `SELECT count(*) FILTER (WHERE is_new)::int AS inserted, count(*) FILTER (WHERE NOT is_new)::int AS updated,
-       (SELECT count(*) FROM cf_stage_subs WHERE held)::int AS held
-     FROM cf_stage`,
+    {
+      reads: 'counts',
+      sql: `SELECT count(*) FILTER (WHERE is_new)::int AS inserted,
+         count(*) FILTER (WHERE NOT is_new)::int AS updated,
+         (SELECT count(*) FROM cf_stage_subs WHERE held)::int AS held
+       FROM cf_stage`,
+    },
     // Only a contact that existed, or got more new subscriptions than a limit allows, can be over a limit.
-    `SELECT min(contact_id) AS contact_id, array_agg(sub_id)::text[] AS ids
+    {
+      reads: 'touched',
+      sql: `SELECT min(contact_id) AS contact_id, array_agg(sub_id)::text[] AS ids
      FROM cf_stage_subs GROUP BY n
      HAVING NOT bool_and(is_new) OR count(*) > ${limit}`,
+    },
   ];
-  if (withIds) statements.push(`SELECT n, contact_id FROM cf_stage ORDER BY n`);
+  if (withIds) statements.push({ reads: 'ids', sql: `SELECT n, contact_id FROM cf_stage ORDER BY n` });
   statements.push(`SET LOCAL enable_hashjoin = on`, `SET LOCAL enable_mergejoin = on`);
   const at: BatchSql['at'] = {};
-  statements.forEach((sql, i) => {
-    const name = NAMED.find(([, re]) => re.test(sql))?.[0];
-    if (name) at[name] = i;
+  statements.forEach((st, i) => {
+    if (typeof st !== 'string') at[st.reads] = i;
   });
-  return { sql: statements.join(';\n'), at };
+  return { sql: statements.map((st) => (typeof st === 'string' ? st : st.sql)).join(';\n'), at };
 }
 
-const NAMED: [ResultName, RegExp][] = [
-  ['rejected', /^DELETE FROM cf_stage WHERE/],
-  ['counts', /^SELECT count\(\*\) FILTER/],
-  ['touched', /^SELECT min\(contact_id\) AS contact_id, array_agg/],
-  ['ids', /^SELECT n, contact_id FROM cf_stage/],
-];
+/** A statement, or one whose result rows the writer reads back by name. */
+type Statement = string | { reads: ResultName; sql: string };
 
 function ledgerStatement(l: BatchLiterals): string {
   return `INSERT INTO consent_ledger (at, contact_id, kind, channel, resource, category, address, before, after,
