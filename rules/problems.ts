@@ -4,6 +4,7 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import type { TSchema } from '@sinclair/typebox';
+import { boundPointer, clip, quote } from './quote';
 
 export interface SchemaProblem {
   pointer: string;
@@ -94,20 +95,22 @@ export function suggest(value: unknown, options: readonly unknown[]): string {
   if (typeof value !== 'string') return '';
   let best: string | undefined;
   let bestDistance = Infinity;
+  const allowed = Math.max(2, Math.floor(value.length / 3));
   for (const o of options) {
-    if (typeof o !== 'string') continue;
+    // The distance is at least the difference in length: a long value is no typo of a short id.
+    if (typeof o !== 'string' || Math.abs(o.length - value.length) > allowed) continue;
     const d = levenshtein(value.toLowerCase(), o.toLowerCase());
     if (d < bestDistance) [best, bestDistance] = [o, d];
   }
-  return best !== undefined && bestDistance <= Math.max(2, Math.floor(value.length / 3))
-    ? ` Did you mean "${best}"?`
-    : '';
+  return best !== undefined && bestDistance <= allowed ? ` Did you mean "${best}"?` : '';
 }
 
 const list = (values: readonly unknown[]) => values.map((v) => JSON.stringify(v)).join(', ');
 
+// Values and names from the input are quoted with quote()/clip(): a wrong value may be megabytes long or
+// nested thousands of levels deep, and the problem must stay one short line.
 function describe(e: ErrorObject): SchemaProblem {
-  const pointer = e.instancePath;
+  const pointer = boundPointer(e.instancePath);
   const schema = (e.parentSchema ?? {}) as { description?: string; properties?: Record<string, unknown> };
   const p = e.params as Record<string, unknown>;
   switch (e.keyword) {
@@ -115,7 +118,7 @@ function describe(e: ErrorObject): SchemaProblem {
       const allowed = p.allowedValues as unknown[];
       return {
         pointer,
-        message: `${JSON.stringify(e.data)} is not allowed here`,
+        message: `${quote(e.data)} is not allowed here`,
         hint: `Use one of ${list(allowed)}.${suggest(e.data, allowed)}`,
       };
     }
@@ -135,15 +138,15 @@ function describe(e: ErrorObject): SchemaProblem {
       const name = String(p.additionalProperty);
       const allowed = Object.keys(schema.properties ?? {});
       return {
-        pointer: `${pointer}/${name.replace(/~/g, '~0').replace(/\//g, '~1')}`,
-        message: `"${name}" is not a known property`,
+        pointer: boundPointer(`${e.instancePath}/${name.replace(/~/g, '~0').replace(/\//g, '~1')}`),
+        message: `${quote(name)} is not a known property`,
         hint: `Remove it or fix its spelling; allowed here: ${allowed.join(', ') || 'none'}.${suggest(name, allowed)}`,
       };
     }
     case 'type':
       return {
         pointer,
-        message: `must be ${String(p.type)}, found ${JSON.stringify(e.data)}`,
+        message: `must be ${String(p.type)}, found ${quote(e.data)}`,
         hint: `Write a ${String(p.type)} here.`,
       };
     case 'const':
@@ -156,7 +159,7 @@ function describe(e: ErrorObject): SchemaProblem {
     case 'format':
       return {
         pointer,
-        message: `${JSON.stringify(e.data)} is not in the expected form`,
+        message: `${quote(e.data)} is not in the expected form`,
         hint: schema.description ?? `It must match ${String(p.pattern ?? p.format)}.`,
       };
     case 'uniqueItems':
@@ -172,7 +175,7 @@ function describe(e: ErrorObject): SchemaProblem {
     default:
       return {
         pointer,
-        message: e.message ?? e.keyword,
+        message: clip(e.message ?? e.keyword, 200),
         hint: schema.description ?? 'See the schema in rules/schema.',
       };
   }
