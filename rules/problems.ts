@@ -40,18 +40,73 @@ function branchOf(error: ErrorObject, parent: ErrorObject): string {
   return error.schemaPath.slice(parent.schemaPath.length + 1).split('/')[0] ?? '';
 }
 
+const under = (path: string, base: string) => path === base || path.startsWith(`${base}/`);
+
+// An error belongs to a union when it is inside both its schema and its data: every item of an array shares
+// the item schema's path, so the schema path alone would give item 3's union the errors of all items.
+const inside = (e: ErrorObject, u: ErrorObject) =>
+  e.schemaPath.startsWith(`${u.schemaPath}/`) && under(e.instancePath, u.instancePath);
+
+/**
+ * The errors inside each union, found through an index by data path instead of a scan of every error per
+ * union: a request with thousands of wrong array items must take time linear in its errors, not quadratic.
+ */
+function errorsInside(errors: ErrorObject[], unions: ErrorObject[]): Map<ErrorObject, ErrorObject[]> {
+  const order = errors
+    .map((_, i) => i)
+    .sort((a, b) => {
+      const x = errors[a]!.instancePath;
+      const y = errors[b]!.instancePath;
+      return x < y ? -1 : x > y ? 1 : a - b;
+    });
+  const found = new Map<ErrorObject, ErrorObject[]>();
+  for (const u of unions) {
+    const base = u.instancePath;
+    let lo = 0;
+    let hi = order.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (errors[order[mid]!]!.instancePath < base) lo = mid + 1;
+      else hi = mid;
+    }
+    const hits: number[] = [];
+    for (let k = lo; k < order.length && errors[order[k]!]!.instancePath.startsWith(base); k++) {
+      const e = errors[order[k]!]!;
+      if (e !== u && inside(e, u)) hits.push(order[k]!);
+    }
+    found.set(
+      u,
+      hits.sort((a, b) => a - b).map((i) => errors[i]!),
+    );
+  }
+  return found;
+}
+
 function simplify(errors: ErrorObject[]): ErrorObject[] {
   const unions = errors.filter((e) => e.keyword === 'anyOf');
   if (unions.length === 0) return errors;
-  const inside = (e: ErrorObject, u: ErrorObject) => e.schemaPath.startsWith(`${u.schemaPath}/`);
-  const outer = unions.filter((u) => !unions.some((o) => o !== u && inside(u, o)));
-  const out = errors.filter((e) => !outer.some((u) => e === u || inside(e, u)));
+  // A union is outer when no other union holds it; only unions at a prefix of its data path can.
+  const byPath = new Map<string, ErrorObject[]>();
+  for (const u of unions) byPath.set(u.instancePath, [...(byPath.get(u.instancePath) ?? []), u]);
+  const outer = unions.filter((u) => {
+    const path = u.instancePath;
+    for (let cut = path.length; cut >= 0; cut = cut === 0 ? -1 : path.lastIndexOf('/', cut - 1)) {
+      for (const o of byPath.get(path.slice(0, Math.max(cut, 0))) ?? [])
+        if (o !== u && inside(u, o)) return false;
+    }
+    return true;
+  });
+  const held = errorsInside(errors, outer);
+  const consumed = new Set<ErrorObject>(outer);
+  for (const list of held.values()) for (const e of list) consumed.add(e);
+  const out = errors.filter((e) => !consumed.has(e));
   for (const union of outer) {
     const branches = new Map<string, ErrorObject[]>();
-    for (const e of errors) {
-      if (e === union || !inside(e, union)) continue;
+    for (const e of held.get(union)!) {
       const key = branchOf(e, union);
-      branches.set(key, [...(branches.get(key) ?? []), e]);
+      const list = branches.get(key);
+      if (list) list.push(e);
+      else branches.set(key, [e]);
     }
     const mismatch = (errs: ErrorObject[]) =>
       errs.filter((e) => e.instancePath === union.instancePath && SHAPE.has(e.keyword)).length;

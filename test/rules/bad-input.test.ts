@@ -115,6 +115,22 @@ describe('huge values are echoed in a bounded way', () => {
     expect(answer!.error!.message).toMatch(/400,0\d\d characters|50,000 items/);
   });
 
+  it('thousands of wrong array items take linear time (was minutes: errors matched to unions by schema path only)', async () => {
+    const bad = { ...sub('email', 'subscribed'), status: 'opted_in' as never };
+    const line = (n: number) =>
+      JSON.stringify({
+        contact: contact(
+          {},
+          Array.from({ length: n }, () => bad),
+        ),
+        message,
+      });
+    const start = performance.now();
+    const { lines } = await decideBatch([line(3000)], { ruleSet: rules });
+    expect(performance.now() - start).toBeLessThan(5000);
+    expect(parse(lines)[0]!.error!.path).toBe('/contact/subscriptions/0/status');
+  });
+
   it('a huge property name is named in a bounded way, in the message and the path', async () => {
     const { lines } = await decideBatch([JSON.stringify({ contact: contact(), message, [big]: 1 })], {
       ruleSet: rules,
