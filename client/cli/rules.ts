@@ -174,7 +174,10 @@ async function runExplain(
   process.stdout.write(
     opts.json
       ? `${JSON.stringify(result, null, 2)}\n`
-      : explainDecision(result, { timezone: contact!.timezone }),
+      : // an unknown zone name is printed back: cut like every quoted value (a real one is short)
+        explainDecision(result, {
+          timezone: typeof contact!.timezone === 'string' ? clip(contact!.timezone) : contact!.timezone,
+        }),
   );
 }
 

@@ -117,6 +117,19 @@ describe('rules explain and rules validate with hostile input', () => {
       expect(viaStdin.stderr.length).toBeLessThan(1000);
       expect(viaStdin.code).toBe(2);
     }
+    const oddZone = JSON.stringify({
+      contact: contact({ country: 'US', timezone: `Mars/${'m'.repeat(300_000)}` }, [
+        sub('sms', 'subscribed'),
+      ]),
+      message: { channel: 'sms', type: 'campaign' },
+      at: '2026-06-15T16:00:00Z',
+    });
+    const zoneAnswer = cli(['rules', 'explain'], oddZone);
+    expect(zoneAnswer.code).toBe(0);
+    expect(zoneAnswer.stdout).toMatch(
+      /local time unknown \("Mars\/m+… \(300,005 characters\)" is not a known time zone\)/,
+    );
+    expect(zoneAnswer.stdout.length).toBeLessThan(20_000);
     const viaArgument = cli(['rules', 'explain', deepRequest]);
     expect(viaArgument.stderr).toMatch(/levels deep/);
     expect(viaArgument.code).toBe(2);
