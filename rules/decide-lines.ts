@@ -100,7 +100,7 @@ export async function decideBatch(
       try {
         profiles = await opts.lookup(ids);
       } catch (err) {
-        storeError = `Could not load the contact: ${clip((err as Error).message, 200)}`;
+        storeError = `Could not load the contact: ${clip((err as Error).message, 300)}.`;
       }
     }
   }

@@ -49,6 +49,20 @@ function loadOrExplain(dir: string): RuleSet {
   }
 }
 
+/** Why the contact store failed, in words with the fix; a driver's own text and the password stay out. */
+function storeProblem(err: unknown): string {
+  const code = (err as { code?: unknown }).code;
+  if (typeof code !== 'string') return clip((err as Error).message ?? String(err), 200);
+  let where = 'DATABASE_URL';
+  try {
+    const url = new URL(loadSettings().databaseUrl);
+    where = `${url.host}${url.pathname}`;
+  } catch {
+    // not a URL: name the variable only
+  }
+  return `the contact store at ${where} could not be used (${code}); check DATABASE_URL and that PostgreSQL is running`;
+}
+
 /** The contact store, opened on first use; the module is another room's, so it is imported only then. */
 function storeLookup(): { lookup: ProfileLookup; close(): Promise<void> } {
   let pool: { end(): Promise<void> } | undefined;
@@ -71,7 +85,11 @@ function storeLookup(): { lookup: ProfileLookup; close(): Promise<void> } {
         const loadProfiles = mod.loadProfiles;
         load = (list) => loadProfiles(p, list);
       }
-      return load(ids);
+      try {
+        return await load(ids);
+      } catch (err) {
+        throw new Error(storeProblem(err));
+      }
     },
     async close() {
       await pool?.end();

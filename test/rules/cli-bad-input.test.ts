@@ -10,11 +10,11 @@ import { REPO, contact, copyRules, sub } from './support';
 const { CONSENTFLOW_RULES: _ignored, ...cleanEnv } = process.env;
 // Each case starts the real CLI (tsx start-up: 1-2 s idle, far more on a loaded machine), so they are few.
 
-function cli(args: string[], input: string | Buffer = '') {
+function cli(args: string[], input: string | Buffer = '', env: NodeJS.ProcessEnv = {}) {
   const r = spawnSync(process.execPath, ['bin/consentflow.mjs', ...args], {
     cwd: REPO,
     input,
-    env: cleanEnv,
+    env: { ...cleanEnv, ...env },
     timeout: 60_000,
     maxBuffer: 256 * 1024 * 1024,
   });
@@ -97,6 +97,23 @@ describe('consentflow decide with hostile lines', () => {
     expect(a!.error!.path).toBe('/contact/subscriptions/0/priority');
     expect(b!.error!.path).toBe('/contact/subscriptions/0/priority');
     expect(c).toMatchObject({ id: 'p', verdict: 'send' });
+  });
+});
+
+describe('consentflow decide when the contact store is down', () => {
+  it('says which store could not be used and how to fix it, not the driver text; exit 1', () => {
+    const line = JSON.stringify({ id: 's', contactId: 'c-1', message });
+    const r = cli(['decide'], `${ok('a')}\n${line}\n`, {
+      DATABASE_URL: 'postgres://postgres:secret@127.0.0.1:1/nowhere',
+    });
+    expect(r.code).toBe(1);
+    const [a, s] = answers(r.stdout);
+    expect(a).toMatchObject({ id: 'a', verdict: 'send' });
+    expect(s!.error!.path).toBe('/contactId');
+    expect(s!.error!.message).toMatch(
+      /127\.0\.0\.1:1\/nowhere could not be used \(ECONNREFUSED\).*DATABASE_URL/,
+    );
+    expect(s!.error!.message).not.toMatch(/connect ECONNREFUSED|secret/);
   });
 });
 
