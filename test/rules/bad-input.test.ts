@@ -14,6 +14,7 @@ import {
 } from '../../rules/index';
 import { MAX_JSON_DEPTH, jsonDepthOffset, jsonErrorOffset } from '../../rules/json-position';
 import { quote } from '../../rules/quote';
+import { answerStream } from '../../client/cli/decide-stream';
 import { RULES_DIR, contact, sub } from './support';
 
 const rules = loadRuleSet(RULES_DIR);
@@ -250,5 +251,25 @@ describe('local times in reasons are always HH:MM', () => {
       }
     }
     expect(deferred).toBeGreaterThan(100);
+  });
+});
+
+describe('reading lines', () => {
+  it('a 40 MB line costs linear time and no memory, and the lines around it are answered', async () => {
+    const input = Buffer.from(`${okLine('a')}\n{"contact":"${'x'.repeat(40_000_000)}"}\n${okLine('b')}\n`);
+    function* chunks() {
+      for (let p = 0; p < input.length; p += 65_536) yield input.subarray(p, p + 65_536);
+    }
+    let out = '';
+    const start = performance.now();
+    const result = await answerStream(chunks(), (text) => void (out += text), { ruleSet: rules });
+    // was 4 s for 10 MB and 116 s for 100 MB (the unfinished line was rescanned for every chunk)
+    expect(performance.now() - start).toBeLessThan(10_000);
+    expect(result).toEqual({ lines: 3, invalid: 1, unavailable: 0 });
+    const [a, long, b] = parse(out.trimEnd().split('\n'));
+    expect(a).toMatchObject({ id: 'a', verdict: 'send' });
+    expect(long!.error!.message).toMatch(/^Line 2 is longer than 1,048,576 bytes/);
+    expect(b).toMatchObject({ id: 'b', verdict: 'send' });
+    expect(out.length).toBeLessThan(2000);
   });
 });

