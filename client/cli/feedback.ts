@@ -67,7 +67,7 @@ interface FeedbackFlags {
 export function registerFeedbackCommand(program: Command): void {
   program
     .command('feedback')
-    .description('apply bounces, complaints, unsubscribes, SMS replies (one event or --file JSON Lines)')
+    .description('apply bounces, complaints, unsubscribes, SMS replies')
     .addOption(new Option('--kind <kind>').choices([...store.FEEDBACK_KINDS]))
     .addOption(new Option('--channel <channel>', 'email or sms').choices(['email', 'sms']))
     .option('--address <address>')

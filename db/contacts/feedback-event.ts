@@ -48,10 +48,11 @@ export const CLOCK_SKEW_MS = 5 * 60_000;
 export const EARLIEST_EVENT = new Date('2000-01-01T00:00:00Z');
 const MAX_ADDRESS_CHARS = 254;
 const MAX_TEXT_CHARS = 10_000;
-const MAX_SOURCE_CHARS = 4_000;
-const MAX_SOURCE_DEPTH = 8;
+const MAX_SOURCE_CHARS = 16_000;
+const MAX_SOURCE_DEPTH = 16;
 const FIELDS = ['kind', 'channel', 'address', 'text', 'resource', 'at', 'source'];
-const EXAMPLE_TIME = 'ISO 8601 with a time zone, e.g. 2025-06-01T12:00:00Z or 2025-06-01T08:00:00-04:00';
+const EXAMPLE_TIME =
+  'ISO 8601 with a time zone, e.g. 2025-06-01T12:00:00Z or 2025-06-01T08:00:00-04:00 (a bare date is midnight UTC)';
 
 /** A value as an error message may show it: JSON, at most 40 characters of it. */
 export function shown(value: unknown): string {
@@ -95,7 +96,9 @@ export function parseEventTime(value: unknown, now: Date): Date {
   if (value instanceof Date) {
     at = Number.isNaN(value.getTime()) ? undefined : value;
   } else if (typeof value === 'string') {
+    // A bare date is midnight UTC of that day.
     const m =
+      /^(\d{4})-(\d{2})-(\d{2})$/.exec(value.trim()) ??
       /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(\.\d{1,9})?)?(Z|([+-])(\d{2}):?(\d{2}))$/i.exec(
         value.trim(),
       );

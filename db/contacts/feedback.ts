@@ -206,6 +206,7 @@ export async function applyFeedback(
     );
     let changes = 0;
     let superseded = 0;
+    let decided = 0;
     if (effect.type !== 'none') {
       for (const c of rows) {
         const out: Decided = { entries: [], clocks: [], superseded: 0 };
@@ -215,14 +216,23 @@ export async function applyFeedback(
         await appendLedger(client, ctx, out.entries);
         changes += out.entries.length;
         superseded += out.superseded;
+        decided += out.clocks.length;
       }
     }
-    return { contactIds: rows.map((r) => r.id), changes, superseded };
+    return { contactIds: rows.map((r) => r.id), changes, superseded, decided };
   });
+  // The reply must not say what did not happen: no "resubscribed" unless something is subscribed by this
+  // event, no "unsubscribed" when a newer opt-in outranked every subscription it named.
+  const truthful =
+    effect.type === 'restore'
+      ? result.decided > 0
+      : effect.type === 'set'
+        ? result.decided > 0 || result.superseded === 0
+        : true;
   return {
     contactIds: result.contactIds,
     changes: result.changes,
-    ...(reply ? { reply } : {}),
+    ...(reply && truthful ? { reply } : {}),
     ...(keyword ? { keyword } : {}),
     ...(result.superseded ? { superseded: result.superseded } : {}),
   };

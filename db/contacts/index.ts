@@ -32,7 +32,12 @@ export {
   type FeedbackResult,
 } from './feedback';
 export { applyFeedbackLines, MAX_FEEDBACK_LINE_CHARS, type FeedbackLineResult } from './feedback-lines';
-export { loadSmsKeywords, matchSmsKeyword, SmsKeywordsError, type SmsKeywords } from '../../rules/feedback/sms-keywords';
+export {
+  loadSmsKeywords,
+  matchSmsKeyword,
+  SmsKeywordsError,
+  type SmsKeywords,
+} from '../../rules/feedback/sms-keywords';
 export { loadProfiles, loadTemplateFields, showContact, type ContactDetails } from './profile';
 export { activityFeed, type FeedFilter, type LedgerRow, type LedgerKind } from './ledger';
 export {

@@ -49,6 +49,10 @@ const OPT_OUT = [
   '🛑 STOP 🛑',
   'Stop\u200b',
   'ST\u00adOP',
+  'Opt me out',
+  'Remove me from this list',
+  'Stop - thanks',
+  'STOP\r\n',
 ];
 const OPT_IN = ['START', 'start.', 'Unstop', 'ＳＴＡＲＴ'];
 const HELP = ['HELP', 'help?', 'Ｈｅｌｐ', 'help me'];
@@ -62,6 +66,8 @@ const CHAT = [
   'the end',
   'Stop by our store on Main Street this weekend for the big summer deals',
   'Starting tomorrow?',
+  'Remove the item from my cart',
+  'Do not stop',
   '',
   '   ',
   '!!!',

@@ -46,6 +46,8 @@ describe('newest event wins, whatever the arrival order', () => {
     const late = await applyFeedback(db.pool, sms(c.phone, 'START', '2025-06-01T10:00:00Z'));
     expect(late.changes).toBe(0);
     expect(late.superseded).toBe(1);
+    // Replying "You are resubscribed" would tell the person something that did not happen.
+    expect(late.reply).toBeUndefined();
     expect(await status(c.id, 'sms')).toBe('unsubscribed');
     const [newest] = await activityFeed(db.pool, c.id, { channel: 'sms', origin: 'feedback' });
     expect(newest).toMatchObject({ at: new Date('2025-06-02T10:00:00Z'), after: { status: 'unsubscribed' } });
@@ -65,6 +67,7 @@ describe('newest event wins, whatever the arrival order', () => {
     await applyFeedback(db.pool, sms(c.phone, 'START', '2025-06-03T10:00:00Z'));
     const late = await applyFeedback(db.pool, sms(c.phone, 'STOP', '2025-06-02T10:00:00Z'));
     expect(late).toMatchObject({ changes: 0, superseded: 1 });
+    expect(late.reply).toBeUndefined();
     expect(await status(c.id, 'sms')).toBe('subscribed');
   });
 
@@ -137,6 +140,14 @@ describe('event times', () => {
       at: new Date(Date.now() + 4 * 60_000).toISOString(),
     });
     expect(r.changes).toBe(1);
+  });
+
+  test('a bare date is midnight UTC of that day', async () => {
+    const c = await contact();
+    await applyFeedback(db.pool, sms(c.phone, 'STOP', '2025-06-02'));
+    const [row] = await activityFeed(db.pool, c.id, { origin: 'feedback' });
+    expect(row?.at).toEqual(new Date('2025-06-02T00:00:00Z'));
+    expect((await applyFeedback(db.pool, sms(c.phone, 'START', '2025-06-01T23:59:59Z'))).changes).toBe(0);
   });
 
   test.each([
