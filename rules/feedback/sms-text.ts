@@ -69,16 +69,18 @@ export function matchSmsKeyword(keywords: SmsKeywords, text: string): SmsKeyword
     const keyword = list.find((k) => k.replace(/ /g, '') === joined);
     if (keyword) return { intent, keyword, how: 'exact' };
   }
-  if (all.length > keywords.leadingMaxWords) return null;
   const clauses = folded
     .split(CLAUSE_BREAK)
     .map(words)
     .filter((c) => c.length > 0);
   // Opt-in stays exact: "start" leading a sentence ("Start of the week...") is not consent to resume.
-  for (const [intent, list] of lists) {
-    if (intent === 'opt_in') continue;
+  const readable = lists.filter(([intent]) => intent !== 'opt_in');
+  const short = all.length <= keywords.leadingMaxWords;
+  for (const [intent, list] of readable) {
     for (const clause of clauses) {
-      const keyword = list.find((k) => startsWith(clause, k));
+      // A sentence that is nothing but the keyword counts in a reply of any length: "Stop. I mean it...".
+      const whole = list.find((k) => k.replace(/ /g, '') === clause.join(''));
+      const keyword = whole ?? (short ? list.find((k) => startsWith(clause, k)) : undefined);
       if (keyword) return { intent, keyword, how: 'leading' };
     }
   }

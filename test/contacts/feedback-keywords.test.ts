@@ -53,6 +53,9 @@ const OPT_OUT = [
   'Remove me from this list',
   'Stop - thanks',
   'STOP\r\n',
+  'Stop. I mean it, no more texts from you people please.',
+  'Help! Stop texting me',
+  'Help. STOP. Who is this?',
 ];
 const OPT_IN = ['START', 'start.', 'Unstop', 'ＳＴＡＲＴ'];
 const HELP = ['HELP', 'help?', 'Ｈｅｌｐ', 'help me'];
@@ -68,6 +71,7 @@ const CHAT = [
   'Starting tomorrow?',
   'Remove the item from my cart',
   'Do not stop',
+  "I can't stop. Love these deals, keep them coming!",
   '',
   '   ',
   '!!!',
