@@ -50,7 +50,7 @@ describe('fuzz', () => {
     const bad = results.filter((x) => !x.ok).length;
     expect(r.status).toBe(bad ? 2 : 0);
     expect(r.stderr.trim() ? r.stderr.trim().split('\n').length : 0).toBe(bad);
-  });
+  }, 300_000);
 
   test('the library function returns a result or a ContactFieldError for every generated event', async () => {
     const g = feedbackGarbage(prng(SEED + 1));
