@@ -222,7 +222,16 @@ export function checkAutomationFolder(dir: string, opts: CheckOptions = {}): Fol
       );
     }
   }
-  const files = names.map((file) => checkDefinitionText(file, readFileSync(file, 'utf8'), opts));
+  const files = names.map((file): CheckedFile => {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch {
+      const hint = 'check that it is a readable file, or move it out of the folder';
+      return { file, problems: [{ severity: 'error', file, pointer: '', message: 'cannot be read', hint }] };
+    }
+    return checkDefinitionText(file, text, opts);
+  });
   return { dir: resolved, files, problems: setProblems(resolved, files) };
 }
 
