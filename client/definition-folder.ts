@@ -5,7 +5,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { Ajv, type ValidateFunction } from 'ajv';
 import type { TSchema } from '@sinclair/typebox';
-import type { SchemaProblem } from '../rules/problems';
+import { suggest, type SchemaProblem } from '../rules/problems';
 import {
   AbandonedCartDefinition,
   EventAutomationDefinition,
@@ -111,7 +111,7 @@ export function checkDefinitionText(file: string, text: string, opts: CheckOptio
           pointer: '/kind',
           message:
             kind === undefined ? '"kind" is missing' : `kind ${shown(kind)} is not a kind of automation`,
-          hint: `set "kind" to one of: ${KINDS.join(', ')}`,
+          hint: `set "kind" to one of: ${KINDS.join(', ')}${suggest(kind, KINDS).replace(' Did', '; did')}`,
         }),
       ],
     };

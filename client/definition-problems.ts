@@ -14,6 +14,12 @@ const DURATION_HINT =
   'write a number and a unit, e.g. "90s", "15 minutes", "2 days" (units: ms, s/sec/second, m/min/minute, ' +
   'h/hr/hour, d/day, singular or plural), or a whole number of milliseconds such as 5000';
 
+/** Patterns of workflows/definitions.ts without a description, in words. */
+const PATTERN_HINTS: Partial<Record<string, string>> = {
+  '^[a-z0-9][a-z0-9-]*$':
+    'use lowercase letters, digits and "-", starting with a letter or digit, e.g. "trial-started"',
+};
+
 const KIND_MISMATCH = new Set([
   ValueErrorType.Object,
   ValueErrorType.Array,
@@ -140,7 +146,8 @@ function single(e: ValueError): SchemaProblem {
         message: `${named(e.path)}${value} is not in the expected form`,
         hint: e.schema.description
           ? String(e.schema.description)
-          : `it must match the pattern ${String(e.schema.pattern)}`,
+          : (PATTERN_HINTS[String(e.schema.pattern)] ??
+            `it must match the pattern ${String(e.schema.pattern)}`),
       };
     case ValueErrorType.StringMinLength:
       return { pointer: e.path, message: `${named(e.path)}is empty`, hint: 'write a value' };
@@ -185,8 +192,18 @@ function explain(errors: ValueError[]): SchemaProblem[] {
   const missing = new Set(
     errors.filter((e) => e.type === ValueErrorType.ObjectRequiredProperty).map((e) => e.path),
   );
+  // "stpes" unknown and "steps" missing is one typo: report the unknown property with the fix only.
+  const misspelt = new Set<string>();
+  for (const e of errors) {
+    if (e.type !== ValueErrorType.ObjectAdditionalProperties) continue;
+    const siblings = [...missing].filter((m) => parentOf(m) === parentOf(e.path)).map(lastToken);
+    const near = /"(.*)"/.exec(suggest(lastToken(e.path), siblings))?.[1];
+    if (near !== undefined) misspelt.add(`${parentOf(e.path)}/${near}`);
+  }
   return errors
-    .filter((e) => e.type === ValueErrorType.ObjectRequiredProperty || !missing.has(e.path))
+    .filter((e) =>
+      e.type === ValueErrorType.ObjectRequiredProperty ? !misspelt.has(e.path) : !missing.has(e.path),
+    )
     .flatMap((e) => (e.type === ValueErrorType.Union ? union(e) : [single(e)]));
 }
 
