@@ -5,6 +5,7 @@ import { connectClient } from '../temporal';
 import { createAutomationClient } from '../automations';
 import { AUTOMATIONS_DIR, DefinitionError, catalogOf, checkAutomationFolder } from '../definitions';
 import { explainUnreached } from '../event-match';
+import { jsonSyntaxError } from '../json-locate';
 import type { StepRecord } from '../../workflows/send-step';
 import { CliError } from './errors';
 import { validateAutomations, type ValidateOptions } from './automations-validate';
@@ -22,15 +23,14 @@ function catalogFor(dir: string | undefined) {
 
 function parseProperties(text: string | undefined): Record<string, unknown> {
   if (!text) return {};
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (err) {
+  const syntax = jsonSyntaxError(text);
+  if (syntax) {
     throw new CliError(
-      `--props is not valid JSON (${(err as Error).message}); e.g. --props '{"plan":"pro"}'.`,
+      `--props is not valid JSON (column ${syntax.column}: ${syntax.found}); e.g. --props '{"plan":"pro"}'.`,
       2,
     );
   }
+  const value = JSON.parse(text) as unknown;
   if (!value || typeof value !== 'object' || Array.isArray(value)) {
     throw new CliError('--props must be a JSON object, e.g. --props \'{"plan":"pro"}\'.', 2);
   }

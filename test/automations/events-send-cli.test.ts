@@ -67,4 +67,11 @@ describe('consentflow events send', () => {
     expect(r.stderr).toMatch(/order\.json:1:\d+/);
     expect(r.stderr).not.toMatch(/position \d+|\n\s+at /);
   });
+
+  test('--props that is not JSON gives the column, not a character position', () => {
+    const r = send(['trial_started', '--contact', 'c-4', '--props', '{"plan": pro}']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--props is not valid JSON (column 10');
+    expect(r.stderr).not.toMatch(/position \d+/);
+  });
 });
