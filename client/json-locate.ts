@@ -62,10 +62,9 @@ export function pointerOffset(text: string, pointer: string): number {
       if (depth === 0) return;
     }
   };
-  let found = 0;
   ws();
+  let found = i;
   for (const token of tokens) {
-    found = i;
     if (text[i] === '{') {
       i++;
       let hit = false;
@@ -105,5 +104,5 @@ export function pointerOffset(text: string, pointer: string): number {
       return found;
     }
   }
-  return tokens.length === 0 ? i : found;
+  return found;
 }
