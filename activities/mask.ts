@@ -1,10 +1,18 @@
 // Addresses never leave the activities in clear: not in results, not in failure messages (both land in the
 // Temporal history), not in logs.
 
-/** `jane.doe@example.com` -> `j***@example.com`, `+14155550123` -> `+1******0123`. */
+/**
+ * `jane.doe@example.com` -> `j***@e***.com`, `+14155550123` -> `+1******0123`. The domain is masked too: a
+ * company's own domain identifies a person as well as the local part does.
+ */
 export function maskAddress(address: string): string {
   const at = address.lastIndexOf('@');
-  if (at > 0) return `${address[0]}***${address.slice(at)}`;
+  if (at > 0) {
+    const domain = address.slice(at + 1);
+    const dot = domain.lastIndexOf('.');
+    const masked = dot > 0 ? `${domain[0]}***${domain.slice(dot)}` : '***';
+    return `${address[0]}***@${masked}`;
+  }
   const digits = address.replace(/[^\d+]/g, '');
   if (digits.length <= 4) return '***';
   return `${digits.slice(0, 2)}${'*'.repeat(Math.max(3, digits.length - 6))}${digits.slice(-4)}`;

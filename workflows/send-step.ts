@@ -172,6 +172,7 @@ export class StepRunner {
       } catch (err) {
         return this.failedActivity(err, spec.type, budget, deadline, record);
       }
+      d = fromFirstVersion(d, defers);
       // Right after the decision, as the first version did: replays of its histories expect it here.
       upsertSearchAttributes([{ key: LAST_VERDICT, value: d.verdict }]);
       last = d;
@@ -243,6 +244,25 @@ export class StepRunner {
       { kind: 'internal', detail },
     );
   }
+}
+
+/**
+ * A decision recorded by the first version (replayed from its history) has no outcome and no defer count: the
+ * workflow derived them, suppressing after MAX_DEFERS defers itself. Same commands, same record.
+ */
+function fromFirstVersion(d: DecideStepResult, defers: number): DecideStepResult {
+  if (d.outcome !== undefined || d.defers !== undefined) return d;
+  if (d.verdict === 'suppress') return { ...d, outcome: 'suppressed', defers };
+  if (d.verdict === 'defer' && d.notBefore && defers < MAX_DEFERS)
+    return { ...d, outcome: 'deferred', defers: defers + 1 };
+  if (d.verdict === 'defer') {
+    const reasons = [
+      ...d.reasons,
+      { rule: 'workflow:max-defers', message: 'Deferred too many times; not sent.' },
+    ];
+    return { ...d, verdict: 'suppress', outcome: 'suppressed', reasons, defers };
+  }
+  return { ...d, defers };
 }
 
 function lastError(err: unknown): string {

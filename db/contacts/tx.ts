@@ -5,20 +5,7 @@ import { ContactNotFoundError } from './errors';
 
 export type Queryable = Pool | PoolClient;
 
-export async function inTransaction<T>(pool: Pool, fn: (client: PoolClient) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
-    const result = await fn(client);
-    await client.query('COMMIT');
-    return result;
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw err;
-  } finally {
-    client.release();
-  }
-}
+export { inTransaction } from '../transaction';
 
 /** Contact id for an id, an email address or a phone number (as typed by a person: normalized here). */
 export async function resolveContactKey(db: Queryable, key: string): Promise<string | null> {
