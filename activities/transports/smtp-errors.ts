@@ -35,7 +35,8 @@ export function classifySmtpError(err: unknown, context: SmtpFailureContext = {}
   const code = e.responseCode;
   const answer = typeof e.response === 'string' && e.response ? e.response : undefined;
   const text = answer ?? e.message ?? String(err);
-  const maybe = context.handedOver ? { maybeAccepted: true } : {};
+  // An answer (any reply code) settles it; only silence after the whole message leaves the server's copy open.
+  const maybe = context.handedOver && typeof code !== 'number' ? { maybeAccepted: true } : {};
 
   if (context.cancelled || context.timedOutAfterMs !== undefined || e.code === 'EABORT') {
     const what = context.cancelled
