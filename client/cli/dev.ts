@@ -4,6 +4,7 @@ import { startDevServer } from '../dev-server';
 import { CliError } from './errors';
 import { untilSignal } from './signals';
 import type { WorkerRuntime } from '../../worker/runtime';
+import { describeTemporalError } from '../../worker/temporal-errors';
 
 function portOption(value: string): number {
   const n = Number(value);
@@ -58,10 +59,18 @@ export function registerDevCommands(program: Command): void {
     .description('run a worker for every automation')
     .action(async () => {
       const { startWorkerRuntime } = await import('../../worker/runtime');
-      const runtime = await startWorkerRuntime(loadSettings(), {
-        log: (l) => process.stdout.write(`${l}\n`),
-        warn: (l) => process.stderr.write(`${l}\n`),
-      });
+      const settings = loadSettings();
+      let runtime: WorkerRuntime;
+      try {
+        runtime = await startWorkerRuntime(settings, {
+          log: (l) => process.stdout.write(`${l}\n`),
+          warn: (l) => process.stderr.write(`${l}\n`),
+        });
+      } catch (err) {
+        process.stderr.write(`consentflow: ${describeTemporalError(err, settings.temporalNamespace)}\n`);
+        // A failed Worker.create can leave native handles that keep the process alive: exit now.
+        process.exit(1);
+      }
       process.stdout.write(
         `Worker polling task queue ${runtime.taskQueue} at ${runtime.address}; Ctrl-C stops it.\n`,
       );
@@ -88,7 +97,8 @@ async function untilSignalOrWorkerFailure(
         (err: unknown) => ({
           failure: new CliError(
             `the Temporal worker for task queue ${runtime.taskQueue} stopped: ` +
-              `${(err as Error).message ?? String(err)}. Nothing polls that queue from this process any more; ` +
+              `${describeTemporalError(err, runtime.worker.options.namespace)}. Nothing polls that queue ` +
+              `from this process any more; ` +
               `exiting so a supervisor can start a new worker.`,
             1,
           ),

@@ -21,8 +21,12 @@ interface WorkerProcess {
 
 const children: ChildProcess[] = [];
 
-export function startWorkerProcess(env: Record<string, string | undefined>): WorkerProcess {
-  const child = spawn(process.execPath, [path.join(REPO_ROOT, 'bin', 'consentflow.mjs'), 'worker'], {
+export function startWorkerProcess(
+  env: Record<string, string | undefined>,
+  nodeArgs: string[] = [],
+): WorkerProcess {
+  const bin = path.join(REPO_ROOT, 'bin', 'consentflow.mjs');
+  const child = spawn(process.execPath, [...nodeArgs, bin, 'worker'], {
     cwd: REPO_ROOT,
     env: { ...process.env, SMTP_URL: undefined, SMS_API_URL: undefined, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -72,6 +76,25 @@ export function startWorkerProcess(env: Record<string, string | undefined>): Wor
     },
   };
 }
+
+/**
+ * Preloaded into a worker process: the Temporal worker really starts and polls, then fails the way a fatal error
+ * fails it (`run()` rejects). The dev server offers no cheap way to cause one (a deleted namespace and a stopped
+ * server are retried by the SDK for ever), so only that rejection is injected; what the process does with it is
+ * what the test checks. A data: URL, because worker threads inherit the flag and run plain JavaScript.
+ */
+const FAIL_WORKER_RUN = `data:text/javascript,${encodeURIComponent(`
+  import { createRequire } from 'node:module';
+  const { Worker } = createRequire(${JSON.stringify(path.join(REPO_ROOT, 'package.json'))})('@temporalio/worker');
+  const realRun = Worker.prototype.run;
+  Worker.prototype.run = async function run() {
+    const running = realRun.call(this);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    this.shutdown();
+    await running;
+    throw new Error('Poll failed: simulated fatal error');
+  };
+`)}`;
 
 async function freePort(): Promise<number> {
   const server = net.createServer();
@@ -156,10 +179,30 @@ describe('consentflow worker', () => {
   }, 120_000);
 
   it('exits with 1 and a clear line when its Temporal worker fails, instead of idling', async () => {
-    // A namespace that does not exist: the worker starts, then its polls are refused for good.
+    const w = startWorkerProcess(
+      {
+        TEMPORAL_ADDRESS: inject('temporalAddress'),
+        TEMPORAL_TASK_QUEUE: queue(),
+        DATABASE_URL: db.url,
+      },
+      ['--import', FAIL_WORKER_RUN],
+    );
+    await w.waitFor(/Worker polling task queue/);
+    const code = await Promise.race([
+      w.exited,
+      new Promise<'still running'>((r) => setTimeout(() => r('still running'), 30_000)),
+    ]);
+    expect(code).toBe(1);
+    expect(w.stderr()).toMatch(
+      /^consentflow: the Temporal worker for task queue worker-proc-\w+ stopped: Poll failed: simulated fatal error\. .*exiting/m,
+    );
+    expect(w.stderr()).not.toMatch(/\n\s+at /);
+  }, 120_000);
+
+  it('a namespace that does not exist: one line saying how to fix it, exit 1 (no gRPC dump, no hang)', async () => {
     const w = startWorkerProcess({
       TEMPORAL_ADDRESS: inject('temporalAddress'),
-      TEMPORAL_NAMESPACE: `missing-${Math.random().toString(36).slice(2, 8)}`,
+      TEMPORAL_NAMESPACE: 'no-such-namespace',
       TEMPORAL_TASK_QUEUE: queue(),
       DATABASE_URL: db.url,
     });
@@ -168,7 +211,9 @@ describe('consentflow worker', () => {
       new Promise<'still running'>((r) => setTimeout(() => r('still running'), 90_000)),
     ]);
     expect(code).toBe(1);
-    expect(w.stderr()).toMatch(/^consentflow: .*(namespace|Namespace)/m);
-    expect(w.stderr()).not.toMatch(/\n\s+at /);
+    const last = w.stderr().trim().split('\n').at(-1);
+    expect(last).toMatch(/^consentflow: Namespace no-such-namespace was not found/);
+    expect(last).toContain('temporal operator namespace create --namespace no-such-namespace');
+    expect(last).not.toMatch(/Status \{|details:/);
   }, 120_000);
 });
