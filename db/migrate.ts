@@ -22,6 +22,9 @@ export async function migrate(
       migrationsTable: 'schema_migrations',
       checkOrder: true,
       singleTransaction: true,
+      // Every worker migrates at start. Workers starting together queue on the advisory lock instead of
+      // failing with "Another migration is already running"; the later ones then find nothing to apply.
+      advisoryLockMode: 'wait',
       log: () => undefined,
       logger: { debug: () => undefined, info: () => undefined, warn: log, error: log },
     });

@@ -58,7 +58,12 @@ export function parseDatabaseUrl(url: string): URL {
   return parsed;
 }
 
-export function createPool(url: string, max = 10): Pool {
+export interface PoolOptions {
+  /** Where the one line about lost connections goes (default: stderr). */
+  log?: (line: string) => void;
+}
+
+export function createPool(url: string, max = 10, opts: PoolOptions = {}): Pool {
   parseDatabaseUrl(url);
   // jit=off: every statement here is short, and the contact writer's temp tables have no statistics, so the
   // planner guessed them huge and JIT-compiled nearly every write (~30 ms each, more than the write itself).
@@ -69,9 +74,29 @@ export function createPool(url: string, max = 10): Pool {
     // Keep what the operator set in PGOPTIONS (libpq's variable; pg would otherwise drop it).
     options: ['-c jit=off', process.env.PGOPTIONS].filter(Boolean).join(' '),
   });
-  // An idle client that loses its server must not crash the process; the next query reports it.
-  pool.on('error', () => undefined);
+  // A connection whose server process goes away (failover, pg_terminate_backend, idle timeout) emits 'error':
+  // on the pool when idle, on the client when checked out (deliver holds one over a provider call). Unheard,
+  // either kills the process. The pool drops the client; a checked-out one fails its next query, which the
+  // holder handles like any failed query.
+  const lost = reportLostConnections(opts.log ?? ((line) => process.stderr.write(`${line}\n`)));
+  pool.on('error', lost);
+  pool.on('connect', (client) => client.on('error', lost));
   return pool;
+}
+
+/** One line for a burst of lost connections (a failover drops them all at once), then one per minute at most. */
+function reportLostConnections(log: (line: string) => void): (err: Error) => void {
+  let quietUntil = 0;
+  return (err) => {
+    const now = Date.now();
+    if (now < quietUntil) return;
+    quietUntil = now + 60_000;
+    const code = (err as { code?: string }).code;
+    log(
+      `PostgreSQL closed a pooled connection${code ? ` (code ${code})` : ''}; ` +
+        `the next query opens a new one. Further losses within a minute are not logged.`,
+    );
+  };
 }
 
 /** Opens one connection to prove the server is there; throws DatabaseUnreachableError otherwise. */
@@ -102,7 +127,9 @@ export async function ensureDatabase(url: string): Promise<void> {
     const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
     if (!rowCount) {
       await client.query(`CREATE DATABASE ${pg.escapeIdentifier(name)}`).catch((err: { code?: string }) => {
-        if (err.code !== '42P04') throw err; // created concurrently: fine
+        // Created concurrently by another worker: fine. PostgreSQL says so with 42P04, or with 23505 when
+        // both CREATEs got past the existence check at once.
+        if (err.code !== '42P04' && err.code !== '23505') throw err;
       });
     }
   } finally {

@@ -8,6 +8,7 @@ export interface CreateWorkerOptions {
   taskQueue: string;
   activities: object;
   maxConcurrentActivityTaskExecutions?: number;
+  maxConcurrentLocalActivityExecutions?: number;
 }
 
 export async function createWorker(opts: CreateWorkerOptions): Promise<Worker> {
@@ -19,5 +20,8 @@ export async function createWorker(opts: CreateWorkerOptions): Promise<Worker> {
     // `noop` backs the benchmark's baseline workflow (workflows/bench-noop.ts).
     activities: { ...opts.activities, noop: () => Promise.resolve() },
     maxConcurrentActivityTaskExecutions: opts.maxConcurrentActivityTaskExecutions ?? 50,
+    ...(opts.maxConcurrentLocalActivityExecutions
+      ? { maxConcurrentLocalActivityExecutions: opts.maxConcurrentLocalActivityExecutions }
+      : {}),
   });
 }

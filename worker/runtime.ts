@@ -1,20 +1,31 @@
 // Everything a running worker needs, assembled from settings: PostgreSQL (migrated), the watched rule folder,
 // the transports, the activities and the Temporal worker itself.
-import { DefaultLogger, NativeConnection, Runtime, type LogLevel, type Worker } from '@temporalio/worker';
+import {
+  DefaultLogger,
+  Runtime,
+  type LogLevel,
+  type NativeConnection,
+  type Worker,
+} from '@temporalio/worker';
 import { createActivities } from '../activities';
 import { createSmtpTransport } from '../activities/transports/email';
 import { createHttpSmsTransport } from '../activities/transports/sms';
-import type { Transports } from '../activities/transports/types';
+import { transportNotConfigured, type Transports } from '../activities/transports/types';
 import { closeTransports } from '../activities/transports';
 import { createRuleSource, type RuleSource } from '../rules';
 import type { Settings } from '../client/config';
-import { TemporalUnreachableError } from '../client/temporal';
 import { assertReachable, createPool, ensureDatabase, type Pool } from '../db/pool';
 import { migrate } from '../db/migrate';
 import { createWorker } from './create-worker';
+import { connectTemporal, temporalWaitMsFromEnv } from './connect-temporal';
+import { MAX_CONCURRENT_ACTIVITIES, MAX_CONCURRENT_LOCAL_ACTIVITIES, POOL_MAX } from './limits';
 
 export interface WorkerRuntimeOptions {
   log?: (line: string) => void;
+  /** Warnings at start (a missing transport, a lost database connection); default: `log`. */
+  warn?: (line: string) => void;
+  /** How long to retry an unreachable Temporal at start (default: CONSENTFLOW_TEMPORAL_WAIT_SECONDS, or 60 s). */
+  temporalWaitMs?: number;
   /** Overrides the transports built from SMTP_URL / SMS_API_URL (the demo and tests pass their sinks). */
   transports?: Transports;
   pool?: Pool;
@@ -26,22 +37,31 @@ export interface WorkerRuntime {
   pool: Pool;
   rules: RuleSource;
   worker: Worker;
+  /**
+   * Settles when the Temporal worker stops: resolves after `stop()`, rejects when the worker failed on its own
+   * (it then polls nothing, so a process should exit and let its supervisor restart it).
+   */
+  done: Promise<void>;
   stop(): Promise<void>;
 }
 
+const SMTP_EXAMPLE = 'smtp://127.0.0.1:2525';
+const SMS_EXAMPLE = 'http://127.0.0.1:8025';
+
+/**
+ * The transports SMTP_URL and SMS_API_URL describe. A missing one fails every send with a `configuration`
+ * DeliveryError: retried, never a permanent failure, so the messages go out once the operator sets it.
+ */
 export function transportsFromEnv(env: NodeJS.ProcessEnv = process.env): Transports {
-  const missing = (name: string, example: string) => () => {
-    throw new Error(
-      `${name} is not set: no ${name.startsWith('SMTP') ? 'email' : 'SMS'} transport. Set it, e.g. ${name}=${example}.`,
-    );
-  };
   return {
     email: env.SMTP_URL
       ? createSmtpTransport({
           url: env.SMTP_URL,
           from: env.SMTP_FROM ?? 'consentflow <hello@consentflow.invalid>',
         })
-      : { sendEmail: missing('SMTP_URL', 'smtp://127.0.0.1:2525') },
+      : {
+          sendEmail: () => Promise.reject(transportNotConfigured('SMTP_URL', 'email', SMTP_EXAMPLE)),
+        },
     sms: env.SMS_API_URL
       ? createHttpSmsTransport({
           baseUrl: env.SMS_API_URL,
@@ -49,8 +69,26 @@ export function transportsFromEnv(env: NodeJS.ProcessEnv = process.env): Transpo
           authToken: env.SMS_AUTH_TOKEN ?? 'dev-token',
           from: env.SMS_FROM ?? '+15005550006',
         })
-      : { sendSms: missing('SMS_API_URL', 'http://127.0.0.1:8025') },
+      : { sendSms: () => Promise.reject(transportNotConfigured('SMS_API_URL', 'SMS', SMS_EXAMPLE)) },
   };
+}
+
+/** One warning line per transport the environment leaves out: what waits, and how to fix it. */
+export function missingTransportWarnings(env: NodeJS.ProcessEnv = process.env): string[] {
+  const warnings: string[] = [];
+  if (!env.SMTP_URL) {
+    warnings.push(
+      `warning: SMTP_URL is not set: email messages will wait (retried, not failed) until it is. ` +
+        `Set SMTP_URL (e.g. ${SMTP_EXAMPLE}) and restart the worker.`,
+    );
+  }
+  if (!env.SMS_API_URL) {
+    warnings.push(
+      `warning: SMS_API_URL is not set: SMS messages will wait (retried, not failed) until it is. ` +
+        `Set SMS_API_URL (e.g. ${SMS_EXAMPLE}) and restart the worker.`,
+    );
+  }
+  return warnings;
 }
 
 /** SDK logs at WARN unless CONSENTFLOW_LOG_LEVEL says otherwise; a process installs its runtime once. */
@@ -68,44 +106,65 @@ export async function startWorkerRuntime(
   opts: WorkerRuntimeOptions = {},
 ): Promise<WorkerRuntime> {
   const log = opts.log ?? (() => undefined);
+  const warn = opts.warn ?? log;
   installRuntime();
+  const temporalWaitMs = opts.temporalWaitMs ?? temporalWaitMsFromEnv();
+  if (!opts.transports) for (const line of missingTransportWarnings()) warn(line);
   let pool = opts.pool;
   if (!pool) {
     await ensureDatabase(settings.databaseUrl);
     await migrate(settings.databaseUrl, log);
-    // At least as many connections as concurrent activities, so deliveries do not queue for the pool.
-    pool = createPool(settings.databaseUrl, 25);
+    // Sized for every activity slot at once (worker/limits.ts), so no activity queues for a connection.
+    pool = createPool(settings.databaseUrl, POOL_MAX, { log: warn });
     await assertReachable(pool, settings.databaseUrl);
   }
+  const ownPool = !opts.pool;
   const rules = createRuleSource(settings.rulesDir, { watch: true, log });
   let connection: NativeConnection;
   try {
-    connection = await NativeConnection.connect({ address: settings.temporalAddress });
+    connection = await connectTemporal({
+      address: settings.temporalAddress,
+      waitMs: temporalWaitMs,
+      log: warn,
+    });
   } catch (err) {
     rules.close();
-    throw new TemporalUnreachableError(settings.temporalAddress, err);
+    if (ownPool) await pool.end();
+    throw err;
   }
   const transports = opts.transports ?? transportsFromEnv();
   const activities = createActivities({ pool, rules, transports });
-  const worker = await createWorker({
-    connection,
-    namespace: settings.temporalNamespace,
-    taskQueue: settings.taskQueue,
-    activities,
-    maxConcurrentActivityTaskExecutions: 20,
-  });
+  let worker: Worker;
+  try {
+    worker = await createWorker({
+      connection,
+      namespace: settings.temporalNamespace,
+      taskQueue: settings.taskQueue,
+      activities,
+      maxConcurrentActivityTaskExecutions: MAX_CONCURRENT_ACTIVITIES,
+      maxConcurrentLocalActivityExecutions: MAX_CONCURRENT_LOCAL_ACTIVITIES,
+    });
+  } catch (err) {
+    // Nothing may keep the process alive after a failed start: the CLI exits with the error.
+    await connection.close().catch(() => undefined);
+    rules.close();
+    if (!opts.transports) await closeTransports(transports);
+    if (ownPool) await pool.end();
+    throw err;
+  }
   const running = worker.run();
+  // Marked handled here (a library caller may never look at it); `done` still rejects for whoever awaits it.
   running.catch((err: unknown) => log(`worker stopped: ${(err as Error).message}`));
-  const ownPool = !opts.pool;
   return {
     address: settings.temporalAddress,
     taskQueue: settings.taskQueue,
     pool,
     rules,
     worker,
+    done: running,
     async stop() {
-      worker.shutdown();
-      await running;
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await running.catch(() => undefined); // a failed worker was reported through `done`
       await connection.close();
       rules.close();
       await closeTransports(transports);

@@ -1,8 +1,15 @@
 // Email over SMTP with nodemailer. The idempotency key becomes the Message-ID, so a resend after a crash carries
 // the same id as the first attempt and a receiver that dedupes on it (our sink does) drops the copy.
+import { PassThrough, type Readable } from 'node:stream';
 import nodemailer from 'nodemailer';
 import type SMTPPool from 'nodemailer/lib/smtp-pool';
-import { DeliveryError, type EmailTransport, type OutgoingEmail } from './types';
+import { classifySmtpError, type SendProgress } from './smtp-errors';
+import { TRANSPORT_TOTAL_TIMEOUT_MS, type EmailTransport, type OutgoingEmail } from './types';
+
+export { classifySmtpError } from './smtp-errors';
+
+// A string key: nodemailer copies the sendMail options with Object.keys, which skips symbols.
+const PROGRESS = '_consentflowProgress';
 
 export interface SmtpTransportOptions {
   /** smtp://[user:pass@]host:port or smtps://...; e.g. smtp://127.0.0.1:2525 for the local sink. */
@@ -11,7 +18,10 @@ export interface SmtpTransportOptions {
   from: string;
   /** Right-hand side of generated Message-IDs; defaults to the From domain. */
   messageIdDomain?: string;
-  /** Milliseconds for connect, greeting and socket inactivity; keep it below the activity timeout. */
+  /**
+   * The most one send may take in all, connection and answer included (default TRANSPORT_TOTAL_TIMEOUT_MS);
+   * keep it below the activity's start-to-close timeout.
+   */
   timeoutMs?: number;
   /** Parallel SMTP sessions (default 5). */
   maxConnections?: number;
@@ -19,7 +29,7 @@ export interface SmtpTransportOptions {
 
 export function createSmtpTransport(options: SmtpTransportOptions): EmailTransport {
   const url = parseSmtpUrl(options.url);
-  const timeout = options.timeoutMs ?? 15_000;
+  const timeout = options.timeoutMs ?? TRANSPORT_TOTAL_TIMEOUT_MS;
   const domain = options.messageIdDomain ?? domainOf(options.from) ?? 'consentflow.invalid';
   const transporter = nodemailer.createTransport({
     host: url.hostname,
@@ -33,14 +43,24 @@ export function createSmtpTransport(options: SmtpTransportOptions): EmailTranspo
     pool: true,
     maxConnections: options.maxConnections ?? 5,
     maxMessages: 100,
+    // Per-phase limits (nodemailer's); the total one is the abort signal below.
     connectionTimeout: timeout,
     greetingTimeout: timeout,
     socketTimeout: timeout,
   } satisfies SMTPPool.Options);
+  transporter.use('stream', (mail, done) => {
+    const progress = (mail.data as { [PROGRESS]?: SendProgress })[PROGRESS];
+    if (progress) mail.message.processFunc((input: Readable) => noteHandover(input, progress));
+    done();
+  });
 
   return {
     async sendEmail(message: OutgoingEmail) {
       const messageId = messageIdFor(message.idempotencyKey, domain);
+      const progress: SendProgress = { handedOver: false };
+      // One deadline for the whole send; aborting makes nodemailer close the connection carrying it.
+      const deadline = AbortSignal.timeout(timeout);
+      const signal = message.signal ? AbortSignal.any([deadline, message.signal]) : deadline;
       try {
         const info = await transporter.sendMail({
           from: options.from,
@@ -50,10 +70,16 @@ export function createSmtpTransport(options: SmtpTransportOptions): EmailTranspo
           ...(message.html ? { html: message.html } : {}),
           messageId,
           headers: { 'X-Consentflow-Idempotency-Key': message.idempotencyKey },
+          // nodemailer >= 10 takes a signal; its type definitions do not know it yet.
+          ...({ signal, [PROGRESS]: progress } as object),
         });
         return { providerId: queueIdOf(info.response) ?? messageId };
       } catch (err) {
-        throw classifySmtpError(err);
+        throw classifySmtpError(err, {
+          ...progress,
+          ...(message.signal?.aborted ? { cancelled: true } : {}),
+          ...(deadline.aborted ? { timedOutAfterMs: timeout } : {}),
+        });
       }
     },
     close() {
@@ -78,36 +104,17 @@ export function messageIdFor(idempotencyKey: string, domain: string): string {
   return `<${local}@${domain}>`;
 }
 
-interface SmtpErrorShape {
-  code?: string;
-  responseCode?: number;
-  command?: string;
-  response?: string;
-  message?: string;
-}
-
 /**
- * 5xx is permanent; only a 5xx to RCPT TO says the mailbox is bad (hard bounce). A 5xx to AUTH, MAIL FROM or
- * DATA is about us or the content: permanent for this message, but no reason to mark the contact.
+ * Passes the message through and notes when the SMTP connection has read the last byte of it: from then on the
+ * server may hold the message, so a failure without an answer means "maybe accepted".
  */
-export function classifySmtpError(err: unknown): DeliveryError {
-  const e = (err ?? {}) as SmtpErrorShape;
-  const code = e.responseCode;
-  const text = e.response ?? e.message ?? String(err);
-  if (typeof code === 'number' && code >= 500) {
-    const rcpt = e.command === 'RCPT TO';
-    return new DeliveryError(`SMTP server refused the message (${text})`, true, {
-      providerCode: code,
-      ...(rcpt ? { feedback: 'hard_bounce' as const } : {}),
-    });
-  }
-  if (e.code === 'EAUTH' && typeof code !== 'number') {
-    return new DeliveryError(`SMTP authentication failed (${text})`, true, { providerCode: 'EAUTH' });
-  }
-  // 4xx and every network failure (refused, reset, timeout) may succeed later.
-  return new DeliveryError(`SMTP delivery failed, will retry (${text})`, false, {
-    providerCode: code ?? e.code ?? 'unknown',
+function noteHandover(input: Readable, progress: SendProgress): Readable {
+  const out = new PassThrough();
+  out.once('end', () => {
+    progress.handedOver = true;
   });
+  input.on('error', (err) => out.destroy(err));
+  return input.pipe(out);
 }
 
 function parseSmtpUrl(raw: string): URL {

@@ -1,7 +1,8 @@
 // One import for the transport types, the two adapters and the local sinks.
 export * from './types';
 export { createSmtpTransport, messageIdFor, classifySmtpError, type SmtpTransportOptions } from './email';
-export { createHttpSmsTransport, type HttpSmsTransportOptions } from './sms';
+export { createHttpSmsTransport, classifySmsAnswer, type HttpSmsTransportOptions } from './sms';
+export type { SendProgress, SmtpFailureContext } from './smtp-errors';
 export { startSmtpSink, type SmtpSink, type SmtpSinkOptions, type ReceivedEmail } from './sinks/smtp-sink';
 export { startSmsSink, type SmsSink, type SmsSinkOptions, type ReceivedSms } from './sinks/sms-sink';
 

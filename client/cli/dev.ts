@@ -3,6 +3,8 @@ import { loadSettings } from '../config';
 import { startDevServer } from '../dev-server';
 import { CliError } from './errors';
 import { untilSignal } from './signals';
+import type { WorkerRuntime } from '../../worker/runtime';
+import { describeTemporalError } from '../../worker/temporal-errors';
 
 function portOption(value: string): number {
   const n = Number(value);
@@ -36,17 +38,20 @@ export function registerDevCommands(program: Command): void {
             : '') +
           `State: ${server.dbFile}\nLog: ${server.logFile}\nCtrl-C stops it.\n`,
       );
-      let stopWorker: (() => Promise<void>) | undefined;
+      let runtime: WorkerRuntime | undefined;
       if (opts.withWorker) {
         const { startWorkerRuntime } = await import('../../worker/runtime');
-        const runtime = await startWorkerRuntime({ ...settings, temporalAddress: server.address });
-        stopWorker = () => runtime.stop();
+        runtime = await startWorkerRuntime(
+          { ...settings, temporalAddress: server.address },
+          { warn: (l) => process.stderr.write(`${l}\n`) },
+        );
         process.stdout.write(`Worker polling task queue ${settings.taskQueue}\n`);
       }
-      const signal = await untilSignal();
-      process.stdout.write(`${signal}: stopping...\n`);
-      await stopWorker?.();
+      const ended = await untilSignalOrWorkerFailure(runtime);
+      if (ended.signal) process.stdout.write(`${ended.signal}: stopping...\n`);
+      await runtime?.stop();
       await server.stop();
+      if (ended.failure) throw ended.failure;
     });
 
   program
@@ -54,13 +59,51 @@ export function registerDevCommands(program: Command): void {
     .description('run a worker for every automation')
     .action(async () => {
       const { startWorkerRuntime } = await import('../../worker/runtime');
-      const runtime = await startWorkerRuntime(loadSettings(), {
-        log: (l) => process.stdout.write(`${l}\n`),
-      });
+      const settings = loadSettings();
+      let runtime: WorkerRuntime;
+      try {
+        runtime = await startWorkerRuntime(settings, {
+          log: (l) => process.stdout.write(`${l}\n`),
+          warn: (l) => process.stderr.write(`${l}\n`),
+        });
+      } catch (err) {
+        process.stderr.write(`consentflow: ${describeTemporalError(err, settings.temporalNamespace)}\n`);
+        // A failed Worker.create can leave native handles that keep the process alive: exit now.
+        process.exit(1);
+      }
       process.stdout.write(
         `Worker polling task queue ${runtime.taskQueue} at ${runtime.address}; Ctrl-C stops it.\n`,
       );
-      await untilSignal();
+      const ended = await untilSignalOrWorkerFailure(runtime);
       await runtime.stop();
+      if (ended.failure) {
+        process.stderr.write(`consentflow: ${ended.failure.message}\n`);
+        // Native handles of a failed worker can outlive stop(); a supervisor must see the exit now.
+        process.exit(ended.failure.exitCode);
+      }
     });
+}
+
+/**
+ * Waits for Ctrl-C / SIGTERM, or for the Temporal worker to fail on its own: a worker that polls nothing must
+ * not look alive, so that failure ends the command with exit code 1 (Temporal's samples do the same).
+ */
+async function untilSignalOrWorkerFailure(
+  runtime: WorkerRuntime | undefined,
+): Promise<{ signal?: NodeJS.Signals; failure?: CliError }> {
+  const failed = runtime
+    ? runtime.done.then(
+        () => new Promise<never>(() => undefined), // stopped by us: only a signal ends the wait
+        (err: unknown) => ({
+          failure: new CliError(
+            `the Temporal worker for task queue ${runtime.taskQueue} stopped: ` +
+              `${describeTemporalError(err, runtime.worker.options.namespace)}. Nothing polls that queue ` +
+              `from this process any more; ` +
+              `exiting so a supervisor can start a new worker.`,
+            1,
+          ),
+        }),
+      )
+    : new Promise<never>(() => undefined);
+  return Promise.race([untilSignal().then((signal) => ({ signal })), failed]);
 }
