@@ -279,11 +279,25 @@ export function buildModel(files: LoadedFile[], problems: RuleProblem[]): RuleMo
           hint: `Use one of ${regionIds.join(', ')}.${suggest(w.region, regionIds)}`,
         });
       }
-      if (minutes(w.from) >= minutes(w.until)) {
+      if (w.from === '24:00') {
+        problems.push({
+          file: name,
+          pointer: `${at}/from`,
+          message: 'the window cannot open at 24:00, the end of the day',
+          hint: 'Write "00:00" for a window that opens at midnight.',
+        });
+      } else if (minutes(w.from) === minutes(w.until)) {
+        problems.push({
+          file: name,
+          pointer: at,
+          message: `the window is empty: it opens and closes at ${w.from}, so marketing would never go out`,
+          hint: 'Write the hours sending is allowed, e.g. from "08:00" until "21:00"; for any hour, from "00:00" until "24:00" (or remove the window).',
+        });
+      } else if (minutes(w.from) > minutes(w.until)) {
         problems.push({
           file: name,
           pointer: `${at}/until`,
-          message: `the window ends (${w.until}) before it starts (${w.from})`,
+          message: `the window closes (${w.until}) before it opens (${w.from}); a window cannot run across midnight`,
           hint: 'Write the sending window within one day, e.g. from "08:00" until "21:00".',
         });
       }

@@ -194,7 +194,8 @@ export const GatesFile = Type.Object(
 );
 export type GatesFile = Static<typeof GatesFile>;
 
-const TIME = '^([01][0-9]|2[0-3]):[0-5][0-9]$';
+// 24:00 is the end of the day: meaningful as "until", refused as "from" (checked with the other files).
+const TIME = '^(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$';
 export const QuietHoursWindow = Type.Object(
   {
     region: Type.String({ pattern: REGION_ID, description: 'Region id from a regions file.' }),
@@ -205,7 +206,7 @@ export const QuietHoursWindow = Type.Object(
     }),
     until: Type.String({
       pattern: TIME,
-      description: 'Local time sending stops, HH:MM (24 h), e.g. "21:00".',
+      description: 'Local time sending stops, HH:MM (24 h), e.g. "21:00"; "24:00" is the end of the day.',
     }),
     note: Description,
   },
