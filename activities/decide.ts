@@ -2,7 +2,7 @@
 // decision log row and, on `send`, the outbox row that `deliver` will work from, in one transaction. The
 // result goes into the Temporal history, so it carries ids, verdicts and reasons, never an address.
 import { decideSend, type RuleSet } from '../rules';
-import { MESSAGE_TYPES, VERDICTS, type DecisionReason, type MessageSpec, type Verdict } from '../rules/model';
+import { VERDICTS, type DecisionReason, type MessageSpec, type Verdict } from '../rules/model';
 import type { ContactProfile } from '../rules/model';
 import { loadProfiles } from '../db/contacts/profile';
 import type { Pool } from '../db/pool';
@@ -54,7 +54,7 @@ interface Outcome {
 
 export function createDecideStep(deps: DecideDependencies) {
   return async function decideStep(input: DecideStepInput): Promise<DecideStepResult> {
-    const { at, message, template } = checkInput(input);
+    const { at, message, template } = checkInput(input, deps.rules);
     const log = deps.log ?? activityLogger();
     const outcome = await decide(deps, input.contactId, message, at, log, input);
     const key = idempotencyKeyFor(input.workflowId, input.step);
@@ -192,7 +192,18 @@ async function decide(
   }
 }
 
-function checkInput(input: DecideStepInput): { at: Date; message: MessageSpec; template: string } {
+function knownTypes(rules: DecideDependencies['rules']): readonly string[] | undefined {
+  try {
+    return rules.current().messageTypes;
+  } catch {
+    return undefined;
+  }
+}
+
+function checkInput(
+  input: DecideStepInput,
+  rules: DecideDependencies['rules'],
+): { at: Date; message: MessageSpec; template: string } {
   const bad = (what: string) =>
     nonRetryable(ActivityErrorType.InvalidActivityInput, `decideStep input is invalid: ${what}.`);
   if (!input || typeof input !== 'object') throw bad('expected an object');
@@ -202,8 +213,12 @@ function checkInput(input: DecideStepInput): { at: Date; message: MessageSpec; t
   const m = input.message;
   if (!m || typeof m !== 'object') throw bad('message is missing');
   if (m.channel !== 'email' && m.channel !== 'sms') throw bad(`message.channel must be email or sms`);
-  if (!(MESSAGE_TYPES as readonly string[]).includes(m.type)) {
-    throw bad(`message.type "${String(m.type)}" is not one of ${MESSAGE_TYPES.join(', ')}`);
+  // The types are rule data (message-types.json); with no loaded rule set, decide() fails closed below.
+  const types = knownTypes(rules);
+  if (typeof m.type !== 'string' || (types && !types.includes(m.type))) {
+    throw bad(
+      `message.type "${String(m.type)}" is not one of ${types?.join(', ') ?? "the rule set's types"}`,
+    );
   }
   if (typeof m.template !== 'string' || !m.template) throw bad('message.template must name a template');
   const at = input.at === undefined ? new Date() : new Date(input.at);

@@ -1,13 +1,7 @@
 // The fast path: every fact a gate or matrix can read has a small finite set of values, so the whole rule
 // set is a function over a finite space. We index that space densely and fill each cell on first use with
 // the outcome of the gates (compiled to closures) and the matrices (compiled to sets).
-import {
-  CHANNELS,
-  GLOBAL_STATUSES,
-  MESSAGE_TYPES,
-  SUBSCRIPTION_STATUSES,
-  type DecisionReason,
-} from './model';
+import { CHANNELS, GLOBAL_STATUSES, SUBSCRIPTION_STATUSES, type DecisionReason } from './model';
 import type { FactCondition, GateCondition, InnerCondition } from './rule-file';
 import type { RuleModel, WindowModel } from './model-build';
 import { RULE_IDS, TEMPLATES, fill, type FactValues } from './reasons';
@@ -91,11 +85,12 @@ export interface CompiledRules {
 
 export function compileRules(rs: RuleSet): CompiledRules {
   const model = rs.model;
+  const types = model.messageTypes;
   const regionIds = model.regions.map((r) => r.id);
   const gates = model.gates.map((g) => ({ id: g.id, message: g.message, test: compileCondition(g.when) }));
   const dims = [
     CHANNELS.length,
-    MESSAGE_TYPES.length,
+    types.length,
     regionIds.length + 1,
     GLOBAL_STATUSES.length,
     2,
@@ -137,7 +132,7 @@ export function compileRules(rs: RuleSet): CompiledRules {
   const fillCell = (i: number) => {
     const [ch, t, r, g, inactive, bl, s, c] = decode(i, dims) as Coordinates;
     const channel = CHANNELS[ch]!;
-    const type = MESSAGE_TYPES[t]!;
+    const type = types[t]!;
     const region = regionIds[r] ?? null;
     const subscriptionStatus = SUB_STATES[s]!;
     const outcome = evaluate({
@@ -200,15 +195,13 @@ export function compileRules(rs: RuleSet): CompiledRules {
   return {
     hash: rs.hash,
     model,
-    type: indexOf(MESSAGE_TYPES),
+    type: indexOf(types),
     globalStatus: indexOf(GLOBAL_STATUSES),
     subscriptionStatus: indexOf(SUBSCRIPTION_STATUSES),
-    typeCount: MESSAGE_TYPES.length,
+    typeCount: types.length,
     marketingWindow: model.regions.flatMap((_, r) =>
       CHANNELS.flatMap((__, ch) =>
-        MESSAGE_TYPES.map((type) =>
-          model.transactional.has(type) ? undefined : windows[r * CHANNELS.length + ch],
-        ),
+        types.map((type) => (model.transactional.has(type) ? undefined : windows[r * CHANNELS.length + ch])),
       ),
     ),
     stride: CATEGORY_STATES.length,

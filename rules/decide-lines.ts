@@ -29,7 +29,7 @@ type Pending = { kind: 'done'; text: string } | { kind: 'request'; request: Deci
 const errorLine = (id: unknown, error: RequestError) =>
   JSON.stringify(typeof id === 'string' ? { id, error } : { error });
 
-function parseLine(line: string): Pending & { invalid?: boolean } {
+function parseLine(line: string, types: readonly string[]): Pending & { invalid?: boolean } {
   let value: unknown;
   try {
     value = JSON.parse(line);
@@ -42,7 +42,7 @@ function parseLine(line: string): Pending & { invalid?: boolean } {
       text: errorLine(undefined, { message: `${message} Write one request object per line.`, path: '' }),
     };
   }
-  const check = validateDecideRequest(value);
+  const check = validateDecideRequest(value, types);
   if (!check.ok)
     return { kind: 'done', invalid: true, text: errorLine((value as { id?: unknown })?.id, check.error) };
   return { kind: 'request', request: check.request };
@@ -53,7 +53,7 @@ export async function decideBatch(input: string[], opts: BatchOptions): Promise<
   let invalid = 0;
   let unavailable = 0;
   const pending = input.map((line) => {
-    const p = parseLine(line);
+    const p = parseLine(line, opts.ruleSet.messageTypes);
     if (p.invalid) invalid++;
     return p;
   });

@@ -8,7 +8,6 @@ import { Engine, type Almanac, type Event, type RuleResult } from 'json-rules-en
 import {
   CHANNELS,
   GLOBAL_STATUSES,
-  MESSAGE_TYPES,
   SUBSCRIPTION_STATUSES,
   type Decision,
   type DecisionReason,
@@ -176,7 +175,7 @@ const has = (list: readonly string[], v: unknown) => typeof v === 'string' && li
 function baseFacts(rs: RuleSet, { contact, message, at }: DecideInput) {
   if (
     !has(CHANNELS, message.channel) ||
-    !has(MESSAGE_TYPES, message.type) ||
+    !has(rs.model.messageTypes, message.type) ||
     !has(GLOBAL_STATUSES, contact.status)
   ) {
     throw new UndecidableInput('the request has an unknown channel, message type or global status');

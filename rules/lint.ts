@@ -111,12 +111,12 @@ export function lintRuleSet(rs: RuleSet): LintWarning[] {
   }
 
   for (const f of files('message-types')) {
-    (f.content as MessageTypesFile).transactional.forEach((t, i) => {
-      if (CONFIRMATIONS.has(t)) return;
+    (f.content as MessageTypesFile).types.forEach(({ type: t, transactional }, i) => {
+      if (transactional !== true || CONFIRMATIONS.has(t)) return;
       out.push({
         check: 'transactional-type',
         file: f.name,
-        pointer: `/transactional/${i}`,
+        pointer: `/types/${i}/transactional`,
         message: `${t} is counted as transactional, so it skips quiet hours and the marketing gates`,
         hint: 'Only order, shipping and cancellation confirmations are transactional in the reference tables.',
       });

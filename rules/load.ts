@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { RULE_FILE_KINDS, RULE_FILE_KIND_NAMES, type RuleFile, type RuleFileKind } from './rule-file';
 import { suggest, validateAgainst } from './problems';
 import { buildModel, type RuleModel } from './model-build';
+import { checkRowTypes, readMessageTypes } from './message-types';
 import { decodeRuleFile, parseRuleFile } from './file-text';
 
 export interface RuleProblem {
@@ -46,6 +47,8 @@ export interface RuleSet {
   readonly dir: string;
   readonly files: readonly LoadedFile[];
   readonly model: RuleModel;
+  /** The message types this rule set knows (from its message-types file); any other type is never sent. */
+  readonly messageTypes: readonly string[];
 }
 
 /** JSON with sorted keys, so formatting and key order do not change the version hash. */
@@ -143,9 +146,7 @@ function readFiles(dir: string, problems: RuleProblem[]): LoadedFile[] {
         pointer: '/kind',
         message:
           kind === undefined ? '"kind" is missing' : `${JSON.stringify(kind)} is not a kind of rule file`,
-        hint:
-          `Set "kind" to one of ${RULE_FILE_KIND_NAMES.map((k) => `"${k}"`).join(', ')}.${suggest(kind, RULE_FILE_KIND_NAMES)}` +
-          ' Every *.json file directly in the rules folder is read as a rule file: move other files elsewhere.',
+        hint: `Set "kind" to one of ${RULE_FILE_KIND_NAMES.map((k) => `"${k}"`).join(', ')}.${suggest(kind, RULE_FILE_KIND_NAMES)}`,
       });
       continue;
     }
@@ -170,13 +171,21 @@ export function loadRuleSet(dir: string): RuleSet {
   const resolved = path.resolve(dir);
   const problems: RuleProblem[] = [];
   const files = readFiles(resolved, problems);
+  const types = readMessageTypes(files, problems);
+  if (types) checkRowTypes(files, types, problems);
   // Cross-file checks only make sense once each file is well-formed on its own.
   if (problems.length > 0) throw new RuleSetError(resolved, problems);
-  const model = buildModel(files, problems);
+  const model = buildModel(files, types, problems);
   if (problems.length > 0 || !model) throw new RuleSetError(resolved, problems);
   const hash = createHash('sha256')
     .update(canonicalJson(files.map((f) => ({ name: f.name, content: withoutSchemaRef(f.content) }))))
     .digest('hex')
     .slice(0, 12);
-  return Object.freeze({ hash, dir: resolved, files: Object.freeze(files), model });
+  return Object.freeze({
+    hash,
+    dir: resolved,
+    files: Object.freeze(files),
+    model,
+    messageTypes: model.messageTypes,
+  });
 }

@@ -9,13 +9,13 @@ import {
   type InnerCondition,
   type MatrixColumn,
   type MatrixFile,
-  type MessageTypesFile,
   type QuietHoursFile,
   type RegionsFile,
   type GatesFile,
   type SubscriptionColumnsFile,
 } from './rule-file';
 import type { Channel, MessageType, SubscriptionStatus } from './model';
+import type { MessageTypesModel } from './message-types';
 import { suggest } from './problems';
 import { looksLikeAddress } from './reasons';
 
@@ -51,6 +51,8 @@ export interface RuleModel {
   missingCountry: string | null;
   gates: GateModel[];
   windows: WindowModel[];
+  /** Every message type, in the order of the message-types file. */
+  messageTypes: readonly MessageType[];
   transactional: ReadonlySet<MessageType>;
   columns: Record<SubscriptionStatus, MatrixColumn>;
 }
@@ -91,7 +93,7 @@ function checkGate(
   gate: Gate,
   file: string,
   at: string,
-  known: Record<'region' | 'matrix', string[]>,
+  known: Record<'region' | 'matrix' | 'type', readonly string[]>,
   problems: RuleProblem[],
 ) {
   const leaf = (c: FactCondition, ptr: string) => {
@@ -108,7 +110,9 @@ function checkGate(
       return;
     }
     const domain: readonly unknown[] =
-      c.fact === 'region' || c.fact === 'matrix' ? [...known[c.fact], null] : GATE_FACTS[c.fact];
+      c.fact === 'region' || c.fact === 'matrix' || c.fact === 'type'
+        ? [...known[c.fact], null]
+        : GATE_FACTS[c.fact];
     const values: unknown[] = Array.isArray(c.value) ? c.value : [c.value];
     values.forEach((v, i) => {
       if (domain.includes(v)) return;
@@ -147,7 +151,15 @@ function checkGate(
   }
 }
 
-export function buildModel(files: LoadedFile[], problems: RuleProblem[]): RuleModel | undefined {
+/**
+ * `types` is the message-types file read by readMessageTypes (undefined when it is missing or broken, which
+ * is reported here).
+ */
+export function buildModel(
+  files: LoadedFile[],
+  types: MessageTypesModel | undefined,
+  problems: RuleProblem[],
+): RuleModel | undefined {
   const matrices = new Map<string, MatrixModel>();
   for (const { name, content } of of<MatrixFile>(files, 'matrix')) {
     const prior = matrices.get(content.id);
@@ -172,6 +184,11 @@ export function buildModel(files: LoadedFile[], problems: RuleProblem[]): RuleMo
       }
       rows.set(row.type, new Set(row.reaches));
     });
+    // A type that follows another uses that type's row here, unless this matrix has a row of its own for it.
+    for (const [type, followed] of types?.follows ?? []) {
+      const row = rows.get(followed);
+      if (!rows.has(type) && row) rows.set(type, row);
+    }
     matrices.set(content.id, { id: content.id, channel: content.channel, file: name, rows });
   }
 
@@ -262,7 +279,13 @@ export function buildModel(files: LoadedFile[], problems: RuleProblem[]): RuleMo
           message: `gate "${g.id}" is also defined in ${prior.file}`,
           hint: 'Give each gate its own id.',
         });
-      checkGate(g, name, `/gates/${i}`, { region: regionIds, matrix: [...matrices.keys()] }, problems);
+      checkGate(
+        g,
+        name,
+        `/gates/${i}`,
+        { region: regionIds, matrix: [...matrices.keys()], type: types?.types ?? [] },
+        problems,
+      );
       gates.push({ ...g, file: name, index: i });
     });
   }
@@ -313,12 +336,7 @@ export function buildModel(files: LoadedFile[], problems: RuleProblem[]): RuleMo
     });
   }
 
-  const types = exactlyOne(
-    of<MessageTypesFile>(files, 'message-types'),
-    'message-types',
-    'message-types.json',
-    problems,
-  );
+  exactlyOne(of(files, 'message-types'), 'message-types', 'message-types.json', problems);
   const columns = exactlyOne(
     of<SubscriptionColumnsFile>(files, 'subscription-columns'),
     'subscription-columns',
@@ -335,7 +353,8 @@ export function buildModel(files: LoadedFile[], problems: RuleProblem[]): RuleMo
     missingCountry,
     gates,
     windows,
-    transactional: new Set(types.content.transactional),
+    messageTypes: types.types,
+    transactional: types.transactional,
     columns: columns.content.columns,
   };
 }

@@ -146,7 +146,7 @@ async function runExplain(
       2,
     );
   }
-  const check = validateDecideRequest(value);
+  const check = validateDecideRequest(value, ruleSet.messageTypes);
   if (!check.ok) throw new CliError(`invalid request at "${check.error.path}": ${check.error.message}`, 2);
   let contact = check.request.contact;
   if (check.request.contactId !== undefined) {

@@ -3,13 +3,7 @@
    the tests edit rule files as untyped JSON on purpose, to break them */
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import {
-  decideSend,
-  loadRuleSet,
-  MESSAGE_TYPES,
-  GLOBAL_STATUSES,
-  SUBSCRIPTION_STATUSES,
-} from '../../rules/index';
+import { decideSend, loadRuleSet, GLOBAL_STATUSES, SUBSCRIPTION_STATUSES } from '../../rules/index';
 import { REPO, RULES_DIR, contact, copyRules, sub } from './support';
 
 const { CONSENTFLOW_RULES: _ignored, ...withoutRulesVariable } = process.env;
@@ -98,7 +92,7 @@ function mixedLines(n: number) {
     const request = {
       id,
       contact: who,
-      message: { channel, type: MESSAGE_TYPES[i % 18]! },
+      message: { channel, type: rules.messageTypes[i % rules.messageTypes.length]! },
       at: new Date(Date.UTC(2026, 5, 15, i % 24, 7)).toISOString(),
     };
     lines.push(JSON.stringify(request));
@@ -207,7 +201,7 @@ describe('consentflow rules validate | lint | explain', () => {
       copy.edit('quiet-hours.json', (j) => (j.windows[0].until = '25:00'));
       const r = cli(['rules', 'validate', copy.dir]);
       expect(r.code).toBe(1);
-      expect(r.stdout).toContain('matrix.sms.json /rows/2/type: "birthdy" is not allowed here');
+      expect(r.stdout).toContain('matrix.sms.json /rows/2/type: "birthdy" is not a message type of message-types.json');
       expect(r.stdout).toContain('Did you mean "birthday"?');
       expect(r.stdout).toContain('quiet-hours.json /windows/0/until');
       expect(r.stdout).toContain('fix: ');

@@ -9,7 +9,6 @@ import {
   decideWithEngine,
   loadRuleSet,
   GLOBAL_STATUSES,
-  MESSAGE_TYPES,
   SUBSCRIPTION_STATUSES,
   CHANNELS,
   type ContactProfile,
@@ -45,7 +44,7 @@ function build(
   i: number,
   channel: (typeof CHANNELS)[number],
   country: string | null,
-  type: (typeof MESSAGE_TYPES)[number],
+  type: string,
   subStatus: SubscriptionStatus | 'none',
   status: (typeof GLOBAL_STATUSES)[number],
   // most cases clean, every fourth with one of the gate combinations
@@ -111,7 +110,7 @@ describe('compiled tables agree with json-rules-engine', () => {
     let i = 0;
     for (const channel of CHANNELS)
       for (const country of ['US', 'DE', null])
-        for (const type of MESSAGE_TYPES)
+        for (const type of rules.messageTypes)
           for (const subStatus of STATUSES)
             for (const status of GLOBAL_STATUSES)
               cases.push(build(i++, channel, country, type, subStatus, status));
@@ -128,7 +127,7 @@ describe('compiled tables agree with json-rules-engine', () => {
     let i = 0;
     for (const channel of CHANNELS)
       for (const country of ['US', 'DE', null])
-        for (const type of MESSAGE_TYPES)
+        for (const type of rules.messageTypes)
           for (const subStatus of ['subscribed', 'non_subscribed', 'unsubscribed', 'none'] as const)
             for (const gates of GATES)
               cases.push(build(i++, channel, country, type, subStatus, 'subscribed', gates));
@@ -165,7 +164,7 @@ describe('compiled tables agree with json-rules-engine', () => {
       let i = 0;
       for (const channel of CHANNELS)
         for (const country of ['US', 'CA', 'FR', null])
-          for (const type of MESSAGE_TYPES)
+          for (const type of custom.messageTypes)
             for (const subStatus of STATUSES)
               for (const status of [
                 'subscribed',

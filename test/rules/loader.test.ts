@@ -74,7 +74,7 @@ describe('problems a marketer can fix', () => {
       {
         file: 'matrix.sms.json',
         pointer: '/rows/3/type',
-        message: '"abandoned_carts" is not allowed here',
+        message: '"abandoned_carts" is not a message type of message-types.json',
         hint: expect.stringContaining('Did you mean "abandoned_cart"?') as unknown,
       },
     ]);
