@@ -201,7 +201,9 @@ describe('consentflow rules validate | lint | explain', () => {
       copy.edit('quiet-hours.json', (j) => (j.windows[0].until = '25:00'));
       const r = cli(['rules', 'validate', copy.dir]);
       expect(r.code).toBe(1);
-      expect(r.stdout).toContain('matrix.sms.json /rows/2/type: "birthdy" is not a message type of message-types.json');
+      expect(r.stdout).toContain(
+        'matrix.sms.json /rows/2/type: "birthdy" is not a message type of message-types.json',
+      );
       expect(r.stdout).toContain('Did you mean "birthday"?');
       expect(r.stdout).toContain('quiet-hours.json /windows/0/until');
       expect(r.stdout).toContain('fix: ');
