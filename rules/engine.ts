@@ -199,6 +199,7 @@ function baseFacts(rs: RuleSet, { contact, message, at }: DecideInput) {
       blacklisted: isBlacklisted(contact, message.channel),
       timezoneValid: zone !== null,
       localMinutes: zone ? localMinutes(zone, ms) : null,
+      category: message.category ?? null,
     } satisfies Omit<EngineFacts, 'subscriptionStatus' | 'column' | 'categoryState'>,
   };
 }
@@ -271,7 +272,14 @@ async function decideTraced(rs: RuleSet, input: DecideInput): Promise<EngineDeci
     );
   }
   if (subs.length === 0)
-    runs.push(await run(p, { ...facts, subscriptionStatus: 'none', column: 'none', categoryState: 'none' }));
+    runs.push(
+      await run(p, {
+        ...facts,
+        subscriptionStatus: 'none',
+        column: 'none',
+        categoryState: categoryState(undefined, input.message.category),
+      }),
+    );
 
   const eligibleAt = runs.findIndex((r, i) => i < subs.length && consentReasons(r).length === 0);
   const deciding = runs[eligibleAt >= 0 ? eligibleAt : 0]!;

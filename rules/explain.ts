@@ -104,7 +104,11 @@ export function explainDecision(result: EngineDecision, opts: { timezone?: strin
       `  global status ${words(f.globalStatus)}; active ${f.active ? 'yes' : 'no'}; blacklisted on ${f.channel} ${f.blacklisted ? 'yes' : 'no'}`,
     );
     out.push(
-      `  subscription status ${words(f.subscriptionStatus)} (matrix column ${words(f.column)}); category ${words(f.categoryState)}`,
+      `  subscription status ${words(f.subscriptionStatus)} (matrix column ${words(f.column)}); ${
+        f.category === null
+          ? 'the message has no category'
+          : `category "${f.category}": ${words(f.categoryState)}`
+      }`,
     );
     out.push(
       f.timezoneValid

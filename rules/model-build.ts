@@ -57,7 +57,8 @@ export interface RuleModel {
   columns: Record<SubscriptionStatus, MatrixColumn>;
 }
 
-const GATE_PLACEHOLDERS = new Set(Object.keys(GATE_FACTS));
+// The category name is free text: decisions share their reasons across names, so it is not a placeholder.
+const GATE_PLACEHOLDERS = new Set(Object.keys(GATE_FACTS).filter((f) => f !== 'category'));
 const minutes = (hhmm: string) => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5));
 
 function of<T>(files: LoadedFile[], kind: LoadedFile['kind']): Array<{ name: string; content: T }> {
@@ -109,6 +110,19 @@ function checkGate(
       });
       return;
     }
+    if (c.fact === 'category') {
+      const values: unknown[] = Array.isArray(c.value) ? c.value : [c.value];
+      values.forEach((v, i) => {
+        if (v === null || typeof v === 'string') return;
+        problems.push({
+          file,
+          pointer: `${ptr}/value${Array.isArray(c.value) ? `/${i}` : ''}`,
+          message: `${JSON.stringify(v)} is never a category`,
+          hint: 'Write a category name in quotes, e.g. "promo", or null for messages without a category.',
+        });
+      });
+      return;
+    }
     const domain: readonly unknown[] =
       c.fact === 'region' || c.fact === 'matrix' || c.fact === 'type'
         ? [...known[c.fact], null]
@@ -120,7 +134,11 @@ function checkGate(
         file,
         pointer: `${ptr}/value${Array.isArray(c.value) ? `/${i}` : ''}`,
         message: `${JSON.stringify(v)} is never a value of ${c.fact}, so this test can never match it`,
-        hint: `Use one of ${domain.map((d) => JSON.stringify(d)).join(', ')}.${suggest(v, domain)}`,
+        hint:
+          `Use one of ${domain.map((d) => JSON.stringify(d)).join(', ')}.${suggest(v, domain)}` +
+          (c.fact === 'categoryState' && v === 'none'
+            ? ' "none" was split in two: "no_category" (the message has no category) and "not_mentioned" (the subscription does not mention it).'
+            : ''),
       });
     });
   };

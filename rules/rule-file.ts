@@ -119,7 +119,9 @@ export const GATE_FACTS = {
   blacklisted: [true, false],
   subscriptionStatus: [...SUBSCRIPTION_STATUSES, 'none'],
   column: [...MATRIX_COLUMNS, 'none'],
-  categoryState: ['subscribed', 'unsubscribed', 'none'],
+  // no_category: the message has none; not_mentioned: it has one the subscription says nothing about.
+  categoryState: ['subscribed', 'unsubscribed', 'not_mentioned', 'no_category'],
+  category: null, // the message's category name: any string, or null when it has none
 } as const;
 export type GateFact = keyof typeof GATE_FACTS;
 export const GATE_FACT_NAMES = Object.keys(GATE_FACTS) as GateFact[];

@@ -73,7 +73,8 @@ function factsOf(status: 'subscribed' | 'unsubscribed') {
     blacklisted: false,
     subscriptionStatus: status,
     column: status,
-    categoryState: 'none',
+    categoryState: 'no_category',
+    category: null,
     timezoneValid: true,
     localMinutes: 180,
   };
