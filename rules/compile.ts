@@ -98,6 +98,10 @@ export interface CompiledRules {
   block(ch: number, t: number, r: number, g: number, inactive: number, bl: number): number;
   /** The outcome of one cell, computed on first use. */
   outcome(cell: number): Outcome;
+  /** Number of cells: every combination of facts the rules can see. */
+  readonly size: number;
+  /** The facts of one cell (a category no gate names is shown as a placeholder that equals no name). */
+  factsAt(cell: number): FactValues;
   /** Region index of a contact's country (the region count when the rules have none for it). */
   regionIndexOf(country: string | null | undefined): number;
   timezoneReason(window: WindowModel): DecisionReason;
@@ -153,13 +157,13 @@ export function compileRules(rs: RuleSet): CompiledRules {
   const block = (ch: number, t: number, r: number, g: number, inactive: number, bl: number) =>
     (((((ch * dims[1]! + t) * dims[2]! + r) * dims[3]! + g) * 2 + inactive) * 2 + bl) * dims[6]! * dims[7]!;
 
-  const fillCell = (i: number) => {
+  const factsAt = (i: number): FactValues => {
     const [ch, t, r, g, inactive, bl, s, c] = decode(i, dims) as Coordinates;
     const channel = CHANNELS[ch]!;
     const type = types[t]!;
     const region = regionIds[r] ?? null;
     const subscriptionStatus = SUB_STATES[s]!;
-    const outcome = evaluate({
+    return {
       channel,
       type,
       kind: model.transactional.has(type) ? 'transactional' : 'marketing',
@@ -172,7 +176,11 @@ export function compileRules(rs: RuleSet): CompiledRules {
       column: subscriptionStatus === 'none' ? 'none' : model.columns[subscriptionStatus],
       categoryState: c === 0 ? 'no_category' : NAMED_STATES[(c - 1) % NAMED_STATES.length]!,
       category: c === 0 ? null : (names[Math.floor((c - 1) / NAMED_STATES.length)] ?? OTHER_CATEGORY),
-    });
+    };
+  };
+
+  const fillCell = (i: number) => {
+    const outcome = evaluate(factsAt(i));
     const key = JSON.stringify(outcome);
     const o = interned.get(key) ?? outcomes.push(outcome) - 1;
     interned.set(key, o);
@@ -239,6 +247,8 @@ export function compileRules(rs: RuleSet): CompiledRules {
     },
     block,
     outcome,
+    size,
+    factsAt,
     regionIndexOf: (country) =>
       country === null || country === undefined || country === '' ? missing : (byCountry[country] ?? other),
     timezoneReason: (w) => reasonsOf(w).timezone,
