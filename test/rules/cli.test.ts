@@ -246,10 +246,12 @@ describe('consentflow rules validate | lint | explain', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('Decision: SUPPRESS');
     expect(r.stdout).toMatch(
-      /FIRED\s+gate:global-status: .*\n\s+because kind is marketing and global status is unsubscribed, one of unsubscribed, unconfirmed/,
+      /APPLIES\s+gate:global-status: .*\n\s+because the message is marketing and the contact's global status is unsubscribed/,
     );
-    expect(r.stdout).toMatch(/did not fire\s+gate:blacklist: .*\n\s+because blacklisted is false, not true/);
-    expect(r.stdout).toMatch(/not evaluated quiet-hours:us/);
+    expect(r.stdout).toMatch(
+      /does not apply\s+gate:blacklist: .*\n\s+because the contact's sms address is not on the blacklist/,
+    );
+    expect(r.stdout).toMatch(/not checked\s+quiet-hours:us/);
     expect(r.stdout).not.toContain('+15550001111');
     const viaStdin = cli(
       ['rules', 'explain'],
@@ -261,7 +263,7 @@ describe('consentflow rules validate | lint | explain', () => {
     );
     expect(viaStdin.stdout).toContain('Decision: DEFER');
     expect(viaStdin.stdout).toMatch(
-      /FIRED\s+quiet-hours:us \(sms\).*\n\s+because .*local time is 23:00, at or after 21:00/,
+      /APPLIES\s+quiet-hours:us \(sms\).*\n\s+because .*it is 23:00 where the contact is, at or after 21:00/,
     );
     expect(cli(['rules', 'explain', '{"message":{}}']).code).toBe(2);
   });
