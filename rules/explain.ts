@@ -32,11 +32,11 @@ function statement(fact: string | undefined, v: unknown, f: Partial<EngineFacts>
     case 'kind':
       return `the message is ${words(v)}`;
     case 'region':
-      return v === null ? 'the contact is in no region' : `the contact is in region ${String(v)}`;
+      return v === null ? 'the contact is in no region' : `the contact is in region ${words(v)}`;
     case 'matrix':
       return v === null
         ? 'the region has no table for this channel'
-        : `the region uses the ${String(v)} matrix`;
+        : `the region uses the ${words(v)} matrix`;
     case 'globalStatus':
       return `the contact's global status is ${words(v)}`;
     case 'active':
@@ -55,9 +55,9 @@ function statement(fact: string | undefined, v: unknown, f: Partial<EngineFacts>
         ? 'there is no subscription column to read'
         : `the subscription reads the ${words(v)} column`;
     case 'categoryState':
-      return CATEGORY_STATE[String(v)] ?? `the category state is ${words(v)}`;
+      return (typeof v === 'string' ? CATEGORY_STATE[v] : undefined) ?? `the category state is ${words(v)}`;
     case 'category':
-      return v === null ? 'the message has no category' : `the message's category is "${String(v)}"`;
+      return v === null ? 'the message has no category' : `the message's category is ${JSON.stringify(v)}`;
     case 'timezoneValid':
       return v === true ? "the contact's time zone is known" : 'the contact has no valid time zone';
     case 'localMinutes':

@@ -92,8 +92,14 @@ export function consentOutcomeWarnings(rs: RuleSet): LintWarning[] {
 
   for (let cell = 0; cell < compiled.size; cell++) {
     const f = compiled.factsAt(cell);
-    gates.forEach((g, i) => (signatures[i]![cell] = g.test(f) ? 1 : 0));
-    if (f.region === null || f.subscriptionStatus === 'none') continue;
+    let stopped = false;
+    gates.forEach((g, i) => {
+      const hit = g.test(f);
+      signatures[i]![cell] = hit ? 1 : 0;
+      stopped ||= hit;
+    });
+    // A gate that matches stops the message: only the rest need the whole outcome (matrix and all).
+    if (stopped || f.region === null || f.subscriptionStatus === 'none') continue;
     const groups = CHECKS.map((c) => c.forbidden(f));
     if (groups.every((g) => g === undefined)) continue;
     if (compiled.outcome(cell).suppress.length > 0) continue;
