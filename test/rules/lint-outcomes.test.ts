@@ -164,4 +164,27 @@ describe('duplicate gates', () => {
     );
     expect(ws).toEqual([]);
   });
+
+  it('a gate whose conditions exclude each other stops nothing, and is named', () => {
+    copy = copyRules();
+    copy.edit('gates.json', (j) =>
+      j.gates.push({
+        id: 'gate:impossible',
+        when: {
+          all: [
+            { fact: 'channel', operator: 'equal', value: 'sms' },
+            { fact: 'matrix', operator: 'equal', value: 'email' },
+          ],
+        },
+        message: 'Never.',
+      }),
+    );
+    const ws = lintRuleSet(loadRuleSet(copy.dir)).filter((w) => w.check === 'gate-never-matches');
+    expect(ws).toEqual([
+      expect.objectContaining({
+        pointer: '/gates/7/when',
+        message: expect.stringContaining('gate:impossible'),
+      }),
+    ]);
+  });
 });
