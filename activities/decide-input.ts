@@ -1,14 +1,23 @@
 // decideStep's input, checked: a malformed input is a workflow bug, reported as a non-retryable failure that
 // the send step records as `failed` (kind internal) instead of failing the automation.
-import { MESSAGE_TYPES, type MessageSpec } from '../rules/model';
+import type { RuleSet } from '../rules';
+import type { MessageSpec } from '../rules/model';
 import { ActivityErrorType, nonRetryable } from './errors';
 import type { DecideStepInput } from './decide';
 
-export function checkDecideInput(input: DecideStepInput): {
-  at: Date;
-  message: MessageSpec;
-  template: string;
-} {
+/** The message types the loaded rule set defines (message-types.json); undefined when none is loaded. */
+function knownTypes(rules: { current(): RuleSet }): readonly string[] | undefined {
+  try {
+    return rules.current().messageTypes;
+  } catch {
+    return undefined; // no rule set: the decision fails closed, the input is not to blame
+  }
+}
+
+export function checkDecideInput(
+  input: DecideStepInput,
+  rules: { current(): RuleSet },
+): { at: Date; message: MessageSpec; template: string } {
   const bad = (what: string) =>
     nonRetryable(ActivityErrorType.InvalidActivityInput, `decideStep input is invalid: ${what}.`);
   if (!input || typeof input !== 'object') throw bad('expected an object');
@@ -18,8 +27,11 @@ export function checkDecideInput(input: DecideStepInput): {
   const m = input.message;
   if (!m || typeof m !== 'object') throw bad('message is missing');
   if (m.channel !== 'email' && m.channel !== 'sms') throw bad(`message.channel must be email or sms`);
-  if (!(MESSAGE_TYPES as readonly string[]).includes(m.type)) {
-    throw bad(`message.type "${String(m.type).slice(0, 64)}" is not one of ${MESSAGE_TYPES.join(', ')}`);
+  const types = knownTypes(rules);
+  if (typeof m.type !== 'string' || (types && !types.includes(m.type))) {
+    throw bad(
+      `message.type "${String(m.type).slice(0, 64)}" is not one of ${types?.join(', ') ?? "the rule set's types"}`,
+    );
   }
   if (typeof m.template !== 'string' || !m.template) throw bad('message.template must name a template');
   const at = input.at === undefined ? new Date() : new Date(input.at);

@@ -60,7 +60,7 @@ export const DEFAULT_MAX_DEFERS = 5;
 
 export function createDecideStep(deps: DecideDependencies) {
   return async function decideStep(input: DecideStepInput): Promise<DecideStepResult> {
-    const { message, template, at: asked } = checkDecideInput(input);
+    const { message, template, at: asked } = checkDecideInput(input, deps.rules);
     const log = deps.log ?? activityLogger();
     const offset = input.clockOffsetMs ?? 0;
     const at = new Date(

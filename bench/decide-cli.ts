@@ -7,9 +7,10 @@ import { createReadStream, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { GLOBAL_STATUSES, MESSAGE_TYPES, SUBSCRIPTION_STATUSES } from '../rules/index';
+import { GLOBAL_STATUSES, SUBSCRIPTION_STATUSES, loadRuleSet } from '../rules/index';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const MESSAGE_TYPES = loadRuleSet(path.join(REPO, 'rules')).messageTypes;
 
 function requestLines(n: number): string {
   const lines: string[] = [];
@@ -36,7 +37,7 @@ function requestLines(n: number): string {
             },
           ],
         },
-        message: { channel, type: MESSAGE_TYPES[i % 18] },
+        message: { channel, type: MESSAGE_TYPES[i % MESSAGE_TYPES.length] },
         at: new Date(Date.UTC(2026, 5, 15, i % 24)).toISOString(),
       }),
     );

@@ -9,13 +9,13 @@ import {
   loadRuleSet,
   CHANNELS,
   GLOBAL_STATUSES,
-  MESSAGE_TYPES,
   SUBSCRIPTION_STATUSES,
   type DecideInput,
   type RuleSet,
 } from '../rules/index';
 
 const RULES_DIR = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../rules');
+const MESSAGE_TYPES = loadRuleSet(RULES_DIR).messageTypes;
 
 /** Every channel x region x type x subscription status x global status, at noon and at night. */
 function requestSet(): DecideInput[] {

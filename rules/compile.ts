@@ -1,13 +1,7 @@
 // The fast path: every fact a gate or matrix can read has a small finite set of values, so the whole rule
 // set is a function over a finite space. We index that space densely and fill each cell on first use with
 // the outcome of the gates (compiled to closures) and the matrices (compiled to sets).
-import {
-  CHANNELS,
-  GLOBAL_STATUSES,
-  MESSAGE_TYPES,
-  SUBSCRIPTION_STATUSES,
-  type DecisionReason,
-} from './model';
+import { CHANNELS, GLOBAL_STATUSES, SUBSCRIPTION_STATUSES, type DecisionReason } from './model';
 import type { FactCondition, GateCondition, InnerCondition } from './rule-file';
 import type { RuleModel, WindowModel } from './model-build';
 import { RULE_IDS, TEMPLATES, fill, type FactValues } from './reasons';
@@ -50,7 +44,24 @@ export interface Outcome {
 }
 
 const SUB_STATES = [...SUBSCRIPTION_STATUSES, 'none'] as const;
-const CATEGORY_STATES = ['subscribed', 'unsubscribed', 'none'] as const;
+// States of a message that has a category; a message without one has the single state no_category.
+const NAMED_STATES = ['subscribed', 'unsubscribed', 'not_mentioned'] as const;
+/** Stands for every category name no gate mentions: all of them compare alike, unequal to every literal. */
+const OTHER_CATEGORY = '\u0000other category';
+
+/** The category names gates compare with: each gets cells of its own, every other name shares one. */
+function categoryNames(model: RuleModel): string[] {
+  const names = new Set<string>();
+  const walk = (c: GateCondition | InnerCondition | FactCondition) => {
+    if ('all' in c) c.all.forEach(walk);
+    else if ('any' in c) c.any.forEach(walk);
+    else if ('not' in c) walk(c.not);
+    else if (c.fact === 'category')
+      for (const v of Array.isArray(c.value) ? c.value : [c.value]) if (typeof v === 'string') names.add(v);
+  };
+  model.gates.forEach((g) => walk(g.when));
+  return [...names].sort();
+}
 const indexOf = (values: readonly string[]): Index => {
   const index = Object.create(null) as Record<string, number>;
   values.forEach((v, i) => (index[v] = i));
@@ -70,19 +81,27 @@ export interface CompiledRules {
   readonly typeCount: number;
   /** Quiet-hours window per `(region * channels + channel) * types + type`; undefined when none applies. */
   readonly marketingWindow: Array<WindowModel | undefined>;
-  /** Cells per (subscription status) step: the category states. */
+  /** Cells per (subscription status) step: the category cells. */
   readonly stride: number;
   readonly noSubscription: number;
-  readonly subscribedCategory: number;
-  readonly unsubscribedCategory: number;
-  readonly noCategory: number;
+  /** The category cell of a subscription's categories (undefined: no subscription) for a message category. */
+  categoryIndex(
+    categories: Readonly<Record<string, string>> | null | undefined,
+    category: string | undefined,
+  ): number;
   /**
    * Start of the cells of one (channel, type, region, global status, active, blacklisted) combination;
-   * the cell of subscription status `s` and category state `c` is `block + s * stride + c`.
+   * the cell of subscription status `s` and category cell `c` is `block + s * stride + c`.
+   * Category cell 0 is "no category"; then, per category name gates mention (and one for all others),
+   * one cell per NAMED_STATES.
    */
   block(ch: number, t: number, r: number, g: number, inactive: number, bl: number): number;
   /** The outcome of one cell, computed on first use. */
   outcome(cell: number): Outcome;
+  /** Number of cells: every combination of facts the rules can see. */
+  readonly size: number;
+  /** The facts of one cell (a category no gate names is shown as a placeholder that equals no name). */
+  factsAt(cell: number): FactValues;
   /** Region index of a contact's country (the region count when the rules have none for it). */
   regionIndexOf(country: string | null | undefined): number;
   timezoneReason(window: WindowModel): DecisionReason;
@@ -91,17 +110,21 @@ export interface CompiledRules {
 
 export function compileRules(rs: RuleSet): CompiledRules {
   const model = rs.model;
+  const types = model.messageTypes;
   const regionIds = model.regions.map((r) => r.id);
   const gates = model.gates.map((g) => ({ id: g.id, message: g.message, test: compileCondition(g.when) }));
+  const names = categoryNames(model);
+  const nameIndex = indexOf(names);
+  const categoryCells = 1 + (names.length + 1) * NAMED_STATES.length;
   const dims = [
     CHANNELS.length,
-    MESSAGE_TYPES.length,
+    types.length,
     regionIds.length + 1,
     GLOBAL_STATUSES.length,
     2,
     2,
     SUB_STATES.length,
-    CATEGORY_STATES.length,
+    categoryCells,
   ];
   const size = dims.reduce((a, b) => a * b, 1);
   const cells = new Int32Array(size).fill(-1);
@@ -134,13 +157,13 @@ export function compileRules(rs: RuleSet): CompiledRules {
   const block = (ch: number, t: number, r: number, g: number, inactive: number, bl: number) =>
     (((((ch * dims[1]! + t) * dims[2]! + r) * dims[3]! + g) * 2 + inactive) * 2 + bl) * dims[6]! * dims[7]!;
 
-  const fillCell = (i: number) => {
+  const factsAt = (i: number): FactValues => {
     const [ch, t, r, g, inactive, bl, s, c] = decode(i, dims) as Coordinates;
     const channel = CHANNELS[ch]!;
-    const type = MESSAGE_TYPES[t]!;
+    const type = types[t]!;
     const region = regionIds[r] ?? null;
     const subscriptionStatus = SUB_STATES[s]!;
-    const outcome = evaluate({
+    return {
       channel,
       type,
       kind: model.transactional.has(type) ? 'transactional' : 'marketing',
@@ -151,8 +174,13 @@ export function compileRules(rs: RuleSet): CompiledRules {
       blacklisted: bl === 1,
       subscriptionStatus,
       column: subscriptionStatus === 'none' ? 'none' : model.columns[subscriptionStatus],
-      categoryState: CATEGORY_STATES[c]!,
-    });
+      categoryState: c === 0 ? 'no_category' : NAMED_STATES[(c - 1) % NAMED_STATES.length]!,
+      category: c === 0 ? null : (names[Math.floor((c - 1) / NAMED_STATES.length)] ?? OTHER_CATEGORY),
+    };
+  };
+
+  const fillCell = (i: number) => {
+    const outcome = evaluate(factsAt(i));
     const key = JSON.stringify(outcome);
     const o = interned.get(key) ?? outcomes.push(outcome) - 1;
     interned.set(key, o);
@@ -200,24 +228,27 @@ export function compileRules(rs: RuleSet): CompiledRules {
   return {
     hash: rs.hash,
     model,
-    type: indexOf(MESSAGE_TYPES),
+    type: indexOf(types),
     globalStatus: indexOf(GLOBAL_STATUSES),
     subscriptionStatus: indexOf(SUBSCRIPTION_STATUSES),
-    typeCount: MESSAGE_TYPES.length,
+    typeCount: types.length,
     marketingWindow: model.regions.flatMap((_, r) =>
       CHANNELS.flatMap((__, ch) =>
-        MESSAGE_TYPES.map((type) =>
-          model.transactional.has(type) ? undefined : windows[r * CHANNELS.length + ch],
-        ),
+        types.map((type) => (model.transactional.has(type) ? undefined : windows[r * CHANNELS.length + ch])),
       ),
     ),
-    stride: CATEGORY_STATES.length,
+    stride: categoryCells,
     noSubscription: SUB_STATES.indexOf('none'),
-    subscribedCategory: CATEGORY_STATES.indexOf('subscribed'),
-    unsubscribedCategory: CATEGORY_STATES.indexOf('unsubscribed'),
-    noCategory: CATEGORY_STATES.indexOf('none'),
+    categoryIndex: (categories, category) => {
+      if (category === undefined) return 0;
+      const base = 1 + (nameIndex[category] ?? names.length) * NAMED_STATES.length;
+      const state = categories ? categories[category] : undefined; // null categories: as absent
+      return base + (state === 'subscribed' ? 0 : state === 'unsubscribed' ? 1 : 2);
+    },
     block,
     outcome,
+    size,
+    factsAt,
     regionIndexOf: (country) =>
       country === null || country === undefined || country === '' ? missing : (byCountry[country] ?? other),
     timezoneReason: (w) => reasonsOf(w).timezone,

@@ -48,7 +48,7 @@ const rejected = (message: string) => ({
   text: errorLine(undefined, { message, path: '' }),
 });
 
-function parseLine(line: string | UnreadLine): Pending & { invalid?: boolean } {
+function parseLine(line: string | UnreadLine, types: readonly string[]): Pending & { invalid?: boolean } {
   if (typeof line !== 'string') return rejected(line.error);
   // Checked before parsing: every later walker over the value (validator, error quoting) may then recurse.
   const deep = jsonDepthOffset(line, MAX_JSON_DEPTH);
@@ -67,7 +67,7 @@ function parseLine(line: string | UnreadLine): Pending & { invalid?: boolean } {
         : `The line is not JSON (${clip((err as Error).message, 200)}).`;
     return rejected(`${message} Write one request object per line.`);
   }
-  const check = validateDecideRequest(value);
+  const check = validateDecideRequest(value, types);
   if (!check.ok)
     return { kind: 'done', invalid: true, text: errorLine((value as { id?: unknown })?.id, check.error) };
   return { kind: 'request', request: check.request };
@@ -81,7 +81,7 @@ export async function decideBatch(
   let invalid = 0;
   let unavailable = 0;
   const pending = input.map((line) => {
-    const p = parseLine(line);
+    const p = parseLine(line, opts.ruleSet.messageTypes);
     if (p.invalid) invalid++;
     return p;
   });

@@ -64,14 +64,7 @@ function cachedPriorityReason(ch: number, channel: string, chosen: Subscription,
 }
 
 function categoryIndex(c: CompiledRules, s: Subscription, category: string | undefined): number {
-  const categories = s.categories; // may be null in hand-written profiles: treated as absent, as before
-  if (category === undefined || !categories) return c.noCategory;
-  const state = categories[category];
-  return state === 'subscribed'
-    ? c.subscribedCategory
-    : state === 'unsubscribed'
-      ? c.unsubscribedCategory
-      : c.noCategory;
+  return c.categoryIndex(s.categories, category);
 }
 
 function decide(c: CompiledRules, { contact, message, at }: DecideInput): Decision {
@@ -120,7 +113,10 @@ function decide(c: CompiledRules, { contact, message, at }: DecideInput): Decisi
     }
   }
   if (!chosen) {
-    const outcome = count === 0 ? c.outcome(block + c.noSubscription * stride + c.noCategory) : best!;
+    const outcome =
+      count === 0
+        ? c.outcome(block + c.noSubscription * stride + c.categoryIndex(undefined, category))
+        : best!;
     return { verdict: 'suppress', reasons: [...outcome.suppress], rules: c.hash };
   }
   const window = c.marketingWindow[(r * 2 + ch) * c.typeCount + t];

@@ -8,7 +8,6 @@ import { Engine, type Almanac, type Event, type RuleResult } from 'json-rules-en
 import {
   CHANNELS,
   GLOBAL_STATUSES,
-  MESSAGE_TYPES,
   SUBSCRIPTION_STATUSES,
   type Decision,
   type DecisionReason,
@@ -182,7 +181,7 @@ const has = (list: readonly string[], v: unknown) => typeof v === 'string' && li
 function baseFacts(rs: RuleSet, { contact, message, at }: DecideInput) {
   if (
     !has(CHANNELS, message.channel) ||
-    !has(MESSAGE_TYPES, message.type) ||
+    !has(rs.model.messageTypes, message.type) ||
     !has(GLOBAL_STATUSES, contact.status)
   ) {
     throw new UndecidableInput('the request has an unknown channel, message type or global status');
@@ -206,6 +205,7 @@ function baseFacts(rs: RuleSet, { contact, message, at }: DecideInput) {
       blacklisted: isBlacklisted(contact, message.channel),
       timezoneValid: zone !== null,
       localMinutes: zone ? localMinutes(zone, ms) : null,
+      category: message.category ?? null,
     } satisfies Omit<EngineFacts, 'subscriptionStatus' | 'column' | 'categoryState'>,
   };
 }
@@ -283,7 +283,14 @@ async function decideTraced(rs: RuleSet, input: DecideInput): Promise<EngineDeci
     );
   }
   if (subs.length === 0)
-    runs.push(await run(p, { ...facts, subscriptionStatus: 'none', column: 'none', categoryState: 'none' }));
+    runs.push(
+      await run(p, {
+        ...facts,
+        subscriptionStatus: 'none',
+        column: 'none',
+        categoryState: categoryState(undefined, input.message.category),
+      }),
+    );
 
   const eligibleAt = runs.findIndex((r, i) => i < subs.length && consentReasons(r).length === 0);
   const deciding = runs[eligibleAt >= 0 ? eligibleAt : 0]!;

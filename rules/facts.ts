@@ -3,6 +3,7 @@
 import { IANAZone } from 'luxon';
 import type { Channel, ContactProfile, MessageSpec, Subscription } from './model';
 import type { RuleModel, WindowModel } from './model-build';
+import type { FactValues } from './reasons';
 
 export interface DecideInput {
   contact: ContactProfile;
@@ -23,10 +24,14 @@ export function isBlacklisted(contact: ContactProfile, channel: Channel): boolea
   return channel === 'email' ? list.email === true : list.phone === true;
 }
 
-export function categoryState(sub: Subscription | undefined, category: string | undefined) {
-  if (!sub || category === undefined) return 'none' as const;
-  const state = sub.categories?.[category];
-  return state === 'subscribed' || state === 'unsubscribed' ? state : ('none' as const);
+/** The subscription's state for the message's category; `sub` is undefined when there is no subscription. */
+export function categoryState(
+  sub: Subscription | undefined,
+  category: string | undefined,
+): FactValues['categoryState'] {
+  if (category === undefined) return 'no_category';
+  const state = sub?.categories?.[category];
+  return state === 'subscribed' || state === 'unsubscribed' ? state : 'not_mentioned';
 }
 
 /**

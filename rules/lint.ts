@@ -1,5 +1,6 @@
 // `rules lint`: settings that are valid but likely to hurt someone: consent or sending-time law, or the
 // sender's reputation. The first is Omnisend's own default: custom-event workflows reach unsubscribed contacts.
+// What the gates let through is judged by evaluating them (lint-outcomes.ts), not by reading them.
 import type { RuleSet } from './load';
 import type {
   MatrixFile,
@@ -8,7 +9,7 @@ import type {
   RegionsFile,
   SubscriptionColumnsFile,
 } from './rule-file';
-import { GATE_FACT_NAMES, type GateCondition, type InnerCondition, type FactCondition } from './rule-file';
+import { consentOutcomeWarnings } from './lint-outcomes';
 
 export interface LintWarning {
   /** Stable id of the check, e.g. `custom-event-unsubscribed`. */
@@ -21,14 +22,6 @@ export interface LintWarning {
 
 const TCPA = { from: 8 * 60, until: 21 * 60 };
 const CONFIRMATIONS = new Set(['order_confirmation', 'shipping_confirmation', 'cancellation_confirmation']);
-
-function factsRead(c: GateCondition | InnerCondition | FactCondition, into: Set<string>): Set<string> {
-  if ('fact' in c) into.add(c.fact);
-  else if ('all' in c) c.all.forEach((x: InnerCondition) => factsRead(x, into));
-  else if ('any' in c) c.any.forEach((x: InnerCondition) => factsRead(x, into));
-  else factsRead(c.not, into);
-  return into;
-}
 
 export function lintRuleSet(rs: RuleSet): LintWarning[] {
   const out: LintWarning[] = [];
@@ -111,12 +104,12 @@ export function lintRuleSet(rs: RuleSet): LintWarning[] {
   }
 
   for (const f of files('message-types')) {
-    (f.content as MessageTypesFile).transactional.forEach((t, i) => {
-      if (CONFIRMATIONS.has(t)) return;
+    (f.content as MessageTypesFile).types.forEach(({ type: t, transactional }, i) => {
+      if (transactional !== true || CONFIRMATIONS.has(t)) return;
       out.push({
         check: 'transactional-type',
         file: f.name,
-        pointer: `/transactional/${i}`,
+        pointer: `/types/${i}/transactional`,
         message: `${t} is counted as transactional, so it skips quiet hours and the marketing gates`,
         hint: 'Only order, shipping and cancellation confirmations are transactional in the reference tables.',
       });
@@ -138,25 +131,6 @@ export function lintRuleSet(rs: RuleSet): LintWarning[] {
     }
   }
 
-  const read = new Set<string>();
-  for (const g of model.gates) factsRead(g.when, read);
-  const essentials: Record<string, string> = {
-    active: 'deactivated contacts would get messages',
-    blacklisted: 'blacklisted addresses would get messages',
-    globalStatus: 'a global unsubscribe would not stop marketing',
-    subscriptionStatus: 'hard-bounced and complaining subscriptions would still get mail',
-    categoryState: 'unsubscribing from a category would not stop its messages',
-  };
-  for (const fact of GATE_FACT_NAMES) {
-    if (essentials[fact] && !read.has(fact)) {
-      out.push({
-        check: 'missing-gate',
-        file: files('gates')[0]?.name ?? '(folder)',
-        pointer: '/gates',
-        message: `no gate reads ${fact}: ${essentials[fact]}`,
-        hint: 'Restore the gate from the default gates.json.',
-      });
-    }
-  }
+  out.push(...consentOutcomeWarnings(rs));
   return out;
 }

@@ -7,8 +7,9 @@ import { createHash } from 'node:crypto';
 import { RULE_FILE_KINDS, RULE_FILE_KIND_NAMES, type RuleFile, type RuleFileKind } from './rule-file';
 import { suggest, validateAgainst } from './problems';
 import { buildModel, type RuleModel } from './model-build';
-import { jsonErrorOffset } from './json-position';
 import { quote } from './quote';
+import { checkRowTypes, readMessageTypes } from './message-types';
+import { decodeRuleFile, parseRuleFile } from './file-text';
 
 export interface RuleProblem {
   /** File name inside the rules folder, or "(folder)" for a problem of the set as a whole. */
@@ -47,6 +48,8 @@ export interface RuleSet {
   readonly dir: string;
   readonly files: readonly LoadedFile[];
   readonly model: RuleModel;
+  /** The message types this rule set knows (from its message-types file); any other type is never sent. */
+  readonly messageTypes: readonly string[];
 }
 
 /** JSON with sorted keys, so formatting and key order do not change the version hash. */
@@ -61,23 +64,47 @@ export function canonicalJson(value: unknown): string {
   return JSON.stringify(value);
 }
 
-function parseJson(text: string): { value?: unknown; problem?: Omit<RuleProblem, 'file'> } {
+/** What "$schema" may say: editors use it, the loader never follows it (it always checks with its own). */
+export const RULE_FILE_SCHEMA_URL = 'https://consentflow.dev/schema/rule-file.schema.json';
+const SCHEMA_FILE = 'rule-file.schema.json';
+
+function schemaProblem(value: unknown): Omit<RuleProblem, 'file'> | undefined {
+  if (value === undefined) return undefined;
+  const text = typeof value === 'string' ? value : '';
+  const last = text.split(/[\\/]/).pop()?.split(/[?#]/)[0];
+  if (text === RULE_FILE_SCHEMA_URL || last === SCHEMA_FILE) return undefined;
+  return {
+    pointer: '/$schema',
+    message: `names ${JSON.stringify(value)}, which is not the consentflow rule-file schema`,
+    hint: `Write "$schema": "./schema/${SCHEMA_FILE}" (a path to ${SCHEMA_FILE} from this file, or "${RULE_FILE_SCHEMA_URL}"), or remove the line; the rules are always checked with their own schema.`,
+  };
+}
+
+function readOne(file: string): { value?: unknown; problem?: Omit<RuleProblem, 'file'> } {
+  let bytes: Buffer;
   try {
-    return { value: JSON.parse(text) as unknown };
-  } catch {
-    const offset = Math.max(0, jsonErrorOffset(text));
-    const before = text.slice(0, offset);
-    const where = `line ${before.split('\n').length}, column ${before.length - before.lastIndexOf('\n')}`;
-    const what =
-      offset < text.length ? `unexpected ${JSON.stringify(text[offset])}` : 'the text ends too early';
+    if (statSync(file).isDirectory()) {
+      return {
+        problem: {
+          pointer: '',
+          message: 'is a folder, not a rule file',
+          hint: 'Rename the folder so that it does not end in .json; sub-folders of the rules folder are not read.',
+        },
+      };
+    }
+    bytes = readFileSync(file);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
     return {
       problem: {
         pointer: '',
-        message: `is not valid JSON (${where}): ${what}`,
-        hint: 'Fix the syntax: double quotes around names and strings, commas between entries, none after the last.',
+        message: `cannot be read (${code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code === 'ENOENT' ? 'it disappeared while the folder was read' : 'the system refused'})`,
+        hint: 'Make the file readable by the user running consentflow, or move it out of the rules folder.',
       },
     };
   }
+  const decoded = decodeRuleFile(bytes);
+  return decoded.problem ? { problem: decoded.problem } : parseRuleFile(decoded.text!);
 }
 
 function readFiles(dir: string, problems: RuleProblem[]): LoadedFile[] {
@@ -98,7 +125,7 @@ function readFiles(dir: string, problems: RuleProblem[]): LoadedFile[] {
   }
   const files: LoadedFile[] = [];
   for (const name of names) {
-    const parsed = parseJson(readFileSync(path.join(dir, name), 'utf8'));
+    const parsed = readOne(path.join(dir, name));
     if (parsed.problem) {
       problems.push({ file: name, ...parsed.problem });
       continue;
@@ -123,12 +150,20 @@ function readFiles(dir: string, problems: RuleProblem[]): LoadedFile[] {
       });
       continue;
     }
+    const badSchema = schemaProblem((value as { $schema?: unknown }).$schema);
+    if (badSchema) problems.push({ file: name, ...badSchema });
     const schemaProblems = validateAgainst(RULE_FILE_KINDS[kind as RuleFileKind], value);
     for (const p of schemaProblems) problems.push({ file: name, ...p });
-    if (schemaProblems.length === 0)
+    if (schemaProblems.length === 0 && !badSchema)
       files.push({ name, kind: kind as RuleFileKind, content: value as RuleFile });
   }
   return files;
+}
+
+// "$schema" only tells an editor where the schema is; moving the files must not change the version.
+function withoutSchemaRef(content: RuleFile): unknown {
+  const { $schema: _ignored, ...rest } = content;
+  return rest;
 }
 
 /** Loads and checks every `*.json` rule file of `dir`. Throws RuleSetError listing every problem found. */
@@ -136,13 +171,21 @@ export function loadRuleSet(dir: string): RuleSet {
   const resolved = path.resolve(dir);
   const problems: RuleProblem[] = [];
   const files = readFiles(resolved, problems);
+  const types = readMessageTypes(files, problems);
+  if (types) checkRowTypes(files, types, problems);
   // Cross-file checks only make sense once each file is well-formed on its own.
   if (problems.length > 0) throw new RuleSetError(resolved, problems);
-  const model = buildModel(files, problems);
+  const model = buildModel(files, types, problems);
   if (problems.length > 0 || !model) throw new RuleSetError(resolved, problems);
   const hash = createHash('sha256')
-    .update(canonicalJson(files.map((f) => ({ name: f.name, content: f.content }))))
+    .update(canonicalJson(files.map((f) => ({ name: f.name, content: withoutSchemaRef(f.content) }))))
     .digest('hex')
     .slice(0, 12);
-  return Object.freeze({ hash, dir: resolved, files: Object.freeze(files), model });
+  return Object.freeze({
+    hash,
+    dir: resolved,
+    files: Object.freeze(files),
+    model,
+    messageTypes: model.messageTypes,
+  });
 }

@@ -9,13 +9,13 @@ import {
   type InnerCondition,
   type MatrixColumn,
   type MatrixFile,
-  type MessageTypesFile,
   type QuietHoursFile,
   type RegionsFile,
   type GatesFile,
   type SubscriptionColumnsFile,
 } from './rule-file';
 import type { Channel, MessageType, SubscriptionStatus } from './model';
+import type { MessageTypesModel } from './message-types';
 import { suggest } from './problems';
 import { looksLikeAddress } from './reasons';
 
@@ -51,11 +51,14 @@ export interface RuleModel {
   missingCountry: string | null;
   gates: GateModel[];
   windows: WindowModel[];
+  /** Every message type, in the order of the message-types file. */
+  messageTypes: readonly MessageType[];
   transactional: ReadonlySet<MessageType>;
   columns: Record<SubscriptionStatus, MatrixColumn>;
 }
 
-const GATE_PLACEHOLDERS = new Set(Object.keys(GATE_FACTS));
+// The category name is free text: decisions share their reasons across names, so it is not a placeholder.
+const GATE_PLACEHOLDERS = new Set(Object.keys(GATE_FACTS).filter((f) => f !== 'category'));
 const minutes = (hhmm: string) => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5));
 
 function of<T>(files: LoadedFile[], kind: LoadedFile['kind']): Array<{ name: string; content: T }> {
@@ -91,7 +94,7 @@ function checkGate(
   gate: Gate,
   file: string,
   at: string,
-  known: Record<'region' | 'matrix', string[]>,
+  known: Record<'region' | 'matrix' | 'type', readonly string[]>,
   problems: RuleProblem[],
 ) {
   const leaf = (c: FactCondition, ptr: string) => {
@@ -107,8 +110,23 @@ function checkGate(
       });
       return;
     }
+    if (c.fact === 'category') {
+      const values: unknown[] = Array.isArray(c.value) ? c.value : [c.value];
+      values.forEach((v, i) => {
+        if (v === null || typeof v === 'string') return;
+        problems.push({
+          file,
+          pointer: `${ptr}/value${Array.isArray(c.value) ? `/${i}` : ''}`,
+          message: `${JSON.stringify(v)} is never a category`,
+          hint: 'Write a category name in quotes, e.g. "promo", or null for messages without a category.',
+        });
+      });
+      return;
+    }
     const domain: readonly unknown[] =
-      c.fact === 'region' || c.fact === 'matrix' ? [...known[c.fact], null] : GATE_FACTS[c.fact];
+      c.fact === 'region' || c.fact === 'matrix' || c.fact === 'type'
+        ? [...known[c.fact], null]
+        : GATE_FACTS[c.fact];
     const values: unknown[] = Array.isArray(c.value) ? c.value : [c.value];
     values.forEach((v, i) => {
       if (domain.includes(v)) return;
@@ -116,7 +134,11 @@ function checkGate(
         file,
         pointer: `${ptr}/value${Array.isArray(c.value) ? `/${i}` : ''}`,
         message: `${JSON.stringify(v)} is never a value of ${c.fact}, so this test can never match it`,
-        hint: `Use one of ${domain.map((d) => JSON.stringify(d)).join(', ')}.${suggest(v, domain)}`,
+        hint:
+          `Use one of ${domain.map((d) => JSON.stringify(d)).join(', ')}.${suggest(v, domain)}` +
+          (c.fact === 'categoryState' && v === 'none'
+            ? ' "none" was split in two: "no_category" (the message has no category) and "not_mentioned" (the subscription does not mention it).'
+            : ''),
       });
     });
   };
@@ -147,7 +169,15 @@ function checkGate(
   }
 }
 
-export function buildModel(files: LoadedFile[], problems: RuleProblem[]): RuleModel | undefined {
+/**
+ * `types` is the message-types file read by readMessageTypes (undefined when it is missing or broken, which
+ * is reported here).
+ */
+export function buildModel(
+  files: LoadedFile[],
+  types: MessageTypesModel | undefined,
+  problems: RuleProblem[],
+): RuleModel | undefined {
   const matrices = new Map<string, MatrixModel>();
   for (const { name, content } of of<MatrixFile>(files, 'matrix')) {
     const prior = matrices.get(content.id);
@@ -172,6 +202,11 @@ export function buildModel(files: LoadedFile[], problems: RuleProblem[]): RuleMo
       }
       rows.set(row.type, new Set(row.reaches));
     });
+    // A type that follows another uses that type's row here, unless this matrix has a row of its own for it.
+    for (const [type, followed] of types?.follows ?? []) {
+      const row = rows.get(followed);
+      if (!rows.has(type) && row) rows.set(type, row);
+    }
     matrices.set(content.id, { id: content.id, channel: content.channel, file: name, rows });
   }
 
@@ -262,7 +297,13 @@ export function buildModel(files: LoadedFile[], problems: RuleProblem[]): RuleMo
           message: `gate "${g.id}" is also defined in ${prior.file}`,
           hint: 'Give each gate its own id.',
         });
-      checkGate(g, name, `/gates/${i}`, { region: regionIds, matrix: [...matrices.keys()] }, problems);
+      checkGate(
+        g,
+        name,
+        `/gates/${i}`,
+        { region: regionIds, matrix: [...matrices.keys()], type: types?.types ?? [] },
+        problems,
+      );
       gates.push({ ...g, file: name, index: i });
     });
   }
@@ -279,11 +320,25 @@ export function buildModel(files: LoadedFile[], problems: RuleProblem[]): RuleMo
           hint: `Use one of ${regionIds.join(', ')}.${suggest(w.region, regionIds)}`,
         });
       }
-      if (minutes(w.from) >= minutes(w.until)) {
+      if (w.from === '24:00') {
+        problems.push({
+          file: name,
+          pointer: `${at}/from`,
+          message: 'the window cannot open at 24:00, the end of the day',
+          hint: 'Write "00:00" for a window that opens at midnight.',
+        });
+      } else if (minutes(w.from) === minutes(w.until)) {
+        problems.push({
+          file: name,
+          pointer: at,
+          message: `the window is empty: it opens and closes at ${w.from}, so marketing would never go out`,
+          hint: 'Write the hours sending is allowed, e.g. from "08:00" until "21:00"; for any hour, from "00:00" until "24:00" (or remove the window).',
+        });
+      } else if (minutes(w.from) > minutes(w.until)) {
         problems.push({
           file: name,
           pointer: `${at}/until`,
-          message: `the window ends (${w.until}) before it starts (${w.from})`,
+          message: `the window closes (${w.until}) before it opens (${w.from}); a window cannot run across midnight`,
           hint: 'Write the sending window within one day, e.g. from "08:00" until "21:00".',
         });
       }
@@ -299,12 +354,7 @@ export function buildModel(files: LoadedFile[], problems: RuleProblem[]): RuleMo
     });
   }
 
-  const types = exactlyOne(
-    of<MessageTypesFile>(files, 'message-types'),
-    'message-types',
-    'message-types.json',
-    problems,
-  );
+  exactlyOne(of(files, 'message-types'), 'message-types', 'message-types.json', problems);
   const columns = exactlyOne(
     of<SubscriptionColumnsFile>(files, 'subscription-columns'),
     'subscription-columns',
@@ -321,7 +371,8 @@ export function buildModel(files: LoadedFile[], problems: RuleProblem[]): RuleMo
     missingCountry,
     gates,
     windows,
-    transactional: new Set(types.content.transactional),
+    messageTypes: types.types,
+    transactional: types.transactional,
     columns: columns.content.columns,
   };
 }

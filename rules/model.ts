@@ -31,28 +31,17 @@ export const CATEGORY_STATES = ['subscribed', 'unsubscribed'] as const;
 export const CategoryState = Type.Union(CATEGORY_STATES.map((s) => Type.Literal(s)));
 export type CategoryState = Static<typeof CategoryState>;
 
-/** Message type ids, one per row of the Omnisend automation tables. */
-export const MESSAGE_TYPES = [
-  'campaign',
-  'welcome',
-  'birthday',
-  'abandoned_cart',
-  'abandoned_checkout',
-  'product_abandoned',
-  'browse_abandoned',
-  'order_confirmation',
-  'shipping_confirmation',
-  'cancellation_confirmation',
-  'order_followup',
-  'customer_reactivation',
-  'back_in_stock',
-  'product_review',
-  'replenishment_reminder',
-  'custom_workflow',
-  'segment_workflow',
-  'custom_event',
-] as const;
-export const MessageType = Type.Union(MESSAGE_TYPES.map((t) => Type.Literal(t)));
+/**
+ * A message type id. Which types exist is rule data, not code: message-types.json lists them (ask a loaded
+ * rule set with `ruleSet.messageTypes`). Shapes that carry a type accept any id of this form; the rule set
+ * decides whether it knows it (an unknown type is never sent).
+ */
+export const MESSAGE_TYPE_PATTERN = '^[a-z][a-z0-9_]*$';
+export const MessageType = Type.String({
+  pattern: MESSAGE_TYPE_PATTERN,
+  description:
+    'Message type id from message-types.json: lower-case letters, digits and _, e.g. "abandoned_cart".',
+});
 export type MessageType = Static<typeof MessageType>;
 
 export const Subscription = Type.Object(

@@ -15,7 +15,9 @@ export interface FactValues {
   blacklisted: boolean;
   subscriptionStatus: SubscriptionStatus | 'none';
   column: MatrixColumn | 'none';
-  categoryState: 'subscribed' | 'unsubscribed' | 'none';
+  categoryState: 'subscribed' | 'unsubscribed' | 'not_mentioned' | 'no_category';
+  /** The message's category name, null when it has none. Not a placeholder: names are free text. */
+  category: string | null;
 }
 
 export const TEMPLATES = {

@@ -1,7 +1,7 @@
 // The request of the decision contract (`consentflow decide`, one JSON line each) and its validator.
 import { Type, type Static } from '@sinclair/typebox';
 import { ContactProfile, MessageSpec } from './model';
-import { validateAgainst } from './problems';
+import { suggest, validateAgainst } from './problems';
 import { quote } from './quote';
 
 export const DecideRequest = Type.Object(
@@ -33,8 +33,11 @@ export interface RequestError {
 
 export type RequestCheck = { ok: true; request: DecideRequest } | { ok: false; error: RequestError };
 
-/** Checks one parsed request line; the first problem is reported with where it is and how to fix it. */
-export function validateDecideRequest(value: unknown): RequestCheck {
+/**
+ * Checks one parsed request line; `messageTypes` (the rule set's, see RuleSet.messageTypes) are the types a
+ * message may have. The first problem is reported with where it is and how to fix it.
+ */
+export function validateDecideRequest(value: unknown, messageTypes?: readonly string[]): RequestCheck {
   if (!value || typeof value !== 'object' || Array.isArray(value)) {
     return {
       ok: false,
@@ -79,6 +82,16 @@ export function validateDecideRequest(value: unknown): RequestCheck {
     return {
       ok: false,
       error: { message: `/at: ${quote(request.at)} is not a real instant.`, path: '/at' },
+    };
+  }
+  const type = request.message.type;
+  if (messageTypes && !messageTypes.includes(type)) {
+    return {
+      ok: false,
+      error: {
+        message: `/message/type: "${type}" is not a message type of the rules. Use one of ${messageTypes.join(', ')}.${suggest(type, messageTypes)}`,
+        path: '/message/type',
+      },
     };
   }
   return { ok: true, request };

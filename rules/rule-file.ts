@@ -1,14 +1,7 @@
 // The shapes of the marketer-editable rule files. One TypeBox source gives the TypeScript types, the
 // loader's ajv validation and the committed JSON Schema that editors use through each file's "$schema".
 import { Type, type Static, type TLiteral, type TSchema } from '@sinclair/typebox';
-import {
-  Channel,
-  MessageType,
-  SUBSCRIPTION_STATUSES,
-  GLOBAL_STATUSES,
-  MESSAGE_TYPES,
-  CHANNELS,
-} from './model';
+import { Channel, MessageType, SUBSCRIPTION_STATUSES, GLOBAL_STATUSES, CHANNELS } from './model';
 
 export const MATRIX_COLUMNS = ['subscribed', 'non_subscribed', 'unsubscribed'] as const;
 export type MatrixColumn = (typeof MATRIX_COLUMNS)[number];
@@ -117,7 +110,7 @@ export type RegionsFile = Static<typeof RegionsFile>;
 /** Facts a gate may test. All have a finite set of values, which is what lets the rules compile to tables. */
 export const GATE_FACTS = {
   channel: CHANNELS,
-  type: MESSAGE_TYPES,
+  type: null, // message types come from message-types.json; checked semantically
   kind: KINDS,
   region: null, // region ids come from the regions files; checked semantically
   matrix: null,
@@ -126,7 +119,9 @@ export const GATE_FACTS = {
   blacklisted: [true, false],
   subscriptionStatus: [...SUBSCRIPTION_STATUSES, 'none'],
   column: [...MATRIX_COLUMNS, 'none'],
-  categoryState: ['subscribed', 'unsubscribed', 'none'],
+  // no_category: the message has none; not_mentioned: it has one the subscription says nothing about.
+  categoryState: ['subscribed', 'unsubscribed', 'not_mentioned', 'no_category'],
+  category: null, // the message's category name: any string, or null when it has none
 } as const;
 export type GateFact = keyof typeof GATE_FACTS;
 export const GATE_FACT_NAMES = Object.keys(GATE_FACTS) as GateFact[];
@@ -194,7 +189,8 @@ export const GatesFile = Type.Object(
 );
 export type GatesFile = Static<typeof GatesFile>;
 
-const TIME = '^([01][0-9]|2[0-3]):[0-5][0-9]$';
+// 24:00 is the end of the day: meaningful as "until", refused as "from" (checked with the other files).
+const TIME = '^(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$';
 export const QuietHoursWindow = Type.Object(
   {
     region: Type.String({ pattern: REGION_ID, description: 'Region id from a regions file.' }),
@@ -205,7 +201,7 @@ export const QuietHoursWindow = Type.Object(
     }),
     until: Type.String({
       pattern: TIME,
-      description: 'Local time sending stops, HH:MM (24 h), e.g. "21:00".',
+      description: 'Local time sending stops, HH:MM (24 h), e.g. "21:00"; "24:00" is the end of the day.',
     }),
     note: Description,
   },
@@ -226,14 +222,36 @@ export const QuietHoursFile = Type.Object(
 );
 export type QuietHoursFile = Static<typeof QuietHoursFile>;
 
+export const MessageTypeEntry = Type.Object(
+  {
+    type: MessageType,
+    description: Description,
+    transactional: Type.Optional(
+      Type.Boolean({
+        description:
+          'true for order, shipping or cancellation confirmations and the like: no marketing gates, no quiet hours. Default false: marketing.',
+      }),
+    ),
+    follows: Type.Optional(
+      Type.String({
+        pattern: '^[a-z][a-z0-9_]*$',
+        description:
+          'Another type whose matrix row this type uses in every matrix that has no row of its own for it, e.g. "campaign".',
+      }),
+    ),
+  },
+  { additionalProperties: false, title: 'a message type {"type", "follows"?, "transactional"?}' },
+);
+export type MessageTypeEntry = Static<typeof MessageTypeEntry>;
+
 export const MessageTypesFile = Type.Object(
   {
     $schema: SchemaRef,
     kind: Type.Literal('message-types'),
     description: Description,
-    transactional: Type.Array(MessageType, {
-      uniqueItems: true,
-      description: 'Types that are transactional; every other type is marketing.',
+    types: Type.Array(MessageTypeEntry, {
+      minItems: 1,
+      description: 'Every message type the rules know; a type not listed here is never sent.',
     }),
   },
   { additionalProperties: false, title: 'a message-types file' },

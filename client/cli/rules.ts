@@ -173,7 +173,7 @@ async function runExplain(
 ): Promise<void> {
   const ruleSet = loadOrExplain(rulesDir(opts.rules));
   const value = parseRequest(request ?? (await readRequestBytes()));
-  const check = validateDecideRequest(value);
+  const check = validateDecideRequest(value, ruleSet.messageTypes);
   if (!check.ok) throw new CliError(`invalid request at "${check.error.path}": ${check.error.message}`, 2);
   let contact = check.request.contact;
   if (check.request.contactId !== undefined) {

@@ -3,13 +3,7 @@
    the tests edit rule files as untyped JSON on purpose, to break them */
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import {
-  decideSend,
-  loadRuleSet,
-  MESSAGE_TYPES,
-  GLOBAL_STATUSES,
-  SUBSCRIPTION_STATUSES,
-} from '../../rules/index';
+import { decideSend, loadRuleSet, GLOBAL_STATUSES, SUBSCRIPTION_STATUSES } from '../../rules/index';
 import { REPO, RULES_DIR, contact, copyRules, sub } from './support';
 
 const { CONSENTFLOW_RULES: _ignored, ...withoutRulesVariable } = process.env;
@@ -98,7 +92,7 @@ function mixedLines(n: number) {
     const request = {
       id,
       contact: who,
-      message: { channel, type: MESSAGE_TYPES[i % 18]! },
+      message: { channel, type: rules.messageTypes[i % rules.messageTypes.length]! },
       at: new Date(Date.UTC(2026, 5, 15, i % 24, 7)).toISOString(),
     };
     lines.push(JSON.stringify(request));
@@ -207,7 +201,9 @@ describe('consentflow rules validate | lint | explain', () => {
       copy.edit('quiet-hours.json', (j) => (j.windows[0].until = '25:00'));
       const r = cli(['rules', 'validate', copy.dir]);
       expect(r.code).toBe(1);
-      expect(r.stdout).toContain('matrix.sms.json /rows/2/type: "birthdy" is not allowed here');
+      expect(r.stdout).toContain(
+        'matrix.sms.json /rows/2/type: "birthdy" is not a message type of message-types.json',
+      );
       expect(r.stdout).toContain('Did you mean "birthday"?');
       expect(r.stdout).toContain('quiet-hours.json /windows/0/until');
       expect(r.stdout).toContain('fix: ');
@@ -250,10 +246,12 @@ describe('consentflow rules validate | lint | explain', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('Decision: SUPPRESS');
     expect(r.stdout).toMatch(
-      /FIRED\s+gate:global-status: .*\n\s+because kind is marketing and global status is unsubscribed, one of unsubscribed, unconfirmed/,
+      /APPLIES\s+gate:global-status: .*\n\s+because the message is marketing and the contact's global status is unsubscribed/,
     );
-    expect(r.stdout).toMatch(/did not fire\s+gate:blacklist: .*\n\s+because blacklisted is false, not true/);
-    expect(r.stdout).toMatch(/not evaluated quiet-hours:us/);
+    expect(r.stdout).toMatch(
+      /does not apply\s+gate:blacklist: .*\n\s+because the contact's sms address is not on the blacklist/,
+    );
+    expect(r.stdout).toMatch(/not checked\s+quiet-hours:us/);
     expect(r.stdout).not.toContain('+15550001111');
     const viaStdin = cli(
       ['rules', 'explain'],
@@ -265,7 +263,7 @@ describe('consentflow rules validate | lint | explain', () => {
     );
     expect(viaStdin.stdout).toContain('Decision: DEFER');
     expect(viaStdin.stdout).toMatch(
-      /FIRED\s+quiet-hours:us \(sms\).*\n\s+because .*local time is 23:00, at or after 21:00/,
+      /APPLIES\s+quiet-hours:us \(sms\).*\n\s+because .*it is 23:00 where the contact is, at or after 21:00/,
     );
     expect(cli(['rules', 'explain', '{"message":{}}']).code).toBe(2);
   });

@@ -8,7 +8,7 @@ import { isUtf8 } from 'node:buffer';
 import { describe, expect, it } from 'vitest';
 import { answerStream } from '../../client/cli/decide-stream';
 import { MAX_LINE_BYTES } from '../../rules/decide-lines';
-import { GLOBAL_STATUSES, MESSAGE_TYPES, SUBSCRIPTION_STATUSES, loadRuleSet } from '../../rules/index';
+import { GLOBAL_STATUSES, SUBSCRIPTION_STATUSES, loadRuleSet } from '../../rules/index';
 import { REPO, RULES_DIR } from './support';
 
 const rules = loadRuleSet(RULES_DIR);
@@ -108,7 +108,7 @@ function validRequest(r: Rand, id: string) {
     },
     message: {
       channel: r.pick(['email', 'sms']),
-      type: r.pick(MESSAGE_TYPES),
+      type: r.pick(rules.messageTypes),
       ...(r.next() < 0.3 ? { resource: r.pick(['shop', 'blog']) } : {}),
       ...(r.next() < 0.2 ? { category: 'news' } : {}),
     },

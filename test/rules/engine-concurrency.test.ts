@@ -2,13 +2,7 @@
 // not see each other's state: each run borrows its own engine from a pool.
 import { Engine, type Almanac, type Event } from 'json-rules-engine';
 import { describe, expect, it } from 'vitest';
-import {
-  decideSend,
-  decideWithEngine,
-  loadRuleSet,
-  MESSAGE_TYPES,
-  type DecideInput,
-} from '../../rules/index';
+import { decideSend, decideWithEngine, loadRuleSet, type DecideInput } from '../../rules/index';
 import { buildEngineRules } from '../../rules/engine-rules';
 import { RULES_DIR, contact, sub } from './support';
 
@@ -28,7 +22,7 @@ function mixed(n: number): DecideInput[] {
         sub('email', statuses[(i >> 1) % statuses.length]!),
       ],
     ),
-    message: { channel: i % 3 ? 'sms' : 'email', type: MESSAGE_TYPES[i % MESSAGE_TYPES.length]! },
+    message: { channel: i % 3 ? 'sms' : 'email', type: rules.messageTypes[i % rules.messageTypes.length]! },
     // half at 03:00 local-ish (deferred marketing SMS), half at noon
     at: new Date(i % 4 < 2 ? '2026-06-15T09:30:00Z' : '2026-06-15T18:00:00Z'),
   }));
@@ -79,7 +73,8 @@ function factsOf(status: 'subscribed' | 'unsubscribed') {
     blacklisted: false,
     subscriptionStatus: status,
     column: status,
-    categoryState: 'none',
+    categoryState: 'no_category',
+    category: null,
     timezoneValid: true,
     localMinutes: 180,
   };

@@ -9,7 +9,6 @@ import {
   decideWithEngine,
   loadRuleSet,
   GLOBAL_STATUSES,
-  MESSAGE_TYPES,
   SUBSCRIPTION_STATUSES,
   CHANNELS,
   type ContactProfile,
@@ -29,9 +28,15 @@ const TIMES = [
 ] as const;
 const GATES = [false, true].flatMap((active) =>
   [false, true].flatMap((blacklisted) =>
-    (['none', 'subscribed', 'unsubscribed'] as const).map((category) => ({ active, blacklisted, category })),
+    (['none', 'subscribed', 'unsubscribed', 'not_mentioned'] as const).map((category) => ({
+      active,
+      blacklisted,
+      category,
+    })),
   ),
 );
+
+const CATEGORIES = [{ category: 'promo' }, undefined, { category: 'news' }, { category: 'other-name' }];
 
 const CLEAN = { active: true, blacklisted: false, category: 'none' } as const;
 
@@ -45,7 +50,7 @@ function build(
   i: number,
   channel: (typeof CHANNELS)[number],
   country: string | null,
-  type: (typeof MESSAGE_TYPES)[number],
+  type: string,
   subStatus: SubscriptionStatus | 'none',
   status: (typeof GLOBAL_STATUSES)[number],
   // most cases clean, every fourth with one of the gate combinations
@@ -60,7 +65,11 @@ function build(
       address: channel === 'email' ? 'main@example.com' : '+15550000001',
       status: subStatus,
       priority: 3,
-      ...(gates.category !== 'none' ? { categories: { promo: gates.category } } : {}),
+      ...(gates.category === 'not_mentioned'
+        ? { categories: { news: 'subscribed' as const } }
+        : gates.category !== 'none'
+          ? { categories: { promo: gates.category } }
+          : {}),
     });
     // every seventh case has a competing address, better or worse in priority and status
     if (i % 7 === 0) {
@@ -82,7 +91,8 @@ function build(
       blacklist: channel === 'email' ? { email: gates.blacklisted } : { phone: gates.blacklisted },
       subscriptions: subs,
     },
-    message: { channel, type, ...(i % 3 === 0 ? { category: 'promo' } : {}) },
+    // promo and news are named by gates of the custom rule set, other-name by none
+    message: { channel, type, ...(CATEGORIES[i % CATEGORIES.length] ?? {}) },
     at: time.at,
   };
 }
@@ -111,7 +121,7 @@ describe('compiled tables agree with json-rules-engine', () => {
     let i = 0;
     for (const channel of CHANNELS)
       for (const country of ['US', 'DE', null])
-        for (const type of MESSAGE_TYPES)
+        for (const type of rules.messageTypes)
           for (const subStatus of STATUSES)
             for (const status of GLOBAL_STATUSES)
               cases.push(build(i++, channel, country, type, subStatus, status));
@@ -128,7 +138,7 @@ describe('compiled tables agree with json-rules-engine', () => {
     let i = 0;
     for (const channel of CHANNELS)
       for (const country of ['US', 'DE', null])
-        for (const type of MESSAGE_TYPES)
+        for (const type of rules.messageTypes)
           for (const subStatus of ['subscribed', 'non_subscribed', 'unsubscribed', 'none'] as const)
             for (const gates of GATES)
               cases.push(build(i++, channel, country, type, subStatus, 'subscribed', gates));
@@ -159,13 +169,38 @@ describe('compiled tables agree with json-rules-engine', () => {
           },
           message: 'Test gate on {type} in {region} for {column} contacts.',
         });
+        j.gates.push({
+          id: 'gate:promo-opt-in',
+          when: {
+            all: [
+              { fact: 'category', operator: 'in', value: ['promo', 'flash'] },
+              { fact: 'categoryState', operator: 'in', value: ['not_mentioned', 'unsubscribed'] },
+            ],
+          },
+          message: 'Promotions only to contacts who opted in ({categoryState}).',
+        });
+        j.gates.push({
+          id: 'gate:uncategorized-sms',
+          when: {
+            any: [
+              {
+                all: [
+                  { fact: 'categoryState', operator: 'equal', value: 'no_category' },
+                  { fact: 'channel', operator: 'equal', value: 'sms' },
+                ],
+              },
+              { not: { fact: 'category', operator: 'notEqual', value: 'news' } },
+            ],
+          },
+          message: 'Test gate on categories: {categoryState}.',
+        });
       });
       const custom = loadRuleSet(copy.dir);
       const cases: Case[] = [];
       let i = 0;
       for (const channel of CHANNELS)
         for (const country of ['US', 'CA', 'FR', null])
-          for (const type of MESSAGE_TYPES)
+          for (const type of custom.messageTypes)
             for (const subStatus of STATUSES)
               for (const status of [
                 'subscribed',

@@ -74,7 +74,7 @@ describe('problems a marketer can fix', () => {
       {
         file: 'matrix.sms.json',
         pointer: '/rows/3/type',
-        message: '"abandoned_carts" is not allowed here',
+        message: '"abandoned_carts" is not a message type of message-types.json',
         hint: expect.stringContaining('Did you mean "abandoned_cart"?') as unknown,
       },
     ]);
@@ -151,7 +151,7 @@ describe('problems a marketer can fix', () => {
       }),
     );
     expect(problems.map((p) => `${p.pointer} ${p.message}`)).toEqual([
-      '/windows/0/until the window ends (08:00) before it starts (21:00)',
+      '/windows/0/until the window closes (08:00) before it opens (21:00); a window cannot run across midnight',
       '/windows/1/region region "europe" does not exist',
     ]);
     const form = problemsOf((c) => c.edit('quiet-hours.json', (j) => (j.windows[0].from = '8am')));

@@ -27,7 +27,7 @@ describe('validateDecideRequest', () => {
       'non_subscribed',
     ],
   ])('%j -> %s', (request, path, words) => {
-    const check = validateDecideRequest(request);
+    const check = validateDecideRequest(request, rules.messageTypes);
     expect(check.ok).toBe(false);
     if (!check.ok) {
       expect(check.error.path).toBe(path);
