@@ -38,7 +38,8 @@ export default tseslint.config(
             },
             {
               group: ['**/client/**', '**/worker/**'],
-              message: 'Workflows must not import the client or the worker: shared constants live in contracts/.',
+              message:
+                'Workflows must not import the client or the worker: shared constants live in contracts/.',
             },
             {
               group: ['**/db/**', '**/activities/index', '**/activities/create*'],

@@ -82,7 +82,7 @@ async function messageOf(pool: Pool, entry: OutboxEntry): Promise<MessageSpec> {
   const r = rows[0];
   return {
     channel: entry.channel,
-    type: entry.messageType as MessageSpec['type'],
+    type: entry.messageType,
     ...(r?.resource ? { resource: r.resource } : {}),
     ...(r?.category ? { category: r.category } : {}),
   };

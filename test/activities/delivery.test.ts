@@ -235,10 +235,7 @@ describe('decideStep', () => {
 
   it('rejects malformed input as non-retryable', async () => {
     const err = await failureOf(
-      run(
-        acts.decideStep,
-        step('bad', { message: { channel: 'email', type: 'nope' as 'welcome', template: 't' } }),
-      ),
+      run(acts.decideStep, step('bad', { message: { channel: 'email', type: 'nope', template: 't' } })),
     );
     expect(err).toMatchObject({ type: 'InvalidActivityInput', nonRetryable: true });
     expect(err.message).toMatch(/message\.type "nope" is not one of/);
