@@ -122,7 +122,7 @@ export async function runChaos(opts: ChaosOptions): Promise<RunSummary> {
       },
     });
     cleanups.push(() => workers.stop());
-    await workers.ready(240_000);
+    await workers.ready(600_000);
     say(`${opts.workers} worker process(es) polling`);
 
     const connection = await Connection.connect({ address: server.address() });

@@ -162,8 +162,15 @@ export function startWorkers(opts: WorkerPoolOptions): WorkerPool {
       const pid = child.pid ?? -1;
       if (harnessKilled.delete(pid) || stopping) return;
       exits.push({ worker: i, pid, code, signal, at: Date.now(), logTail: tail(logFile(i)) });
-      opts.log(`worker ${i} (pid ${pid}) exited on its own (code ${code}, signal ${signal}); restarting`);
-      later(1_000, () => launch(i));
+      // A worker that keeps dying is restarted ever more slowly: each start bundles the workflow code (CPU).
+      const own = exits.filter((e) => e.worker === i).length;
+      const delay = Math.min(30_000, 1_000 * 2 ** (own - 1));
+      opts.log(
+        `worker ${i} (pid ${pid}) exited on its own (code ${code}, signal ${signal}); restart in ${delay} ms`,
+      );
+      later(delay, () => {
+        if (!children[i]) launch(i);
+      });
     });
   };
   const later = (ms: number, fn: () => void): void => {
