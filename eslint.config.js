@@ -37,6 +37,10 @@ export default tseslint.config(
               message: 'Side effects belong in activities/.',
             },
             {
+              group: ['**/client/**', '**/worker/**'],
+              message: 'Workflows must not import the client or the worker: shared constants live in contracts/.',
+            },
+            {
               group: ['**/db/**', '**/activities/index', '**/activities/create*'],
               allowTypeImports: true,
               message: 'Workflows import activity types only.',

@@ -29,3 +29,13 @@ export function activityLogger(): ActivityLogger {
 export function attemptNumber(): number | undefined {
   return current()?.info.attempt;
 }
+
+/** Tells Temporal this attempt is alive (a dead worker's attempt is retried after the heartbeat timeout). */
+export function heartbeat(details?: unknown): void {
+  current()?.heartbeat(details);
+}
+
+/** Aborted when Temporal cancels this attempt (workflow cancelled, heartbeat or start-to-close timeout). */
+export function cancellationSignal(): AbortSignal | undefined {
+  return current()?.cancellationSignal;
+}

@@ -1,38 +1,52 @@
-// decideStep: the question every send step asks. Loads the contact, evaluates the current rule set, writes the
-// decision log row and, on `send`, the outbox row that `deliver` will work from, in one transaction. The
-// result goes into the Temporal history, so it carries ids, verdicts and reasons, never an address.
+// decideStep: the question every send step asks. Loads the contact, evaluates the current rule set and, in one
+// transaction serialized per message (advisory lock on the message key), writes the decision log row, the
+// outbox row a send verdict promises, and the step's outcome. The result goes into the Temporal history: ids,
+// verdicts and reasons, never an address.
 import { decideSend, type RuleSet } from '../rules';
-import { MESSAGE_TYPES, VERDICTS, type DecisionReason, type MessageSpec, type Verdict } from '../rules/model';
-import type { ContactProfile } from '../rules/model';
-import { loadProfiles } from '../db/contacts/profile';
+import { decisionValidUntil } from '../rules/validity';
+import type { DecisionReason, MessageSpec, Verdict } from '../rules/model';
+import type { StepOutcome } from '../contracts/automation-result';
 import type { Pool } from '../db/pool';
-import { activityLogger, type ActivityLogger } from './context';
-import { ActivityErrorType, nonRetryable } from './errors';
-import { scrubAddresses } from './mask';
-import { appendDecision, insertOutbox, withdrawOutbox, type TemplateVars } from './store';
+import { inTransaction } from '../db/transaction';
+import { activityLogger, attemptNumber, type ActivityLogger } from './context';
+import { checkDecideInput } from './decide-input';
+import { evaluate } from './evaluate';
+import { readOutcome, writeOutcome, type StepRef } from './outcomes';
+import { appendDecision, readOutbox, upsertOutbox, withdrawOutbox, type TemplateVars } from './store';
 
-export interface DecideStepInput {
-  workflowId: string;
-  /** Unique within the workflow run's logic (e.g. `welcome-1`); with the workflow id it keys the outbox row. */
-  step: string;
-  contactId: string;
+export interface DecideStepInput extends StepRef {
   message: MessageSpec & { template: string };
-  /** ISO instant to decide for; defaults to now. Workflows pass their own clock so a replay asks the same. */
+  /** Virtual instant the workflow asks for; the decision is made for max(at, now + clockOffsetMs). */
   at?: string;
+  /** The workflow's virtual clock offset (CommonInput.clockStart); 0 in production. */
+  clockOffsetMs?: number;
   /** Non-personal values for the template (order id, cart total...). They are stored with the outbox row. */
   vars?: TemplateVars;
+  /** Which decision of the step this is (0, then +1 after each defer or renewed question). */
+  round?: number;
+  /** Defers so far; at `maxDefers` a further defer becomes a suppression (fail closed). */
+  defers?: number;
+  maxDefers?: number;
+  /** How long a send decision may stay valid at most (the rules may make it shorter). */
+  validForMs?: number;
 }
 
 export interface DecideStepResult {
   verdict: Verdict;
+  /** Set when the step is settled (or deferred) by this decision; absent for a send still to deliver. */
+  outcome?: StepOutcome;
   reasons: DecisionReason[];
   /** UTC ISO instant, only for `defer`. */
   notBefore?: string;
+  /** Virtual UTC ISO instant until which a send decision holds. */
+  validUntil?: string;
+  /** The virtual instant the decision was made for. */
+  decidedAt: string;
   rulesHash: string;
-  /** The decision_log row id. */
+  /** The decision_log row id ('' when no new decision was needed). */
   decisionId: string;
-  /** Only for `send`: what to pass to `deliver`. */
-  idempotencyKey?: string;
+  messageKey: string;
+  defers: number;
 }
 
 export interface DecideDependencies {
@@ -41,184 +55,166 @@ export interface DecideDependencies {
   log?: ActivityLogger;
 }
 
-export const idempotencyKeyFor = (workflowId: string, step: string): string => `${workflowId}:${step}`;
-
-interface Outcome {
-  verdict: Verdict;
-  reasons: DecisionReason[];
-  notBefore?: string;
-  address?: string;
-  rulesHash: string;
-  contact?: ContactProfile;
-}
+export const DEFAULT_VALID_FOR_MS = 60_000;
+export const DEFAULT_MAX_DEFERS = 5;
 
 export function createDecideStep(deps: DecideDependencies) {
   return async function decideStep(input: DecideStepInput): Promise<DecideStepResult> {
-    const { at, message, template } = checkInput(input);
+    const { message, template, at: asked } = checkDecideInput(input);
     const log = deps.log ?? activityLogger();
-    const outcome = await decide(deps, input.contactId, message, at, log, input);
-    const key = idempotencyKeyFor(input.workflowId, input.step);
-    // Rule messages are free text: make sure none of them smuggles an address into the history.
-    const addresses = outcome.contact?.subscriptions.map((s) => s.address) ?? [];
-    const reasons = outcome.reasons.map((r) => ({
-      rule: r.rule,
-      message: scrubAddresses(r.message, addresses),
-    }));
+    const offset = input.clockOffsetMs ?? 0;
+    const at = new Date(
+      Math.max(asked.getTime(), input.clockOffsetMs === undefined ? 0 : Date.now() + offset),
+    );
+    const defers = input.defers ?? 0;
+    const ev = await evaluate(deps, input, message, at, log);
+    let { verdict, reasons } = ev;
+    let notBefore = ev.notBefore;
+    if (verdict === 'defer' && defers >= (input.maxDefers ?? DEFAULT_MAX_DEFERS)) {
+      // A rule set that always defers must not loop forever: fail closed, and say so in both records.
+      verdict = 'suppress';
+      notBefore = undefined;
+      reasons = [
+        ...reasons,
+        { rule: 'workflow:max-defers', message: `Deferred ${defers} times already; not sent.` },
+      ];
+    }
+    const validUntil =
+      verdict === 'send' && ev.ruleSet && ev.contact
+        ? new Date(
+            decisionValidUntil(
+              ev.ruleSet,
+              { contact: ev.contact, message, at },
+              { verdict, address: ev.address, reasons, rules: ev.rulesHash },
+              input.validForMs ?? DEFAULT_VALID_FOR_MS,
+            ),
+          )
+        : undefined;
+    const attempt = attemptNumber() ?? 1;
+    const round = input.round ?? 0;
+    const base = { decidedAt: at.toISOString(), rulesHash: ev.rulesHash, messageKey: input.messageKey };
 
-    const client = await deps.pool.connect();
-    let decisionId: string;
-    try {
-      await client.query('BEGIN');
-      decisionId = await appendDecision(client, {
-        at,
-        workflowId: input.workflowId,
-        step: input.step,
-        contactId: input.contactId,
-        message,
-        verdict: outcome.verdict,
-        notBefore: outcome.notBefore,
+    return inTransaction(deps.pool, async (client) => {
+      // Attempts of one step (a local activity that stalled past its timeout and its retry) run one at a time.
+      await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [input.messageKey]);
+      const existing = await readOutcome(client, input.messageKey);
+      if (existing && existing.runChain !== input.runChain) {
+        // Another run chain owns this business message (a replayed event id): never send it twice.
+        const dup: DecisionReason = {
+          rule: 'workflow:duplicate',
+          message: `This message was already handled by another run of the same business event (outcome: ${existing.outcome}); not sent again.`,
+        };
+        const decisionId = await appendDecision(client, {
+          ...decisionFields(input, message, at, attempt),
+          verdict: 'suppress',
+          reasons: [dup],
+          rulesHash: ev.rulesHash,
+        });
+        return { ...base, verdict: 'suppress', outcome: 'duplicate', reasons: [dup], decisionId, defers };
+      }
+      const row = await readOutbox(client, input.messageKey);
+      if (row && (row.state === 'sent' || row.state === 'failed') && existing) {
+        // Asked again after the message was delivered (a reset, a replayed step): report what happened.
+        return {
+          ...base,
+          verdict: existing.verdict,
+          outcome: existing.outcome,
+          reasons: existing.reasons,
+          decisionId: existing.decisionId ?? '',
+          defers: existing.defers,
+        };
+      }
+      if (
+        row &&
+        (row.decisionRound > round || (row.decisionRound === round && row.decisionAttempt > attempt))
+      ) {
+        // A newer attempt of this decision already committed; this one is a zombie whose result nobody reads.
+        log.warn('decision superseded by a newer attempt', { messageKey: input.messageKey, round, attempt });
+        return { ...base, verdict: 'send', reasons, decisionId: row.decisionId ?? '', defers };
+      }
+      const decisionId = await appendDecision(client, {
+        ...decisionFields(input, message, at, attempt),
+        verdict,
+        notBefore,
         reasons,
-        rulesHash: outcome.rulesHash,
+        rulesHash: ev.rulesHash,
+        validUntil,
       });
-      if (outcome.verdict === 'send' && outcome.address) {
-        await insertOutbox(client, {
-          idempotencyKey: key,
+      if (verdict === 'send' && ev.address) {
+        await upsertOutbox(client, {
+          idempotencyKey: input.messageKey,
           workflowId: input.workflowId,
           step: input.step,
           contactId: input.contactId,
           channel: message.channel,
           messageType: message.type,
-          address: outcome.address,
+          address: ev.address,
           template,
           templateVars: input.vars ?? {},
           decisionId,
+          runChain: input.runChain,
+          validUntil: validUntil ?? at,
+          decisionRound: round,
+          decisionAttempt: attempt,
         });
-      } else {
-        await withdrawOutbox(client, key);
+        return {
+          ...base,
+          verdict,
+          reasons,
+          decisionId,
+          validUntil: (validUntil ?? at).toISOString(),
+          defers,
+        };
       }
-      await client.query('COMMIT');
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
-      client.release();
-    }
-
-    return {
-      verdict: outcome.verdict,
-      reasons,
-      ...(outcome.notBefore ? { notBefore: outcome.notBefore } : {}),
-      rulesHash: outcome.rulesHash,
-      decisionId,
-      ...(outcome.verdict === 'send' ? { idempotencyKey: key } : {}),
-    };
-  };
-}
-
-/**
- * Fails closed: a broken rule set or an evaluator error suppresses the message and says why. A database that
- * cannot be reached is different: the activity throws and Temporal retries, because suppressing every message
- * during an outage would silently drop them.
- */
-async function decide(
-  deps: DecideDependencies,
-  contactId: string,
-  message: MessageSpec,
-  at: Date,
-  log: ActivityLogger,
-  input: DecideStepInput,
-): Promise<Outcome> {
-  const failClosed = (
-    rule: string,
-    what: string,
-    err: unknown,
-    rulesHash: string,
-    contact?: ContactProfile,
-  ) => {
-    const detail = err instanceof Error ? err.message : String(err);
-    const text = scrubAddresses(detail, contact?.subscriptions.map((s) => s.address) ?? []);
-    log.warn(`decision failed closed: ${what}`, {
-      workflowId: input.workflowId,
-      step: input.step,
-      contactId,
-      error: text,
+      const state = row ? await withdrawOutbox(client, input.messageKey) : undefined;
+      if (state === 'sent') {
+        // A delivery got through before this decision: the message is out, and the record must say so.
+        const sent = (await readOutcome(client, input.messageKey)) ?? existing;
+        return {
+          ...base,
+          verdict: 'send',
+          outcome: 'sent',
+          reasons: sent?.reasons ?? reasons,
+          decisionId,
+          defers,
+        };
+      }
+      const outcome: StepOutcome = verdict === 'defer' ? 'deferred' : 'suppressed';
+      const nextDefers = verdict === 'defer' ? defers + 1 : defers;
+      await writeOutcome(client, input, message, {
+        outcome,
+        verdict,
+        reasons,
+        defers: nextDefers,
+        notBefore: notBefore ?? null,
+        decisionId,
+      });
+      return {
+        ...base,
+        verdict,
+        outcome,
+        reasons,
+        decisionId,
+        defers: nextDefers,
+        ...(notBefore ? { notBefore } : {}),
+      };
     });
-    return {
-      verdict: 'suppress' as const,
-      reasons: [{ rule, message: `Suppressed because ${what}: ${text}` }],
-      rulesHash,
-      contact,
-    };
   };
-
-  let ruleSet: RuleSet;
-  try {
-    ruleSet = deps.rules.current();
-  } catch (err) {
-    return failClosed('rules-unavailable', 'no valid rule set is loaded', err, 'unavailable');
-  }
-  const contact = (await loadProfiles(deps.pool, [contactId])).get(contactId);
-  if (!contact) {
-    return {
-      verdict: 'suppress',
-      reasons: [
-        {
-          rule: 'contact-not-found',
-          message: `Contact ${contactId} does not exist (deleted or never added).`,
-        },
-      ],
-      rulesHash: ruleSet.hash,
-    };
-  }
-  try {
-    const d = decideSend(ruleSet, { contact, message, at });
-    if (!VERDICTS.includes(d.verdict)) throw new Error(`unknown verdict "${String(d.verdict)}"`);
-    if (d.verdict === 'send' && !d.address) throw new Error('verdict send without an address');
-    if (d.verdict === 'defer' && (!d.notBefore || Number.isNaN(Date.parse(d.notBefore)))) {
-      throw new Error('verdict defer without a valid notBefore');
-    }
-    if (d.verdict !== 'send' && d.reasons.length === 0)
-      throw new Error(`verdict ${d.verdict} without reasons`);
-    return {
-      verdict: d.verdict,
-      reasons: d.reasons,
-      ...(d.verdict === 'defer' ? { notBefore: new Date(d.notBefore as string).toISOString() } : {}),
-      ...(d.verdict === 'send' ? { address: d.address } : {}),
-      rulesHash: d.rules || ruleSet.hash,
-      contact,
-    };
-  } catch (err) {
-    return failClosed('decision-error', 'the rules could not decide', err, ruleSet.hash, contact);
-  }
 }
 
-function checkInput(input: DecideStepInput): { at: Date; message: MessageSpec; template: string } {
-  const bad = (what: string) =>
-    nonRetryable(ActivityErrorType.InvalidActivityInput, `decideStep input is invalid: ${what}.`);
-  if (!input || typeof input !== 'object') throw bad('expected an object');
-  for (const field of ['workflowId', 'step', 'contactId'] as const) {
-    if (typeof input[field] !== 'string' || !input[field]) throw bad(`${field} must be a non-empty string`);
-  }
-  const m = input.message;
-  if (!m || typeof m !== 'object') throw bad('message is missing');
-  if (m.channel !== 'email' && m.channel !== 'sms') throw bad(`message.channel must be email or sms`);
-  if (!(MESSAGE_TYPES as readonly string[]).includes(m.type)) {
-    throw bad(`message.type "${String(m.type)}" is not one of ${MESSAGE_TYPES.join(', ')}`);
-  }
-  if (typeof m.template !== 'string' || !m.template) throw bad('message.template must name a template');
-  const at = input.at === undefined ? new Date() : new Date(input.at);
-  if (Number.isNaN(at.getTime())) throw bad(`at "${input.at}" is not an ISO instant`);
-  if (input.vars !== undefined) {
-    for (const [k, v] of Object.entries(input.vars)) {
-      if (!['string', 'number', 'boolean'].includes(typeof v))
-        throw bad(`vars.${k} must be a string, number or boolean`);
-    }
-  }
-  const message: MessageSpec = {
-    channel: m.channel,
-    type: m.type,
-    ...(m.resource ? { resource: m.resource } : {}),
-    ...(m.category ? { category: m.category } : {}),
+function decisionFields(input: DecideStepInput, message: MessageSpec, at: Date, attempt: number) {
+  return {
+    at,
+    workflowId: input.workflowId,
+    step: input.step,
+    contactId: input.contactId,
+    message,
+    messageKey: input.messageKey,
+    runChain: input.runChain,
+    runId: input.runId,
+    attempt,
   };
-  return { at, message, template: m.template };
 }
+
+/** Re-exported for deliver, which asks the same question again before a late or retried delivery. */
+export { decideSend };

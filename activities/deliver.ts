@@ -1,39 +1,50 @@
 // deliver: sends the message an outbox row describes, at most once per row as far as this database can tell,
-// and with the row's key as the provider-side idempotency token for the one window it cannot see (the
-// transport accepted the message, then the worker died before the row said 'sent'). See docs/delivery.md.
-import type { ApplicationFailure } from '@temporalio/common';
-import type { Channel } from '../rules/model';
-import type { Pool, PoolClient } from '../db/pool';
+// and with the row's key as the provider-side idempotency token for the one window it cannot see (the provider
+// accepted the message, then the answer or the commit was lost). Before a late or retried attempt it asks the
+// rules again. A message-level problem is a recorded outcome, returned, never thrown; only outages and
+// configuration errors throw (retryable), so Temporal retries them until the step's business deadline.
+// See docs/delivery.md.
+import type { Channel, DecisionReason } from '../rules/model';
+import type { FailureKind } from '../contracts/automation-result';
+import type { Pool } from '../db/pool';
+import { inTransaction } from '../db/transaction';
 import { loadTemplateFields } from '../db/contacts/profile';
 import { applyFeedback } from '../db/contacts/feedback';
-import { activityLogger, attemptNumber, type ActivityLogger } from './context';
-import { ActivityErrorType, TemplateError, nonRetryable, retryable } from './errors';
-import { maskAddress, scrubAddresses } from './mask';
+import { activityLogger, attemptNumber, heartbeat, type ActivityLogger } from './context';
+import { ActivityErrorType, TemplateError, nonRetryable } from './errors';
+import { maskAddress } from './mask';
 import { renderTemplate, type RenderedMessage, type TemplateSource } from './templates';
-import { DeliveryError, type SendReceipt, type Transports } from './transports/types';
-import {
-  countAttempt,
-  markFailed,
-  markFeedbackApplied,
-  markSent,
-  noteError,
-  readOutbox,
-  type OutboxEntry,
-} from './store';
+import type { Transports } from './transports/types';
+import { finishAttempt, startAttempt, writeOutcome, type StepRef } from './outcomes';
+import { markFailed, markFeedbackApplied, readOutbox, type OutboxEntry } from './store';
+import { askAgain } from './deliver-recheck';
+import { callTransport, classify, type Classified } from './deliver-transport';
 
 export interface DeliverInput {
-  idempotencyKey: string;
+  messageKey: string;
+  /** The run that asks (recorded with the outcome). */
+  runId?: string;
+  /** The workflow's virtual clock offset (CommonInput.clockStart); 0 in production. */
+  clockOffsetMs?: number;
+  /** Accepted from workflows started before the redesign. */
+  idempotencyKey?: string;
 }
 
 export interface DeliveryResult {
-  /** `failed` only when an earlier execution already reported the permanent failure (see docs/delivery.md). */
-  state: 'sent' | 'failed';
+  /**
+   * `sent`: a provider accepted it; `failed`: it cannot be delivered (see `failure`); `redecide`: the rules no
+   * longer allow it now (withdrawn), the workflow asks decideStep again; `expired`: too late (recorded).
+   */
+  state: 'sent' | 'failed' | 'redecide' | 'expired';
+  channel?: Channel;
   providerId?: string;
-  channel: Channel;
+  failure?: { kind: FailureKind; detail: string };
+  reasons?: DecisionReason[];
 }
 
 export interface DeliverDependencies {
   pool: Pool;
+  rules: { current(): import('../rules').RuleSet };
   transports: Transports;
   templates: TemplateSource;
   log?: ActivityLogger;
@@ -45,189 +56,212 @@ export function createDeliver(deps: DeliverDependencies) {
   const lockTimeoutMs = Math.max(1, Math.floor(deps.lockTimeoutMs ?? 30_000));
 
   return async function deliver(input: DeliverInput): Promise<DeliveryResult> {
-    const key = input?.idempotencyKey;
+    const key = input?.messageKey ?? input?.idempotencyKey;
     if (typeof key !== 'string' || !key) {
-      throw nonRetryable(ActivityErrorType.InvalidActivityInput, 'deliver input needs an idempotencyKey.');
+      throw nonRetryable(ActivityErrorType.InvalidActivityInput, 'deliver input needs a messageKey.');
     }
     const log = deps.log ?? activityLogger();
     const entry = await readOutbox(deps.pool, key);
-    if (!entry) {
-      throw nonRetryable(
-        ActivityErrorType.OutboxEntryMissing,
-        `No outbox entry "${key}": deliver runs only after decideStep answered send with this idempotencyKey.`,
-      );
+    if (!entry || entry.state === 'withdrawn') {
+      // No promise to keep (a newer decision withdrew it, or a zombie attempt raced): decide again.
+      return {
+        state: 'redecide',
+        reasons: [
+          {
+            rule: 'deliver:no-pending-message',
+            message: 'Nothing to deliver under this key any more; asking the rules again.',
+          },
+        ],
+      };
     }
-    if (entry.state !== 'pending') return settled(deps, entry, log);
-
-    // Rendered before any lock is taken: loading fields needs a pool connection of its own.
-    const rendered = await render(deps, entry);
-
-    const outcome = await sendLocked(deps, entry, rendered, lockTimeoutMs, log);
-    if (outcome.kind === 'sent') return outcome.result;
-    if (outcome.kind === 'settled') return settled(deps, outcome.entry, log);
-    // Feedback goes to the contact store after the row's connection is back in the pool.
-    if (outcome.failure.nonRetryable) {
-      const failed = await readOutbox(deps.pool, key);
-      if (failed) await applyPendingFeedback(deps, failed, log);
+    if (entry.state === 'failed' && entry.feedback && !entry.feedbackAppliedAt) {
+      // A permanent failure whose feedback did not reach the contact store (it was down): finish the job.
+      await applyPendingFeedback(deps, key, log);
     }
-    throw outcome.failure;
+    if (entry.state !== 'pending') return settled(entry);
+    heartbeat();
+
+    const now = new Date(Date.now() + (input.clockOffsetMs ?? 0));
+    const attempt = attemptNumber() ?? 1;
+    if (attempt > 1 || !entry.validUntil || now.getTime() > entry.validUntil.getTime()) {
+      const again = await askAgain(deps, entry, now, attempt, input.runId, log);
+      if (again) return again;
+    }
+
+    const rendered = await render(deps, entry, input.runId);
+    if ('state' in rendered) return rendered;
+    return sendOnce(deps, entry, rendered, lockTimeoutMs, input.runId, log);
   };
 }
 
-type LockedOutcome =
-  | { kind: 'sent'; result: DeliveryResult }
-  | { kind: 'settled'; entry: OutboxEntry }
-  | { kind: 'failed'; failure: ApplicationFailure };
+function refOf(entry: OutboxEntry, runId: string | undefined): StepRef {
+  return {
+    workflowId: entry.workflowId,
+    runChain: entry.runChain ?? entry.workflowId,
+    runId: runId ?? '',
+    step: entry.step,
+    messageKey: entry.idempotencyKey,
+    contactId: entry.contactId,
+  };
+}
 
-/** Counts the attempt, then calls the transport while holding the row lock, and records the outcome. */
-async function sendLocked(
+/** Holds the row lock from the last check through the provider call to the recorded outcome. */
+async function sendOnce(
   deps: DeliverDependencies,
   entry: OutboxEntry,
   rendered: RenderedMessage,
   lockTimeoutMs: number,
+  runId: string | undefined,
   log: ActivityLogger,
-): Promise<LockedOutcome> {
+): Promise<DeliveryResult> {
   const key = entry.idempotencyKey;
-  const client = await deps.pool.connect();
-  let broken = false;
-  try {
-    await inTransaction(client, lockTimeoutMs, () => countAttempt(client, key));
-    await client.query('BEGIN');
-    await client.query(`SET LOCAL lock_timeout = ${lockTimeoutMs}`);
-    // Held until the outcome is written: a second attempt for the same key waits here, then sees 'sent'.
-    const locked = await readOutbox(client, key, true);
-    if (!locked || locked.state !== 'pending') {
-      await client.query('COMMIT');
-      return { kind: 'settled', entry: locked ?? entry };
-    }
-    let receipt: SendReceipt;
-    try {
-      receipt = await send(deps.transports, locked, rendered);
-    } catch (err) {
-      const failure = await recordFailure(client, locked, err, log);
-      await client.query('COMMIT');
-      return { kind: 'failed', failure };
-    }
-    await markSent(client, key, receipt.providerId);
-    await client.query('COMMIT');
-    log.info('message delivered', {
-      idempotencyKey: key,
-      channel: locked.channel,
-      providerId: receipt.providerId,
-    });
-    return {
-      kind: 'sent',
-      result: { state: 'sent', providerId: receipt.providerId, channel: locked.channel },
-    };
-  } catch (err) {
-    broken = isConnectionError(err);
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw err;
-  } finally {
-    client.release(broken);
+  const ref = refOf(entry, runId);
+  const message = { channel: entry.channel, type: entry.messageType };
+  let failure: Classified | undefined;
+  const result = await inTransaction(
+    deps.pool,
+    async (client): Promise<DeliveryResult> => {
+      // A second attempt for the same key waits here, then sees 'sent'.
+      const locked = await readOutbox(client, key, true);
+      if (!locked || locked.state !== 'pending') return locked ? settled(locked) : { state: 'redecide' };
+      // Committed on their own connection before the call: they survive a crash during it.
+      await deps.pool.query(
+        `UPDATE outbox SET attempts = attempts + 1, last_attempt_at = now() WHERE idempotency_key = $1`,
+        [key],
+      );
+      const attemptId = await startAttempt(deps.pool, key, attemptNumber());
+      let providerId: string;
+      try {
+        providerId = (await callTransport(deps.transports, locked, rendered)).providerId;
+      } catch (err) {
+        failure = classify(err, locked.address);
+        await finishAttempt(client, attemptId, failure.kind, { detail: failure.detail });
+        if (failure.kind === 'permanent') {
+          await markFailed(client, key, {
+            type: ActivityErrorType.PermanentDeliveryFailure,
+            error: failure.detail,
+            ...(failure.feedback ? { feedback: failure.feedback } : {}),
+          });
+          await writeOutcome(client, ref, message, {
+            outcome: 'failed',
+            verdict: 'send',
+            reasons: [
+              { rule: 'deliver:refused', message: `The provider refused the message: ${failure.detail}` },
+            ],
+            failureKind: 'recipient-refused',
+            detail: failure.detail,
+            decisionId: locked.decisionId,
+          });
+          return {
+            state: 'failed',
+            channel: locked.channel,
+            failure: { kind: 'recipient-refused', detail: failure.detail },
+          };
+        }
+        await client.query('UPDATE outbox SET error = $2 WHERE idempotency_key = $1', [key, failure.detail]);
+        return { state: 'redecide' }; // not returned: the failure is thrown below, after the commit
+      }
+      await finishAttempt(client, attemptId, 'accepted', { providerId });
+      await client.query(
+        `UPDATE outbox SET state = 'sent', provider_id = $2, sent_at = now() WHERE idempotency_key = $1`,
+        [key, providerId],
+      );
+      await writeOutcome(client, ref, message, {
+        outcome: 'sent',
+        verdict: 'send',
+        reasons: [
+          {
+            rule: 'deliver:accepted',
+            message: `Accepted by the ${locked.channel} provider (${providerId}).`,
+          },
+        ],
+        decisionId: locked.decisionId,
+      });
+      return { state: 'sent', channel: locked.channel, providerId };
+    },
+    { lockTimeoutMs },
+  );
+  if (failure && failure.kind !== 'permanent') {
+    const meta = { messageKey: key, channel: entry.channel, attempt: attemptNumber(), error: failure.detail };
+    // Loud: an operator must see an outage or a bad credential long before any deadline runs out.
+    if (failure.kind === 'configuration')
+      log.warn('delivery blocked by a configuration error, will retry', meta);
+    else log.warn('delivery failed, will retry', meta);
+    throw failure.toThrow(key);
   }
+  if (result.state === 'sent')
+    log.info('message delivered', { messageKey: key, channel: entry.channel, providerId: result.providerId });
+  if (failure?.kind === 'permanent' && failure.feedback) await applyPendingFeedback(deps, key, log);
+  return result;
 }
 
 /** The recorded outcome of a row that is no longer pending. */
-async function settled(
-  deps: DeliverDependencies,
-  entry: OutboxEntry,
-  log: ActivityLogger,
-): Promise<DeliveryResult> {
-  if (entry.state === 'sent') {
+function settled(entry: OutboxEntry): DeliveryResult {
+  if (entry.state === 'sent')
     return {
       state: 'sent',
       channel: entry.channel,
       ...(entry.providerId ? { providerId: entry.providerId } : {}),
     };
-  }
-  // A permanent failure whose feedback did not reach the contact store (the store was down): this is the retry
-  // of the execution that found it, so finish the job and report the same non-retryable failure.
-  if (entry.feedback && !entry.feedbackAppliedAt) {
-    await applyPendingFeedback(deps, entry, log);
-    throw nonRetryable(
-      (entry.failureType as ActivityErrorType | null) ?? ActivityErrorType.PermanentDeliveryFailure,
-      scrubAddresses(entry.error ?? 'delivery failed permanently', [entry.address]),
-    );
-  }
-  return { state: 'failed', channel: entry.channel };
+  if (entry.state === 'expired') return { state: 'expired', channel: entry.channel };
+  if (entry.state === 'withdrawn') return { state: 'redecide', channel: entry.channel };
+  const kind: FailureKind =
+    entry.failureType === ActivityErrorType.TemplateError ? 'template' : 'recipient-refused';
+  return { state: 'failed', channel: entry.channel, failure: { kind, detail: maskedError(entry) } };
 }
 
-async function render(deps: DeliverDependencies, entry: OutboxEntry): Promise<RenderedMessage> {
+function maskedError(entry: OutboxEntry): string {
+  return (entry.error ?? 'delivery failed').split(entry.address).join(maskAddress(entry.address));
+}
+
+async function render(
+  deps: DeliverDependencies,
+  entry: OutboxEntry,
+  runId: string | undefined,
+): Promise<RenderedMessage | DeliveryResult> {
   const fields = await loadTemplateFields(deps.pool, entry.contactId);
-  const fail = async (type: ActivityErrorType, message: string): Promise<never> => {
-    await markFailed(deps.pool, entry.idempotencyKey, { type, error: message });
-    throw nonRetryable(type, message);
-  };
-  if (!fields) {
-    return fail(
-      ActivityErrorType.ContactNotFound,
-      `Contact ${entry.contactId} no longer exists; message ${entry.idempotencyKey} was not sent.`,
-    );
-  }
+  if (!fields) return { state: 'redecide' }; // the contact was erased: the rules will say so and suppress
   try {
     const template = deps.templates.get(entry.template);
     // Step values (order id...) win over contact fields of the same name: they are the more specific context.
     return renderTemplate(template, { ...fields, ...entry.templateVars }, entry.channel);
   } catch (err) {
-    if (err instanceof TemplateError) return fail(ActivityErrorType.TemplateError, err.message);
-    throw err;
-  }
-}
-
-function send(transports: Transports, entry: OutboxEntry, message: RenderedMessage): Promise<SendReceipt> {
-  const idempotencyKey = entry.idempotencyKey;
-  if (message.channel === 'email') {
-    return transports.email.sendEmail({
-      to: entry.address,
-      subject: message.subject,
-      text: message.text,
-      ...(message.html ? { html: message.html } : {}),
-      idempotencyKey,
+    if (!(err instanceof TemplateError)) throw err;
+    const detail = err.message;
+    await inTransaction(deps.pool, async (client) => {
+      await markFailed(client, entry.idempotencyKey, {
+        type: ActivityErrorType.TemplateError,
+        error: detail,
+      });
+      await writeOutcome(
+        client,
+        refOf(entry, runId),
+        { channel: entry.channel, type: entry.messageType },
+        {
+          outcome: 'failed',
+          verdict: 'send',
+          reasons: [{ rule: 'deliver:template', message: `The template could not be rendered: ${detail}` }],
+          failureKind: 'template',
+          detail,
+          decisionId: entry.decisionId,
+        },
+      );
     });
+    return { state: 'failed', channel: entry.channel, failure: { kind: 'template', detail } };
   }
-  return transports.sms.sendSms({ to: entry.address, body: message.body, idempotencyKey });
-}
-
-/** Writes what the failure means for the row and returns the failure to throw (address scrubbed). */
-async function recordFailure(
-  client: PoolClient,
-  entry: OutboxEntry,
-  err: unknown,
-  log: ActivityLogger,
-): Promise<ApplicationFailure> {
-  const raw = err instanceof Error ? err.message : String(err);
-  const text = scrubAddresses(raw, [entry.address]);
-  const meta = {
-    idempotencyKey: entry.idempotencyKey,
-    channel: entry.channel,
-    attempt: attemptNumber(),
-    error: text,
-  };
-  if (err instanceof DeliveryError && err.permanent) {
-    await markFailed(client, entry.idempotencyKey, {
-      type: ActivityErrorType.PermanentDeliveryFailure,
-      error: raw,
-      ...(err.details.feedback ? { feedback: err.details.feedback } : {}),
-    });
-    log.warn('delivery failed permanently', { ...meta, feedback: err.details.feedback ?? 'none' });
-    return nonRetryable(ActivityErrorType.PermanentDeliveryFailure, `${text} [${entry.idempotencyKey}]`);
-  }
-  await noteError(client, entry.idempotencyKey, raw);
-  log.warn('delivery failed, will retry', meta);
-  return retryable(ActivityErrorType.TransientDeliveryFailure, `${text} [${entry.idempotencyKey}]`);
 }
 
 /**
  * Tells the contact store what the provider said about the address. If the store is unreachable the error
- * propagates (retryable) and the next attempt finds the row failed with feedback not yet applied.
+ * propagates (retryable); the retry finds the row failed with its feedback not yet applied.
  */
 async function applyPendingFeedback(
   deps: DeliverDependencies,
-  entry: OutboxEntry,
+  key: string,
   log: ActivityLogger,
 ): Promise<void> {
-  if (!entry.feedback || entry.feedbackAppliedAt) return;
+  const entry = await readOutbox(deps.pool, key);
+  if (!entry?.feedback || entry.feedbackAppliedAt) return;
   const result = await applyFeedback(deps.pool, {
     kind: entry.feedback,
     channel: entry.channel,
@@ -238,7 +272,7 @@ async function applyPendingFeedback(
   });
   await markFeedbackApplied(deps.pool, entry.idempotencyKey);
   log.info('delivery feedback applied', {
-    idempotencyKey: entry.idempotencyKey,
+    messageKey: entry.idempotencyKey,
     kind: entry.feedback,
     address: maskAddress(entry.address),
     contacts: result.contactIds.length,
@@ -246,23 +280,4 @@ async function applyPendingFeedback(
   });
 }
 
-async function inTransaction(
-  client: PoolClient,
-  lockTimeoutMs: number,
-  fn: () => Promise<void>,
-): Promise<void> {
-  await client.query('BEGIN');
-  try {
-    await client.query(`SET LOCAL lock_timeout = ${lockTimeoutMs}`);
-    await fn();
-    await client.query('COMMIT');
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw err;
-  }
-}
-
-function isConnectionError(err: unknown): boolean {
-  const code = (err as { code?: string }).code;
-  return code === 'ECONNRESET' || code === '57P01' || code === 'EPIPE';
-}
+export { settled as settledDelivery, applyPendingFeedback };

@@ -1,5 +1,6 @@
-// Failure vocabulary of the activities. Workflows list NON_RETRYABLE_ERROR_TYPES in their retry policies (the
-// activities also set `nonRetryable` themselves, so a policy that forgets one still does not retry it).
+// Failure vocabulary of the activities. Message-level problems (a refused address, a template error) are not
+// failures any more: deliver returns them as recorded outcomes. What is thrown is either retryable (an outage,
+// a configuration error) or a bug (non-retryable), which the send step records as a failed message.
 import { ApplicationFailure } from '@temporalio/common';
 
 export const ActivityErrorType = {
@@ -15,6 +16,8 @@ export const ActivityErrorType = {
   InvalidActivityInput: 'InvalidActivityInput',
   /** Retryable: the provider or the network said "not now" (SMTP 4xx, SMS 5xx/429, connection errors). */
   TransientDeliveryFailure: 'TransientDeliveryFailure',
+  /** Retryable and loud: our side is misconfigured (credentials refused, transport not set up). */
+  DeliveryConfigurationError: 'DeliveryConfigurationError',
 } as const;
 export type ActivityErrorType = (typeof ActivityErrorType)[keyof typeof ActivityErrorType];
 

@@ -6,6 +6,7 @@ import type { Pool } from '../db/pool';
 import type { ActivityLogger } from './context';
 import { createDecideStep } from './decide';
 import { createDeliver } from './deliver';
+import { createRecordOutcome } from './record-outcome';
 import { createTemplateSource, type TemplateSource } from './templates';
 import type { Transports } from './transports/types';
 
@@ -29,18 +30,21 @@ export function createActivities(deps: ActivityDependencies) {
     decideStep: createDecideStep({ pool: deps.pool, rules: deps.rules, log: deps.log }),
     deliver: createDeliver({
       pool: deps.pool,
+      rules: deps.rules,
       transports: deps.transports,
       templates,
       log: deps.log,
       lockTimeoutMs: deps.lockTimeoutMs,
     }),
+    recordOutcome: createRecordOutcome({ pool: deps.pool }),
   };
 }
 
 export type ConsentflowActivities = ReturnType<typeof createActivities>;
 
 export type { DecideStepInput, DecideStepResult } from './decide';
-export { idempotencyKeyFor } from './decide';
+export type { RecordOutcomeInput, RecordOutcomeResult } from './record-outcome';
+export type { StepRef } from './outcomes';
 export type { DeliverInput, DeliveryResult } from './deliver';
 export { ActivityErrorType, NON_RETRYABLE_ERROR_TYPES } from './errors';
 export { maskAddress } from './mask';

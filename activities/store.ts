@@ -1,5 +1,5 @@
-// The two tables the activities own: the decision log (append-only) and the outbox (one row per message,
-// keyed by workflow id + step). Plain SQL; each function takes a pool or a client so callers choose the
+// Two of the tables the activities own: the decision log (append-only) and the outbox (one row per message the
+// rules allowed, keyed by the message key; see outcomes.ts for the other two). Plain SQL; each function takes a pool or a client so callers choose the
 // transaction.
 import type { Channel, DecisionReason, MessageSpec, Verdict } from '../rules/model';
 import type { Pool, PoolClient } from '../db/pool';
@@ -18,13 +18,20 @@ export interface DecisionRecord {
   notBefore?: string;
   reasons: DecisionReason[];
   rulesHash: string;
+  messageKey?: string;
+  runChain?: string;
+  runId?: string;
+  attempt?: number;
+  validUntil?: Date;
+  askedBy?: 'decideStep' | 'deliver';
 }
 
 export async function appendDecision(db: Db, r: DecisionRecord): Promise<string> {
   const { rows } = await db.query<{ id: string }>(
     `INSERT INTO decision_log (at, workflow_id, step, contact_id, channel, message_type, resource, category,
-                               verdict, not_before, reasons, rules_hash)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id`,
+                               verdict, not_before, reasons, rules_hash, message_key, run_chain, run_id, attempt,
+                               valid_until, asked_by)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) RETURNING id`,
     [
       r.at,
       r.workflowId,
@@ -38,6 +45,12 @@ export async function appendDecision(db: Db, r: DecisionRecord): Promise<string>
       r.notBefore ?? null,
       JSON.stringify(r.reasons),
       r.rulesHash,
+      r.messageKey ?? null,
+      r.runChain ?? null,
+      r.runId ?? null,
+      r.attempt ?? null,
+      r.validUntil ?? null,
+      r.askedBy ?? 'decideStep',
     ],
   );
   return (rows[0] as { id: string }).id;
@@ -54,7 +67,12 @@ export interface OutboxEntry {
   template: string;
   templateVars: TemplateVars;
   decisionId: string | null;
-  state: 'pending' | 'sent' | 'failed';
+  runChain: string | null;
+  /** Virtual instant after which a delivery must ask the rules again; null for rows of the first version. */
+  validUntil: Date | null;
+  decisionRound: number;
+  decisionAttempt: number;
+  state: 'pending' | 'sent' | 'failed' | 'withdrawn' | 'expired';
   attempts: number;
   providerId: string | null;
   error: string | null;
@@ -64,10 +82,11 @@ export interface OutboxEntry {
 }
 
 /**
- * Writes the row a send verdict promises. A retried decideStep finds the row already there; while no delivery
- * attempt has started, the newer decision's address and decision id replace the older ones (still one row).
+ * Writes the row a send verdict promises. The step's attempts are serialized by an advisory lock (decide.ts), and
+ * a row written by a newer (round, attempt) is never overwritten by an older one that commits late. A row that is
+ * sent, failed or expired is never reopened.
  */
-export async function insertOutbox(
+export async function upsertOutbox(
   db: Db,
   e: Pick<
     OutboxEntry,
@@ -81,16 +100,24 @@ export async function insertOutbox(
     | 'template'
     | 'templateVars'
     | 'decisionId'
+    | 'runChain'
+    | 'validUntil'
+    | 'decisionRound'
+    | 'decisionAttempt'
   >,
 ): Promise<void> {
   await db.query(
     `INSERT INTO outbox (idempotency_key, workflow_id, step, contact_id, channel, message_type, address, template,
-                         template_vars, decision_id)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+                         template_vars, decision_id, run_chain, valid_until, decision_round, decision_attempt)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
      ON CONFLICT (idempotency_key) DO UPDATE
-       SET address = EXCLUDED.address, decision_id = EXCLUDED.decision_id, template = EXCLUDED.template,
-           template_vars = EXCLUDED.template_vars
-       WHERE outbox.state = 'pending' AND outbox.attempts = 0`,
+       SET address = EXCLUDED.address,
+           decision_id = EXCLUDED.decision_id, template = EXCLUDED.template,
+           template_vars = EXCLUDED.template_vars, valid_until = EXCLUDED.valid_until,
+           decision_round = EXCLUDED.decision_round, decision_attempt = EXCLUDED.decision_attempt,
+           state = 'pending', error = NULL
+       WHERE outbox.state IN ('pending', 'withdrawn')
+         AND (outbox.decision_round, outbox.decision_attempt) <= (EXCLUDED.decision_round, EXCLUDED.decision_attempt)`,
     [
       e.idempotencyKey,
       e.workflowId,
@@ -102,19 +129,52 @@ export async function insertOutbox(
       e.template,
       JSON.stringify(e.templateVars),
       e.decisionId,
+      e.runChain,
+      e.validUntil,
+      e.decisionRound,
+      e.decisionAttempt,
     ],
   );
 }
 
-/** A retried decideStep that now says suppress/defer takes back a row no delivery has touched yet. */
-export async function withdrawOutbox(db: Db, key: string): Promise<void> {
-  await db.query(`DELETE FROM outbox WHERE idempotency_key = $1 AND state = 'pending' AND attempts = 0`, [
+/**
+ * A newer decision says suppress or defer: the row no longer promises a message. Returns the row's state
+ * afterwards ('sent' when a delivery already got through: the truth wins over the new decision).
+ */
+export async function withdrawOutbox(db: Db, key: string): Promise<OutboxEntry['state'] | undefined> {
+  await db.query(`UPDATE outbox SET state = 'withdrawn' WHERE idempotency_key = $1 AND state = 'pending'`, [
     key,
   ]);
+  const { rows } = await db.query<{ state: OutboxEntry['state'] }>(
+    'SELECT state FROM outbox WHERE idempotency_key = $1',
+    [key],
+  );
+  return rows[0]?.state;
+}
+
+/** The business deadline passed: a pending row becomes 'expired'. Returns the state afterwards. */
+export async function expireOutbox(db: Db, key: string): Promise<OutboxEntry['state'] | undefined> {
+  await db.query(
+    `UPDATE outbox SET state = 'expired' WHERE idempotency_key = $1 AND state IN ('pending', 'withdrawn')`,
+    [key],
+  );
+  const { rows } = await db.query<{ state: OutboxEntry['state'] }>(
+    'SELECT state FROM outbox WHERE idempotency_key = $1',
+    [key],
+  );
+  return rows[0]?.state;
+}
+
+/** Deliver asked the rules again and they still say send: the row carries the new decision. */
+export async function renewOutbox(db: Db, key: string, decisionId: string, validUntil: Date): Promise<void> {
+  await db.query(
+    `UPDATE outbox SET decision_id = $2, valid_until = $3 WHERE idempotency_key = $1 AND state = 'pending'`,
+    [key, decisionId, validUntil],
+  );
 }
 
 const COLUMNS = `idempotency_key, workflow_id, step, contact_id, channel, message_type, address, template,
-  template_vars, decision_id, state, attempts, provider_id, error, failure_type, feedback, feedback_applied_at`;
+  template_vars, decision_id, run_chain, valid_until, decision_round, decision_attempt, state, attempts, provider_id, error, failure_type, feedback, feedback_applied_at`;
 
 export async function readOutbox(db: Db, key: string, forUpdate = false): Promise<OutboxEntry | undefined> {
   const { rows } = await db.query<Record<string, unknown>>(
@@ -133,9 +193,10 @@ export async function countAttempt(db: Db, key: string): Promise<void> {
   );
 }
 
+/** The error of earlier attempts stays: delivery_attempts keeps each one, the row keeps the last. */
 export async function markSent(db: Db, key: string, providerId: string): Promise<void> {
   await db.query(
-    `UPDATE outbox SET state = 'sent', provider_id = $2, sent_at = now(), error = NULL, failure_type = NULL
+    `UPDATE outbox SET state = 'sent', provider_id = $2, sent_at = now()
       WHERE idempotency_key = $1`,
     [key, providerId],
   );
@@ -177,6 +238,10 @@ function toEntry(r: Record<string, unknown>): OutboxEntry {
     template: (r.template as string | null) ?? '',
     templateVars: (r.template_vars as TemplateVars | null) ?? {},
     decisionId: (r.decision_id as string | null) ?? null,
+    runChain: (r.run_chain as string | null) ?? null,
+    validUntil: (r.valid_until as Date | null) ?? null,
+    decisionRound: (r.decision_round as number | null) ?? 0,
+    decisionAttempt: (r.decision_attempt as number | null) ?? 0,
     state: r.state as OutboxEntry['state'],
     attempts: r.attempts as number,
     providerId: (r.provider_id as string | null) ?? null,

@@ -1,6 +1,7 @@
-// The typed API apps call to start and steer automations. Every function takes ids, never personal data, and
-// returns the id of the workflow it started or signalled.
-import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+// The typed API apps call to start and steer automations. Every function takes ids, never personal data, is
+// safe to retry (a retried call after a lost answer neither fails nor acts twice), and returns the id of the
+// workflow it started or signalled. Id reuse and conflict policies: client/id-policies.ts.
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { SearchAttributePair } from '@temporalio/common';
 import { randomUUID } from 'node:crypto';
 import {
@@ -24,8 +25,13 @@ import {
   orderShippedSignal,
 } from '../workflows/order-confirmation';
 import { doubleOptInConfirmedSignal, welcomeWorkflow } from '../workflows/welcome';
+import { AUTOMATION, CONTACT_ID, LAST_VERDICT } from '../contracts/search-attributes';
+import { checkBusinessId, checkContactId, checkEventProperties } from './automation-input';
 import { loadAutomations, scaleDurations, type AutomationCatalog } from './definitions';
-import { AUTOMATION, CONTACT_ID, LAST_VERDICT } from './search-attributes';
+import { ID_POLICIES, workflowIds, type IdPolicy } from './id-policies';
+
+export { workflowIds } from './id-policies';
+export { AutomationInputError } from './automation-input';
 
 export interface AutomationClientOptions {
   client: Client;
@@ -38,13 +44,6 @@ export interface AutomationClientOptions {
   clockStart?: () => string | undefined;
 }
 
-export const workflowIds = {
-  welcome: (contactId: string) => `welcome-${contactId}`,
-  cart: (cartId: string) => `cart-${cartId}`,
-  order: (orderId: string) => `order-${orderId}`,
-  event: (definitionId: string, contactId: string) => `event-${definitionId}-${contactId}`,
-};
-
 function waitsFor(steps: EventStep[], name: string): boolean {
   return steps.some((s) => {
     if ('waitForEvent' in s)
@@ -52,6 +51,26 @@ function waitsFor(steps: EventStep[], name: string): boolean {
     if ('branch' in s) return waitsFor(s.branch.then, name) || waitsFor(s.branch.else ?? [], name);
     return false;
   });
+}
+
+/** A start that finds the run already there (running, or closed under REJECT_DUPLICATE) is not an error. */
+async function idempotent(start: () => Promise<unknown>): Promise<void> {
+  try {
+    await start();
+  } catch (err) {
+    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+  }
+}
+
+/** A signal to a run that is gone (ended, or never started) is dropped: there is nothing left to steer. */
+async function signalIfRunning(send: () => Promise<void>): Promise<boolean> {
+  try {
+    await send();
+    return true;
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return false;
+    throw err;
+  }
 }
 
 export function createAutomationClient(opts: AutomationClientOptions) {
@@ -62,9 +81,16 @@ export function createAutomationClient(opts: AutomationClientOptions) {
     const at = opts.clockStart?.();
     return at ? { clockStart: at } : {};
   };
-  const startOptions = (workflowId: string, contactId: string, definition: AutomationDefinition) => ({
+  const startOptions = (
+    workflowId: string,
+    contactId: string,
+    definition: AutomationDefinition,
+    policy: IdPolicy,
+  ) => ({
     taskQueue,
     workflowId,
+    workflowIdConflictPolicy: policy.conflict,
+    workflowIdReusePolicy: policy.reuse,
     typedSearchAttributes: [
       { key: CONTACT_ID, value: contactId },
       { key: AUTOMATION, value: definition.id },
@@ -76,32 +102,40 @@ export function createAutomationClient(opts: AutomationClientOptions) {
   return {
     /** A contact signed up: start the welcome series (waiting for the confirmation under double opt-in). */
     async signUp(contactId: string, options: { doubleOptIn?: boolean } = {}): Promise<string> {
+      checkContactId(contactId);
       const id = workflowIds.welcome(contactId);
       const definition = scale(catalog.welcome);
-      await client.workflow.start(welcomeWorkflow, {
-        ...startOptions(id, contactId, catalog.welcome),
-        args: [{ contactId, definition, awaitConfirmation: options.doubleOptIn ?? false, ...clock() }],
-      });
+      await idempotent(() =>
+        client.workflow.start(welcomeWorkflow, {
+          ...startOptions(id, contactId, catalog.welcome, ID_POLICIES.welcome),
+          args: [{ contactId, definition, awaitConfirmation: options.doubleOptIn ?? false, ...clock() }],
+        }),
+      );
       return id;
     },
 
-    /** The double opt-in was confirmed: release the waiting series, or start one if none is running. */
+    /** The double opt-in was confirmed: release the waiting series, or start one if none ever ran. */
     async signUpConfirmed(contactId: string): Promise<string> {
+      checkContactId(contactId);
       const id = workflowIds.welcome(contactId);
-      await client.workflow.signalWithStart(welcomeWorkflow, {
-        ...startOptions(id, contactId, catalog.welcome),
-        args: [{ contactId, definition: scale(catalog.welcome), awaitConfirmation: false, ...clock() }],
-        signal: doubleOptInConfirmedSignal,
-        signalArgs: [],
-      });
+      await idempotent(() =>
+        client.workflow.signalWithStart(welcomeWorkflow, {
+          ...startOptions(id, contactId, catalog.welcome, ID_POLICIES.welcome),
+          args: [{ contactId, definition: scale(catalog.welcome), awaitConfirmation: false, ...clock() }],
+          signal: doubleOptInConfirmedSignal,
+          signalArgs: [],
+        }),
+      );
       return id;
     },
 
     /** Any change of a cart (items added or removed): starts the automation or restarts its wait. */
     async cartUpdated(cartId: string, contactId: string, change: { itemCount: number }): Promise<string> {
+      checkBusinessId('cartId', cartId);
+      checkContactId(contactId);
       const id = workflowIds.cart(cartId);
       await client.workflow.signalWithStart(abandonedCartWorkflow, {
-        ...startOptions(id, contactId, catalog.abandonedCart),
+        ...startOptions(id, contactId, catalog.abandonedCart, ID_POLICIES.cart),
         args: [{ cartId, contactId, definition: scale(catalog.abandonedCart), ...clock() }],
         signal: cartUpdatedSignal,
         signalArgs: [change],
@@ -110,9 +144,11 @@ export function createAutomationClient(opts: AutomationClientOptions) {
     },
 
     async checkoutStarted(cartId: string, contactId: string): Promise<string> {
+      checkBusinessId('cartId', cartId);
+      checkContactId(contactId);
       const id = workflowIds.cart(cartId);
       await client.workflow.signalWithStart(abandonedCartWorkflow, {
-        ...startOptions(id, contactId, catalog.abandonedCart),
+        ...startOptions(id, contactId, catalog.abandonedCart, ID_POLICIES.cart),
         args: [{ cartId, contactId, definition: scale(catalog.abandonedCart), ...clock() }],
         signal: checkoutStartedSignal,
         signalArgs: [],
@@ -120,42 +156,50 @@ export function createAutomationClient(opts: AutomationClientOptions) {
       return id;
     },
 
-    /** An order was placed: confirm it, and end the cart's reminders if the order came from a cart. */
+    /**
+     * An order was placed: confirm it (once per order id, however often this is called), and end the cart's
+     * reminders if the order came from a cart. A retry after a lost answer still reaches the cart.
+     */
     async orderPlaced(
       orderId: string,
       contactId: string,
       options: { cartId?: string } = {},
     ): Promise<string> {
+      checkBusinessId('orderId', orderId);
+      checkContactId(contactId);
+      if (options.cartId !== undefined) checkBusinessId('cartId', options.cartId);
       const id = workflowIds.order(orderId);
-      await client.workflow.start(orderConfirmationWorkflow, {
-        ...startOptions(id, contactId, catalog.order),
-        args: [{ orderId, contactId, definition: scale(catalog.order), ...clock() }],
-      });
+      await idempotent(() =>
+        client.workflow.start(orderConfirmationWorkflow, {
+          ...startOptions(id, contactId, catalog.order, ID_POLICIES.order),
+          args: [{ orderId, contactId, definition: scale(catalog.order), ...clock() }],
+        }),
+      );
       if (options.cartId) {
-        try {
-          await client.workflow
-            .getHandle(workflowIds.cart(options.cartId))
-            .signal(orderPlacedSignal, { orderId });
-        } catch (err) {
-          if (!(err instanceof WorkflowNotFoundError)) throw err;
-        }
+        const cart = client.workflow.getHandle(workflowIds.cart(options.cartId));
+        await signalIfRunning(() => cart.signal(orderPlacedSignal, { orderId }));
       }
       return id;
     },
 
+    /** A shipment left: one shipping confirmation per shipment id (pass it: a retry is then harmless). */
     async orderShipped(orderId: string, shipmentId?: string): Promise<string> {
+      checkBusinessId('orderId', orderId);
+      if (shipmentId !== undefined) checkBusinessId('shipmentId', shipmentId);
       const id = workflowIds.order(orderId);
       await client.workflow.getHandle(id).signal(orderShippedSignal, shipmentId ? { shipmentId } : {});
       return id;
     },
 
     async orderCancelled(orderId: string, reason?: string): Promise<string> {
+      checkBusinessId('orderId', orderId);
       const id = workflowIds.order(orderId);
       await client.workflow.getHandle(id).signal(orderCancelledSignal, reason ? { reason } : {});
       return id;
     },
 
     async orderDelivered(orderId: string): Promise<string> {
+      checkBusinessId('orderId', orderId);
       const id = workflowIds.order(orderId);
       await client.workflow.getHandle(id).signal(orderDeliveredSignal);
       return id;
@@ -163,7 +207,8 @@ export function createAutomationClient(opts: AutomationClientOptions) {
 
     /**
      * An app event for a contact: starts every custom-event automation it triggers, and is delivered to running
-     * ones that wait for it. Returns the ids of the workflows it reached.
+     * ones that wait for it. Pass the app's own event id: the same id sent twice is processed once. Returns the
+     * ids of the workflows it reached.
      */
     async sendEvent(event: {
       contactId: string;
@@ -172,6 +217,8 @@ export function createAutomationClient(opts: AutomationClientOptions) {
       id?: string;
       occurredAt?: string;
     }): Promise<string[]> {
+      checkContactId(event.contactId);
+      if (event.id !== undefined) checkBusinessId('event id', event.id);
       const full: AppEvent = {
         id: event.id ?? randomUUID(),
         name: event.name,
@@ -182,28 +229,28 @@ export function createAutomationClient(opts: AutomationClientOptions) {
       const reached: string[] = [];
       for (const definition of catalog.events) {
         const id = workflowIds.event(definition.id, full.contactId);
-        if (definition.trigger.event === full.name && matches(full.properties, definition.trigger.where)) {
+        const triggers = definition.trigger.event === full.name;
+        if (!triggers && !waitsFor(definition.steps, full.name)) continue;
+        // Checked per definition: a property it declares personal is dropped before Temporal sees it.
+        const safe = { ...full, properties: checkEventProperties(full.properties, definition) };
+        if (triggers && matches(safe.properties, definition.trigger.where)) {
           await client.workflow.signalWithStart(customEventWorkflow, {
-            ...startOptions(id, full.contactId, definition),
+            ...startOptions(id, full.contactId, definition, ID_POLICIES.event),
             args: [
               {
                 contactId: full.contactId,
                 definition: scale<EventAutomationDefinition>(definition),
-                trigger: full,
+                trigger: safe,
                 ...clock(),
               },
             ],
             signal: appEventSignal,
-            signalArgs: [full],
+            signalArgs: [safe],
           });
           reached.push(id);
         } else if (waitsFor(definition.steps, full.name)) {
-          try {
-            await client.workflow.getHandle(id).signal(appEventSignal, full);
+          if (await signalIfRunning(() => client.workflow.getHandle(id).signal(appEventSignal, safe)))
             reached.push(id);
-          } catch (err) {
-            if (!(err instanceof WorkflowNotFoundError)) throw err;
-          }
         }
       }
       return reached;

@@ -116,7 +116,7 @@ export function loadAutomations(dir = AUTOMATIONS_DIR): AutomationCatalog {
  */
 export function scaleDurations<T>(definition: T, factor: number): T {
   if (factor === 1) return definition;
-  const durationKeys = new Set(['after', 'wait', 'timeout', 'closeAfter', 'confirmationTimeout']);
+  const durationKeys = new Set(['after', 'wait', 'timeout', 'closeAfter', 'confirmationTimeout', 'deadline']);
   const walk = (value: unknown, key?: string): unknown => {
     if (key && durationKeys.has(key) && (typeof value === 'string' || typeof value === 'number')) {
       return Math.max(0, Math.round(msOf(value) * factor));

@@ -12,7 +12,7 @@ import { startSmtpSink } from '../activities/transports/sinks/smtp-sink';
 import { applyFeedback } from '../db/contacts/feedback';
 import { createPool, parseDatabaseUrl } from '../db/pool';
 import { migrate } from '../db/migrate';
-import type { AutomationResult } from '../workflows/order-confirmation';
+import type { AutomationResult } from '../contracts/automation-result';
 import { startWorkerRuntime } from '../worker/runtime';
 import { createAutomationClient } from './automations';
 import { loadSettings } from './config';

@@ -6,7 +6,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { ensureTemporalCli } from '../scripts/temporal-cli';
-import { SEARCH_ATTRIBUTE_ARGS } from './search-attributes';
+import { SEARCH_ATTRIBUTE_ARGS } from '../contracts/search-attributes';
 
 export interface DevServerOptions {
   stateDir: string;

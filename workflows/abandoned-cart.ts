@@ -1,9 +1,10 @@
 // Abandoned cart: one workflow per cart (deterministic id), started or updated by signalWithStart on every
-// cart change. A change restarts the wait; checkout switches to checkout reminders; an order ends it.
+// cart change. A change restarts the wait; checkout switches to checkout reminders; an order ends it. Every
+// wait ends early on the automation's stop condition, including a reminder deferred by quiet hours.
 import { condition, continueAsNew, defineSignal, setHandler, workflowInfo } from '@temporalio/workflow';
+import type { AutomationResult, StepRecord } from '../contracts/automation-result';
 import type { AbandonedCartDefinition, TimedSend } from './definitions';
 import { msOf } from './duration';
-import type { AutomationResult } from './order-confirmation';
 import { StepRunner, type CommonInput } from './send-step';
 
 /** Cart contents stay in the shop; the workflow only needs to know that the cart changed. */
@@ -14,12 +15,14 @@ export const orderPlacedSignal = defineSignal<[{ orderId: string }]>('orderPlace
 export interface AbandonedCartInput extends CommonInput {
   cartId: string;
   definition: AbandonedCartDefinition;
-  /** Carried across continue-as-new. */
-  state?: { phase: 'cart' | 'checkout'; nextReminder: number; itemCount: number };
+  /** Carried across continue-as-new, with the steps already done so the result and query keep them. */
+  state?: { phase: 'cart' | 'checkout'; nextReminder: number; itemCount: number; steps?: StepRecord[] };
+  /** Roll over to a new run after this many cart changes (besides Temporal's own suggestion). */
+  rolloverAfterChanges?: number;
 }
 
 export async function abandonedCartWorkflow(input: AbandonedCartInput): Promise<AutomationResult> {
-  const runner = new StepRunner(input);
+  const runner = new StepRunner(input, { records: input.state?.steps ?? [] });
   let phase = input.state?.phase ?? 'cart';
   let next = input.state?.nextReminder ?? 0;
   let itemCount = input.state?.itemCount ?? 1;
@@ -42,6 +45,7 @@ export async function abandonedCartWorkflow(input: AbandonedCartInput): Promise<
     const reminders: TimedSend[] =
       phase === 'cart' ? input.definition.cartReminders : input.definition.checkoutReminders;
     if (ordered) return { outcome: 'ordered', steps: runner.records };
+    if (runner.halted) return { outcome: `stopped-after-failure:${runner.halted}`, steps: runner.records };
     if (itemCount === 0) return { outcome: 'cart-emptied', steps: runner.records };
     const reminder = reminders[next];
     if (!reminder) {
@@ -56,17 +60,31 @@ export async function abandonedCartWorkflow(input: AbandonedCartInput): Promise<
     const interrupted = await condition(() => ordered || changes !== seen, msOf(reminder.after));
     if (interrupted) {
       // A cart change restarts the wait for the same reminder; a long-lived cart rolls its history over.
-      if (workflowInfo().continueAsNewSuggested && !ordered) {
+      const rollover =
+        workflowInfo().continueAsNewSuggested ||
+        (input.rolloverAfterChanges !== undefined && changes >= input.rolloverAfterChanges);
+      if (rollover && !ordered) {
         await continueAsNew<typeof abandonedCartWorkflow>({
           ...input,
           clockStart: runner.now().toISOString(),
-          state: { phase, nextReminder: next, itemCount },
+          state: { phase, nextReminder: next, itemCount, steps: runner.records },
         });
       }
       continue;
     }
+    const stepPhase = phase;
     const stepName = `${phase}-reminder-${next + 1}-${reminder.channel}`;
     next++;
-    await runner.send(stepName, reminder, { cart_id: input.cartId, item_count: itemCount });
+    await runner.send(stepName, reminder, {
+      vars: { cart_id: input.cartId, item_count: itemCount },
+      stopWhen: () =>
+        ordered
+          ? 'The order was placed.'
+          : itemCount === 0
+            ? 'The cart was emptied.'
+            : phase !== stepPhase
+              ? 'Checkout started: checkout reminders take over.'
+              : undefined,
+    });
   }
 }

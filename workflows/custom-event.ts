@@ -1,10 +1,14 @@
 // The generic interpreter for custom-event automations. The definition travels in the input, so a running
 // workflow keeps the version it started with even after the file changes.
-import { condition, defineSignal, setHandler, sleep } from '@temporalio/workflow';
+//
+// One rule for timeouts, wherever the wait is: a `waitForEvent` that times out runs its `onTimeout` steps and
+// then the journey ends (outcome `timed-out-waiting-for:<name>`); steps after the wait, in its branch or
+// above it, do not run.
+import { condition, defineSignal, patched, setHandler, sleep } from '@temporalio/workflow';
+import type { AutomationResult } from '../contracts/automation-result';
 import type { AppEvent, EventAutomationDefinition, EventStep } from './definitions';
 import { matches } from './conditions';
 import { msOf } from './duration';
-import type { AutomationResult } from './order-confirmation';
 import { StepRunner, type CommonInput } from './send-step';
 
 export const appEventSignal = defineSignal<[AppEvent]>('appEvent');
@@ -14,16 +18,33 @@ export interface CustomEventInput extends CommonInput {
   trigger: AppEvent;
 }
 
+/** Runs before this patch ended only the innermost steps on a nested timeout. */
+export const TIMEOUT_ENDS_JOURNEY = 'timeout-ends-journey';
+
 export async function customEventWorkflow(input: CustomEventInput): Promise<AutomationResult> {
-  const runner = new StepRunner(input);
+  // The trigger's id scopes the message keys: the same event sent again (a retried call, a replayed
+  // webhook) reaches the same keys, even in a new run, and is recorded as a duplicate instead of sent twice.
+  const runner = new StepRunner(input, { scope: `event:${input.trigger.id}` });
   const inbox: AppEvent[] = [];
-  setHandler(appEventSignal, (event) => void inbox.push(event));
+  const seen = new Set<string>([input.trigger.id]);
+  setHandler(appEventSignal, (event) => {
+    if (seen.has(event.id)) return; // a retried signal: one event, processed once
+    seen.add(event.id);
+    inbox.push(event);
+  });
   // Properties of the triggering event, plus those of every awaited event, under its name.
   const context: Record<string, unknown> = { ...input.trigger.properties, event: input.trigger.properties };
   const outcome = { value: 'completed' };
+  const timeoutEndsJourney = patched(TIMEOUT_ENDS_JOURNEY);
+  let ended = false;
 
   async function run(steps: EventStep[], path: string): Promise<void> {
     for (const [i, step] of steps.entries()) {
+      if (ended) return;
+      if (runner.halted) {
+        outcome.value = `stopped-after-failure:${runner.halted}`;
+        return;
+      }
       const here = `${path}${i + 1}`;
       if ('send' in step) {
         await runner.send(`${here}-send-${step.send.channel}`, step.send);
@@ -33,7 +54,7 @@ export async function customEventWorkflow(input: CustomEventInput): Promise<Auto
       } else if ('waitForEvent' in step) {
         const { name, timeout, where, onTimeout } = step.waitForEvent;
         const found = (): AppEvent | undefined =>
-          inbox.find((e) => e.id !== input.trigger.id && e.name === name && matches(e.properties, where));
+          inbox.find((e) => e.name === name && matches(e.properties, where));
         if (await condition(() => found() !== undefined, msOf(timeout))) {
           const event = found()!;
           inbox.splice(inbox.indexOf(event), 1);
@@ -41,6 +62,7 @@ export async function customEventWorkflow(input: CustomEventInput): Promise<Auto
         } else {
           outcome.value = `timed-out-waiting-for:${name}`;
           if (onTimeout) await run(onTimeout, `${here}.timeout.`);
+          if (timeoutEndsJourney) ended = true;
           return;
         }
       } else {
@@ -50,8 +72,6 @@ export async function customEventWorkflow(input: CustomEventInput): Promise<Auto
     }
   }
 
-  // The trigger's id scopes the step names, so the outbox dedupes a re-sent event (same id) but a new event
-  // of the same kind for the same contact gets its own messages.
   await run(input.definition.steps, `${input.trigger.id}/step-`);
   return { outcome: outcome.value, steps: runner.records };
 }

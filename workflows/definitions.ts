@@ -20,6 +20,18 @@ export const SendSpec = Type.Object(
     template: Type.String({ minLength: 1, description: 'Template id in templates/.' }),
     resource: Type.Optional(Type.String({ minLength: 1 })),
     category: Type.Optional(Type.String({ minLength: 1 })),
+    deadline: Type.Optional(
+      Type.Union([Duration], {
+        description:
+          'How long the message stays worth sending (defer waits excluded); then the step is recorded expired. Default: 24 hours for transactional types, 2 hours for marketing.',
+      }),
+    ),
+    onFailure: Type.Optional(
+      Type.Union([Type.Literal('continue'), Type.Literal('stop')], {
+        description:
+          'What the automation does when this message fails (refused address, template error): go on with the next step (default) or stop.',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -144,6 +156,11 @@ export const EventAutomationDefinition = Type.Object(
       { event: Type.String({ minLength: 1 }), where: Type.Optional(Type.Array(Comparison)) },
       { additionalProperties: false },
     ),
+    /**
+     * Event properties that carry personal data (an email, a phone number): dropped by the client before the
+     * event enters Temporal. Any other property that looks like an address is refused.
+     */
+    personalProperties: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { uniqueItems: true })),
     steps: Type.Array(EventStep, { minItems: 1 }),
   },
   { additionalProperties: false },

@@ -1,9 +1,12 @@
-// Order confirmation: confirm on placement, then confirm shipping and cancellation as they are signalled.
-// Ends when the order is delivered or cancelled, or `closeAfter` after the order.
+// Order confirmation: confirm on placement, then confirm each shipment (once per shipment id) and the
+// cancellation as they are signalled. Ends when the order is delivered or cancelled, or `closeAfter` after it.
 import { condition, defineSignal, patched, setHandler } from '@temporalio/workflow';
+import type { AutomationResult } from '../contracts/automation-result';
 import type { OrderDefinition, SendSpec } from './definitions';
 import { msOf } from './duration';
-import { StepRunner, type CommonInput, type StepRecord } from './send-step';
+import { StepRunner, type CommonInput, type SendOptions } from './send-step';
+
+export type { AutomationResult } from '../contracts/automation-result';
 
 export const orderShippedSignal = defineSignal<[{ shipmentId?: string }]>('orderShipped');
 export const orderCancelledSignal = defineSignal<[{ reason?: string }]>('orderCancelled');
@@ -14,11 +17,6 @@ export interface OrderConfirmationInput extends CommonInput {
   definition: OrderDefinition;
 }
 
-export interface AutomationResult {
-  outcome: string;
-  steps: StepRecord[];
-}
-
 /**
  * The email and the SMS of one confirmation are independent messages: they are decided and delivered at the
  * same time (one workflow task schedules both deliveries). Runs started before this patch send them one after
@@ -26,23 +24,43 @@ export interface AutomationResult {
  */
 export const CONCURRENT_CONFIRMATIONS = 'concurrent-confirmations';
 
+type OrderEvent = { kind: 'shipped'; shipmentId?: string } | { kind: 'cancelled' } | { kind: 'delivered' };
+
 export async function orderConfirmationWorkflow(input: OrderConfirmationInput): Promise<AutomationResult> {
   const runner = new StepRunner(input);
   const vars = { order_id: input.orderId };
-  const sendAll = async (specs: SendSpec[], name: (i: number, spec: SendSpec) => string) => {
+  const sendAll = async (
+    specs: SendSpec[],
+    name: (i: number, spec: SendSpec) => string,
+    opts: SendOptions = {},
+  ) => {
     if (patched(CONCURRENT_CONFIRMATIONS)) {
-      await Promise.all(specs.map((spec, i) => runner.send(name(i, spec), spec, vars)));
+      await Promise.all(specs.map((spec, i) => runner.send(name(i, spec), spec, { vars, ...opts })));
     } else {
-      for (const [i, spec] of specs.entries()) await runner.send(name(i, spec), spec, vars);
+      for (const [i, spec] of specs.entries()) await runner.send(name(i, spec), spec, { vars, ...opts });
     }
   };
-  const pending: ('shipped' | 'cancelled' | 'delivered')[] = [];
+  const pending: OrderEvent[] = [];
+  // A retried client call signals the same shipment twice: one confirmation per shipment id.
+  const shipmentsSeen = new Set<string>();
+  let cancelled = false;
   let shipments = 0;
-  setHandler(orderShippedSignal, () => void pending.push('shipped'));
-  setHandler(orderCancelledSignal, () => void pending.push('cancelled'));
-  setHandler(orderDeliveredSignal, () => void pending.push('delivered'));
+  setHandler(orderShippedSignal, ({ shipmentId } = {}) => {
+    if (shipmentId !== undefined) {
+      if (shipmentsSeen.has(shipmentId)) return;
+      shipmentsSeen.add(shipmentId);
+    }
+    pending.push({ kind: 'shipped', ...(shipmentId !== undefined ? { shipmentId } : {}) });
+  });
+  setHandler(orderCancelledSignal, () => {
+    if (!cancelled) pending.push({ kind: 'cancelled' });
+    cancelled = true;
+  });
+  setHandler(orderDeliveredSignal, () => void pending.push({ kind: 'delivered' }));
 
+  const halted = () => ({ outcome: `stopped-after-failure:${runner.halted}`, steps: runner.records });
   await sendAll(input.definition.confirmation, (i, spec) => `confirmation-${i + 1}-${spec.channel}`);
+  if (runner.halted) return halted();
 
   const deadline = Date.now() + msOf(input.definition.closeAfter);
   for (;;) {
@@ -51,11 +69,15 @@ export async function orderConfirmationWorkflow(input: OrderConfirmationInput): 
       return { outcome: 'closed-after-timeout', steps: runner.records };
     }
     const event = pending.shift()!;
-    if (event === 'delivered') return { outcome: 'delivered', steps: runner.records };
-    if (event === 'shipped') {
+    if (event.kind === 'delivered') return { outcome: 'delivered', steps: runner.records };
+    if (event.kind === 'shipped') {
       shipments++;
-      const n = shipments;
-      await sendAll(input.definition.shipping, (i, spec) => `shipping-${n}-${i + 1}-${spec.channel}`);
+      const id = event.shipmentId ?? String(shipments);
+      // A shipping confirmation still waiting (deferred) when the order is cancelled is not sent.
+      await sendAll(input.definition.shipping, (i, spec) => `shipping-${id}-${i + 1}-${spec.channel}`, {
+        stopWhen: () => (cancelled ? 'The order was cancelled.' : undefined),
+      });
+      if (runner.halted) return halted();
       continue;
     }
     await sendAll(input.definition.cancellation, (i, spec) => `cancellation-${i + 1}-${spec.channel}`);

@@ -1,149 +1,254 @@
-// The one send step every automation uses: ask the consent decision, then deliver, sleep until `notBefore`,
-// or record the suppression. Deterministic: time comes from the workflow clock, side effects from activities.
+// The one send step every automation uses: ask the consent decision, then deliver, wait for `notBefore`, or
+// record the suppression. It returns an outcome and never throws for a message-level problem: a refused
+// address, a template error, a deadline that passed or a bug in an activity input is a recorded step, and the
+// automation goes on. Deterministic: time comes from the workflow clock, side effects from activities.
 import {
-  defineQuery,
+  ActivityFailure,
+  TimeoutFailure,
+  condition,
+  log,
+  patched,
   proxyActivities,
   proxyLocalActivities,
-  setHandler,
   sleep,
   upsertSearchAttributes,
   workflowInfo,
-  log,
 } from '@temporalio/workflow';
-import type { DecisionReason, Verdict } from '../rules/model';
-import type { ConsentflowActivities } from '../activities';
-import { LAST_VERDICT } from '../client/search-attributes';
-import { NON_RETRYABLE_ERROR_TYPES } from '../activities/errors';
+import type { ConsentflowActivities, DecideStepResult, DeliveryResult } from '../activities';
+import type { StepOutcome, StepRecord } from '../contracts/automation-result';
+import { LAST_VERDICT } from '../contracts/search-attributes';
+import type { DecisionReason } from '../rules/model';
+import {
+  DECISION_VALID_FOR_MS,
+  MAX_DEFERS,
+  MAX_ROUNDS,
+  RECORD_OPTIONS,
+  deadlineMs,
+  decideOptions,
+  deliverOptions,
+} from './activity-options';
 import type { SendSpec } from './definitions';
+import { msOf } from './duration';
+import { messageKeyFor } from './message-key';
+import { StepRecords } from './step-records';
+import { VirtualClock, type CommonInput } from './virtual-clock';
 
-// The decision is a few milliseconds of PostgreSQL and rule evaluation, idempotent per step: a local activity
-// saves the server two round trips per step (see docs/benchmarks.md). Delivery stays a regular activity, so
-// its retries and failures are server-side and visible in the Web UI.
-const { decideStep } = proxyLocalActivities<ConsentflowActivities>({
-  startToCloseTimeout: '30 seconds',
-  localRetryThreshold: '10 seconds',
-  retry: {
-    initialInterval: '1 second',
-    backoffCoefficient: 2,
-    maximumInterval: '30 seconds',
-    maximumAttempts: 20,
-  },
-});
+export type { CommonInput } from './virtual-clock';
+export type { StepRecord } from '../contracts/automation-result';
+export { stepsQuery } from './step-records';
 
-// Transports time out after 15 s; a crashed worker's attempt is retried on another worker 20 s after it began.
-const { deliver } = proxyActivities<ConsentflowActivities>({
-  startToCloseTimeout: '20 seconds',
-  retry: {
-    initialInterval: '2 seconds',
-    backoffCoefficient: 2,
-    maximumInterval: '5 minutes',
-    maximumAttempts: 12,
-    nonRetryableErrorTypes: [...NON_RETRYABLE_ERROR_TYPES],
-  },
-});
+/** Stop conditions are checked during defer waits: runs before this patch slept through them. */
+export const STOP_ENDS_DEFER = 'stop-ends-defer';
 
-/** What an operator sees per step (query `steps`, and the workflow result). Ids and verdicts only. */
-export interface StepRecord {
-  step: string;
-  channel: SendSpec['channel'];
-  type: SendSpec['type'];
-  verdict: Verdict;
-  reasons: DecisionReason[];
-  rulesHash: string;
-  decidedAt: string;
-  delivery?: 'sent' | 'failed';
-  defers: number;
+const { recordOutcome } = proxyActivities<ConsentflowActivities>(RECORD_OPTIONS);
+
+export interface SendOptions {
+  /** Non-personal template values (order id, item count); they travel with the outbox row. */
+  vars?: Record<string, string | number>;
+  /** The automation's stop condition: a reason when this message should no longer go out, else undefined. */
+  stopWhen?: () => string | undefined;
 }
 
-export const stepsQuery = defineQuery<StepRecord[]>('steps');
-
-/** Input every automation accepts besides its own. */
-export interface CommonInput {
-  contactId: string;
-  /**
-   * Optional virtual start instant: decisions are asked "as of" this instant plus the workflow's elapsed time.
-   * Lets the demo and tests exercise quiet hours without waiting for a real 08:00.
-   */
-  clockStart?: string;
+export interface StepRunnerOptions {
+  /** Key scope instead of the run chain: a business id (see message-key.ts). */
+  scope?: string;
+  /** Records carried across continue-as-new. */
+  records?: StepRecord[];
 }
-
-/** Upper bound on consecutive defers of one step: a rule set that always defers must not loop forever. */
-const MAX_DEFERS = 5;
 
 export class StepRunner {
-  readonly records: StepRecord[] = [];
-  private readonly offsetMs: number;
-  /** Steps in the order they were started: concurrent steps still list in that order. */
-  private readonly started = new Map<string, number>();
+  readonly clock: VirtualClock;
+  private readonly list: StepRecords;
 
-  constructor(private readonly input: CommonInput) {
-    this.offsetMs = input.clockStart ? Date.parse(input.clockStart) - Date.now() : 0;
-    setHandler(stepsQuery, () => this.records);
+  constructor(
+    private readonly input: CommonInput,
+    private readonly options: StepRunnerOptions = {},
+  ) {
+    this.clock = new VirtualClock(input);
+    this.list = new StepRecords(options.records ?? []);
   }
+
+  get records(): StepRecord[] {
+    return this.list.all;
+  }
+
+  /** The step whose failure stopped the automation (its definition says `onFailure: stop`), if any. */
+  halted: string | undefined;
 
   /** The instant decisions are made for. */
   now(): Date {
-    return new Date(Date.now() + this.offsetMs);
+    return this.clock.now();
   }
 
-  /** `vars` are non-personal template values (order id, item count); they travel with the outbox row. */
-  async send(step: string, spec: SendSpec, vars?: Record<string, string | number>): Promise<StepRecord> {
-    const { workflowId } = workflowInfo();
-    if (!this.started.has(step)) this.started.set(step, this.started.size);
+  async send(step: string, spec: SendSpec, opts: SendOptions = {}): Promise<StepRecord> {
+    const record = await this.run(step, spec, opts);
+    if (record.outcome === 'failed' && spec.onFailure === 'stop') this.halted ??= step;
+    return record;
+  }
+
+  private async run(step: string, spec: SendSpec, opts: SendOptions): Promise<StepRecord> {
+    const info = workflowInfo();
+    const ref = {
+      workflowId: info.workflowId,
+      runChain: info.firstExecutionRunId,
+      runId: info.runId,
+      step,
+      messageKey: messageKeyFor(info.workflowId, this.options.scope ?? info.firstExecutionRunId, step),
+      contactId: this.input.contactId,
+    };
+    const base = { step, messageKey: ref.messageKey, channel: spec.channel, type: spec.type };
+    this.list.started(step);
+    const budget = spec.deadline !== undefined ? msOf(spec.deadline) : deadlineMs(spec.type);
+    const stopChecked = patched(STOP_ENDS_DEFER);
+    let deadline = Date.now() + budget;
     let defers = 0;
-    for (;;) {
-      const at = this.now();
-      const decision = await decideStep({
-        workflowId,
-        step,
-        contactId: this.input.contactId,
-        message: spec,
-        at: at.toISOString(),
-        ...(vars ? { vars } : {}),
-      });
-      upsertSearchAttributes([{ key: LAST_VERDICT, value: decision.verdict }]);
+    let reasons: DecisionReason[] = [];
+    let last: DecideStepResult | undefined;
+
+    const finish = (outcome: StepOutcome, extra: Partial<StepRecord> = {}): StepRecord => {
       const record: StepRecord = {
-        step,
-        channel: spec.channel,
-        type: spec.type,
-        verdict: decision.verdict,
-        reasons: decision.reasons,
-        rulesHash: decision.rulesHash,
-        decidedAt: at.toISOString(),
+        ...base,
+        outcome,
+        verdict: last?.verdict ?? 'suppress',
+        reasons,
+        rulesHash: last?.rulesHash ?? '',
+        decidedAt: last?.decidedAt ?? this.now().toISOString(),
         defers,
+        ...(outcome === 'sent' ? { delivery: 'sent' as const } : {}),
+        ...(outcome === 'failed' ? { delivery: 'failed' as const } : {}),
+        ...extra,
       };
-      if (decision.verdict === 'defer' && decision.notBefore && defers < MAX_DEFERS) {
-        defers++;
-        const waitMs = Math.max(0, Date.parse(decision.notBefore) - at.getTime());
-        log.info('step deferred', { step, notBefore: decision.notBefore });
-        this.upsert(record);
-        await sleep(waitMs);
+      this.list.upsert(record);
+      return record;
+    };
+    const record = async (
+      outcome: 'expired' | 'stopped' | 'failed',
+      why: DecisionReason,
+      failure?: StepRecord['failure'],
+    ): Promise<StepRecord> => {
+      const r = await recordOutcome({
+        ...ref,
+        message: { channel: spec.channel, type: spec.type },
+        outcome,
+        verdict: last?.verdict ?? 'suppress',
+        reasons: [...reasons, why],
+        defers,
+        ...(failure ? { failure } : {}),
+      });
+      reasons = r.reasons;
+      return finish(r.outcome, failure && r.outcome === 'failed' ? { failure } : {});
+    };
+
+    for (let round = 0; ; round++) {
+      const stop = opts.stopWhen?.();
+      if (stop && stopChecked) return record('stopped', { rule: 'workflow:stopped', message: stop });
+      if (round >= MAX_ROUNDS) {
+        return record(
+          'failed',
+          {
+            rule: 'workflow:max-rounds',
+            message: 'The decision kept changing between decide and deliver; not sent.',
+          },
+          { kind: 'internal', detail: `${MAX_ROUNDS} decision rounds` },
+        );
+      }
+      const remaining = deadline - Date.now();
+      if (remaining <= 0) return record('expired', expiredReason(spec.type, budget));
+      let d: DecideStepResult;
+      try {
+        d = await proxyLocalActivities<ConsentflowActivities>(decideOptions(remaining)).decideStep({
+          ...ref,
+          message: spec,
+          at: this.now().toISOString(),
+          clockOffsetMs: this.clock.offsetMs,
+          ...(opts.vars ? { vars: opts.vars } : {}),
+          round,
+          defers,
+          maxDefers: MAX_DEFERS,
+          validForMs: DECISION_VALID_FOR_MS,
+        });
+      } catch (err) {
+        return this.failedActivity(err, spec.type, budget, record);
+      }
+      // Right after the decision, as the first version did: replays of its histories expect it here.
+      upsertSearchAttributes([{ key: LAST_VERDICT, value: d.verdict }]);
+      last = d;
+      defers = d.defers;
+      reasons = d.reasons;
+      if (d.outcome === 'deferred' && d.notBefore) {
+        finish('deferred', { notBefore: d.notBefore });
+        log.info('step deferred', { step, notBefore: d.notBefore });
+        const waitMs = Math.max(0, Date.parse(d.notBefore) - this.now().getTime());
+        if (stopChecked && opts.stopWhen) await condition(() => opts.stopWhen!() !== undefined, waitMs);
+        else await sleep(waitMs);
+        deadline = Date.now() + budget; // the deadline counts from the step's last question, defers excluded
         continue;
       }
-      if (decision.verdict === 'defer') {
-        // Deferred too often (or without an instant): fail closed.
-        record.verdict = 'suppress';
-        record.reasons = [
-          ...decision.reasons,
-          { rule: 'workflow:max-defers', message: 'Deferred too many times; not sent.' },
-        ];
+      if (d.outcome) return finish(d.outcome);
+      const stopBeforeDelivery = opts.stopWhen?.();
+      if (stopBeforeDelivery && stopChecked)
+        return record('stopped', { rule: 'workflow:stopped', message: stopBeforeDelivery });
+      let r: DeliveryResult;
+      try {
+        r = await proxyActivities<ConsentflowActivities>(deliverOptions(deadline - Date.now())).deliver({
+          messageKey: ref.messageKey,
+          runId: ref.runId,
+          clockOffsetMs: this.clock.offsetMs,
+        });
+      } catch (err) {
+        return this.failedActivity(err, spec.type, budget, record);
       }
-      if (record.verdict === 'send' && decision.idempotencyKey) {
-        const result = await deliver({ idempotencyKey: decision.idempotencyKey });
-        record.delivery = result.state;
+      if (r.state === 'redecide') continue;
+      if (r.state === 'failed') {
+        const failure = r.failure ?? { kind: 'recipient-refused' as const, detail: 'delivery failed' };
+        reasons = [...reasons, { rule: `deliver:${failure.kind}`, message: failure.detail }];
+        return finish('failed', { failure });
       }
-      this.upsert(record);
-      return record;
+      if (r.state === 'expired') return finish('expired');
+      return finish('sent');
     }
   }
 
-  private upsert(record: StepRecord): void {
-    const i = this.records.findIndex((r) => r.step === record.step);
-    if (i >= 0) this.records[i] = record;
-    else {
-      this.records.push(record);
-      const rank = (r: StepRecord) => this.started.get(r.step) ?? 0;
-      this.records.sort((a, b) => rank(a) - rank(b));
+  /** An activity that gave up: past the deadline it is `expired`; anything else is a bug, recorded `failed`. */
+  private failedActivity(
+    err: unknown,
+    type: string,
+    budget: number,
+    record: (
+      o: 'expired' | 'failed',
+      why: DecisionReason,
+      failure?: StepRecord['failure'],
+    ) => Promise<StepRecord>,
+  ): Promise<StepRecord> {
+    if (err instanceof ActivityFailure && err.cause instanceof TimeoutFailure) {
+      return record(
+        'expired',
+        expiredReason(type, budget, err.cause.lastHeartbeatDetails ? undefined : lastError(err)),
+      );
     }
+    const detail = lastError(err);
+    log.warn('send step failed in an activity; recorded as failed', { error: detail });
+    return record(
+      'failed',
+      { rule: 'workflow:activity-failed', message: detail },
+      { kind: 'internal', detail },
+    );
   }
+}
+
+function lastError(err: unknown): string {
+  const cause = err instanceof ActivityFailure ? err.cause : err;
+  const text = cause instanceof Error ? cause.message : String(cause);
+  return text.length > 300 ? `${text.slice(0, 300)}…` : text;
+}
+
+function expiredReason(type: string, budget: number, lastFailure?: string): DecisionReason {
+  const hours = Math.round((budget / 3_600_000) * 10) / 10;
+  return {
+    rule: 'workflow:deadline',
+    message:
+      `Not delivered within the ${hours} h deadline of a ${type} message` +
+      (lastFailure ? ` (last failure: ${lastFailure})` : '') +
+      '; not sent.',
+  };
 }

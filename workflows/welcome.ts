@@ -3,7 +3,7 @@
 import { condition, defineSignal, setHandler, sleep } from '@temporalio/workflow';
 import type { WelcomeDefinition } from './definitions';
 import { msOf } from './duration';
-import type { AutomationResult } from './order-confirmation';
+import type { AutomationResult } from '../contracts/automation-result';
 import { StepRunner, type CommonInput } from './send-step';
 
 export const doubleOptInConfirmedSignal = defineSignal('doubleOptInConfirmed');
@@ -25,6 +25,7 @@ export async function welcomeWorkflow(input: WelcomeInput): Promise<AutomationRe
     const wait = msOf(step.after);
     if (wait > 0) await sleep(wait);
     await runner.send(`welcome-${i + 1}-${step.channel}`, step);
+    if (runner.halted) return { outcome: `stopped-after-failure:${runner.halted}`, steps: runner.records };
   }
   return { outcome: 'completed', steps: runner.records };
 }

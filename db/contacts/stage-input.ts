@@ -70,6 +70,30 @@ function parseCategoryState(raw: string): CategoryState {
   throw new ContactFieldError('categories', `"${raw}" is not a category state (subscribed or unsubscribed)`);
 }
 
+/** A staged contact that changes nothing but what `fields` gives (e.g. only a subscription). */
+export function blankStagedContact(fields: Partial<StagedContact> = {}): StagedContact {
+  return {
+    n: 0,
+    line: null,
+    id: null,
+    email: null,
+    phone: null,
+    first_name: null,
+    last_name: null,
+    gender: null,
+    language: null,
+    country: null,
+    timezone: null,
+    birthday: null,
+    source: null,
+    status: null,
+    active: null,
+    custom: null,
+    subs: [],
+    ...fields,
+  };
+}
+
 /** Validates every field; collects all problems rather than stopping at the first. */
 export function stageContact(
   input: ContactInput,

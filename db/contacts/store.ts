@@ -5,7 +5,7 @@ import type { Channel, SubscriptionStatus, CategoryState } from '../../rules/mod
 import { loadCustomFields } from './custom-fields';
 import { ContactFieldError } from './errors';
 import { appendLedger, type LedgerEntry } from './ledger';
-import { stageContact, stageSubscription, type FieldDefinitions } from './stage-input';
+import { blankStagedContact, stageContact, stageSubscription, type FieldDefinitions } from './stage-input';
 import { inTransaction, isUniqueViolation, lockContact } from './tx';
 import type { ConsentContext, ContactInput, Origin, SubscriptionInput } from './types';
 import { parseCategoryName, parseChannel, parseGlobalStatus, parseResource } from './validate';
@@ -65,33 +65,15 @@ export async function subscribe(
   const staged = stageSubscription(sub, defs);
   return inTransaction(pool, async (client) => {
     const contact = await lockContact(client, key);
-    const result = await writeContactBatch(client, [{ ...emptyStaged(contact.id), subs: [staged] }], ctx);
+    const result = await writeContactBatch(
+      client,
+      [blankStagedContact({ id: contact.id, subs: [staged] })],
+      ctx,
+    );
     const problem = result.rejected[0];
     if (problem) throw new ContactFieldError(problem.field, problem.reason);
     return contact.id;
   });
-}
-
-function emptyStaged(id: string) {
-  return {
-    n: 0,
-    line: null,
-    id,
-    email: null,
-    phone: null,
-    first_name: null,
-    last_name: null,
-    gender: null,
-    language: null,
-    country: null,
-    timezone: null,
-    birthday: null,
-    source: null,
-    status: null,
-    active: null,
-    custom: null,
-    subs: [],
-  };
 }
 
 export async function setStatus(

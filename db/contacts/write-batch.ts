@@ -42,6 +42,7 @@ CREATE TEMP TABLE IF NOT EXISTS cf_stage_subs (
 ) ON COMMIT DELETE ROWS;
 TRUNCATE cf_stage, cf_stage_subs;`;
 
+/** StagedContact fields, in the order COPY sends them to cf_stage. */
 const STAGE_COLUMNS = [
   'n',
   'line',
@@ -60,7 +61,7 @@ const STAGE_COLUMNS = [
   'active',
   'custom',
   'subs',
-] as const;
+] as const satisfies readonly (keyof StagedContact)[];
 
 export async function writeContactBatch(
   client: PoolClient,
@@ -82,25 +83,7 @@ export async function writeContactBatch(
     client,
     'cf_stage',
     STAGE_COLUMNS,
-    rows.map((r) => [
-      r.n,
-      r.line,
-      r.id,
-      r.email,
-      r.phone,
-      r.first_name,
-      r.last_name,
-      r.gender,
-      r.language,
-      r.country,
-      r.timezone,
-      r.birthday,
-      r.source,
-      r.status,
-      r.active,
-      r.custom,
-      r.subs,
-    ]),
+    rows.map((r) => STAGE_COLUMNS.map((c) => r[c])),
   );
   const literal = (v: string) => client.escapeLiteral(v);
   const { sql, at } = batchSql(

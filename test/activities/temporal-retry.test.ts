@@ -1,5 +1,6 @@
 // The same activities under a real Temporal worker and the run's dev server: a 4xx deferral is retried by
-// Temporal until it goes through, a 5xx is attempted once, and the history holds no address.
+// Temporal until it goes through, a 5xx is attempted once and returned as a recorded failure, and the history
+// holds no address.
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomUUID } from 'node:crypto';
@@ -91,6 +92,10 @@ async function runProbe(contact: { id: string; email: string }, step: string) {
   const workflowId = `probe:${contact.id}:${randomUUID()}`;
   const input: DecideStepInput = {
     workflowId,
+    runChain: 'chain-1',
+    runId: 'run-1',
+    messageKey: `${workflowId}/chain-1/${step}`,
+    clockOffsetMs: Date.parse(AT) - Date.now(),
     step,
     contactId: contact.id,
     message: { channel: 'email', type: 'welcome', template: 'welcome-1-email' },
@@ -101,7 +106,7 @@ async function runProbe(contact: { id: string; email: string }, step: string) {
   const history = JSON.stringify(await handle.fetchHistory());
   const { rows } = await db.pool.query<{ state: string; attempts: number }>(
     'SELECT state, attempts FROM outbox WHERE idempotency_key = $1',
-    [`${workflowId}:${step}`],
+    [input.messageKey],
   );
   return { result, history, row: rows[0] };
 }
@@ -118,13 +123,13 @@ describe('delivery under Temporal retries', () => {
     expect(history).not.toContain(c.email);
   });
 
-  it('does not retry a 5xx rejection', async () => {
+  it('does not retry a 5xx rejection, and returns it as a recorded failure instead of failing the workflow', async () => {
     const c = { id: 'c-bounce', email: 'bounce@example.com', first_name: 'Bo' };
     await seedContact(db.pool, c);
     const { result, history, row } = await runProbe(c, 'w0');
-    expect(result.failure).toMatchObject({ type: 'PermanentDeliveryFailure', nonRetryable: true });
+    expect(result.failure).toBeUndefined();
+    expect(result.delivery).toMatchObject({ state: 'failed', failure: { kind: 'recipient-refused' } });
     expect(row).toEqual({ state: 'failed', attempts: 1 });
-    expect(history).toContain('PermanentDeliveryFailure');
     expect(history).not.toContain(c.email);
   });
 });

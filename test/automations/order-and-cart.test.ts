@@ -2,7 +2,7 @@
 // and the SMS sink received and what PostgreSQL recorded.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startHarness, type Harness } from '../support/automation-harness';
-import { LAST_VERDICT } from '../../client/search-attributes';
+import { LAST_VERDICT } from '../../contracts/search-attributes';
 import { decisionsFor, seedContact } from '../support/contacts';
 
 let h: Harness;

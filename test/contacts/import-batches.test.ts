@@ -6,29 +6,11 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { PoolClient } from '../../db/pool';
 import { BatchPipeline } from '../../db/contacts/import/batches';
-import type { StagedContact } from '../../db/contacts/types';
+import { blankStagedContact } from '../../db/contacts/stage-input';
 import { createTestDatabase, type TestDatabase } from '../support/db';
 import { importContacts, loadProfiles, resolveContactKey } from '../../client/contacts';
 
-const contact = (n: number, email: string): StagedContact => ({
-  n,
-  line: n + 2,
-  id: null,
-  email,
-  phone: null,
-  first_name: null,
-  last_name: null,
-  gender: null,
-  language: null,
-  country: null,
-  timezone: null,
-  birthday: null,
-  source: null,
-  status: null,
-  active: null,
-  custom: null,
-  subs: [],
-});
+const contact = (n: number, email: string) => blankStagedContact({ n, line: n + 2, email });
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

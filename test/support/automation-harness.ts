@@ -18,7 +18,7 @@ import { createAutomationClient, type AutomationClient } from '../../client/auto
 import { REPO_ROOT } from '../../client/config';
 import { createRuleSource, type RuleSource } from '../../rules';
 import { createWorker } from '../../worker/create-worker';
-import type { AutomationResult } from '../../workflows/order-confirmation';
+import type { AutomationResult } from '../../contracts/automation-result';
 import { createTestDatabase, type TestDatabase } from './db';
 
 export const DAYTIME = '2026-11-24T14:00:00.000Z';

@@ -6,7 +6,7 @@ import pg from 'pg';
 import { ensureTemporalCli } from '../../scripts/temporal-cli';
 import { ensureDatabase } from '../../db/pool';
 import { migrate } from '../../db/migrate';
-import { SEARCH_ATTRIBUTE_ARGS } from '../../client/search-attributes';
+import { SEARCH_ATTRIBUTE_ARGS } from '../../contracts/search-attributes';
 
 declare module 'vitest' {
   export interface ProvidedContext {

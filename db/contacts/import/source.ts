@@ -92,8 +92,14 @@ export async function checkEncoding(file: string): Promise<void> {
   }
 }
 
-// Decoding never fails: a stray invalid byte later in the file becomes U+FFFD and rejects its row only.
 const NOT_UTF8 = 'contains bytes that are not UTF-8; fix the encoding of this line';
+
+/** UTF-8 text of the byte chunks. Never fails: a stray invalid byte becomes U+FFFD and rejects its row only. */
+async function* decoded(chunks: AsyncIterable<Buffer>): AsyncGenerator<string> {
+  const decoder = new TextDecoder('utf-8', { fatal: false, ignoreBOM: false });
+  for await (const chunk of chunks) yield decoder.decode(chunk, { stream: true });
+  yield decoder.decode();
+}
 
 export async function* readRows(
   file: string,
@@ -131,11 +137,7 @@ export async function* readRows(
       }
     };
     const splitter = new LineSplitter();
-    const decoder = new TextDecoder('utf-8', { fatal: false, ignoreBOM: false });
-    for await (const chunk of raw as AsyncIterable<Buffer>) {
-      yield* rows(splitter.push(decoder.decode(chunk, { stream: true })));
-    }
-    yield* rows(splitter.push(decoder.decode()));
+    for await (const text of decoded(raw)) yield* rows(splitter.push(text));
     yield* rows(splitter.end());
     return;
   }
@@ -167,12 +169,7 @@ export async function* readRows(
     }
   };
   try {
-    // Decoded here rather than through utf8(): a Transform would hand the strings back as Buffers.
-    const decoder = new TextDecoder('utf-8', { fatal: false, ignoreBOM: false });
-    for await (const chunk of raw as AsyncIterable<Buffer>) {
-      yield* rows(reader.push(decoder.decode(chunk, { stream: true })));
-    }
-    yield* rows(reader.push(decoder.decode()));
+    for await (const text of decoded(raw)) yield* rows(reader.push(text));
     yield* rows(reader.end());
   } catch (err) {
     if (!(err instanceof CsvSyntaxError)) throw err;

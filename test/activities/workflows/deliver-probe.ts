@@ -27,11 +27,11 @@ export interface ProbeResult {
 
 export async function deliverProbe(input: DecideStepInput): Promise<ProbeResult> {
   const decision = await decideStep(input);
-  if (decision.verdict !== 'send' || !decision.idempotencyKey) return { verdict: decision.verdict };
+  if (decision.verdict !== 'send' || decision.outcome) return { verdict: decision.verdict };
   try {
     return {
       verdict: decision.verdict,
-      delivery: await deliver({ idempotencyKey: decision.idempotencyKey }),
+      delivery: await deliver({ messageKey: decision.messageKey, runId: input.runId }),
     };
   } catch (err) {
     if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure) {

@@ -1,0 +1,78 @@
+// The provider call of one delivery attempt, and what its failure means: permanent (the provider refused this
+// address or message: recorded as failed), transient (outage, throttling, timeout) or configuration (our
+// credentials or setup): both retried until the step's deadline, never recorded as a failed message.
+import type { ApplicationFailure } from '@temporalio/common';
+import { cancellationSignal, heartbeat } from './context';
+import { ActivityErrorType, retryable } from './errors';
+import { scrubAddresses } from './mask';
+import type { RenderedMessage } from './templates';
+import { DeliveryError, type FailureFeedback, type SendReceipt, type Transports } from './transports/types';
+import type { OutboxEntry } from './store';
+
+/** Provider answers are kept for operators, bounded: a provider that echoes a whole body must not fill a row. */
+const MAX_DETAIL = 500;
+const HEARTBEAT_EVERY_MS = 2_000;
+
+export interface Classified {
+  kind: 'permanent' | 'transient' | 'configuration';
+  /** The provider's answer, address masked, bounded. */
+  detail: string;
+  feedback?: FailureFeedback;
+  toThrow(messageKey: string): ApplicationFailure;
+}
+
+export function classify(err: unknown, address: string): Classified {
+  const raw = err instanceof Error ? err.message : String(err);
+  const masked = scrubAddresses(raw, [address]);
+  const detail = masked.length > MAX_DETAIL ? `${masked.slice(0, MAX_DETAIL)}…` : masked;
+  const d = err as Partial<DeliveryError> & { kind?: string };
+  const kind: Classified['kind'] =
+    err instanceof DeliveryError || d?.name === 'DeliveryError'
+      ? d.kind === 'configuration' || d.kind === 'permanent' || d.kind === 'transient'
+        ? d.kind
+        : d.permanent
+          ? 'permanent'
+          : 'transient'
+      : 'transient';
+  const feedback = kind === 'permanent' ? d.details?.feedback : undefined;
+  return {
+    kind,
+    detail,
+    ...(feedback ? { feedback } : {}),
+    toThrow: (messageKey) =>
+      retryable(
+        kind === 'configuration'
+          ? ActivityErrorType.DeliveryConfigurationError
+          : ActivityErrorType.TransientDeliveryFailure,
+        `${detail} [${messageKey}]`,
+      ),
+  };
+}
+
+/** Calls the transport with Temporal's cancellation, heartbeating while the provider answers. */
+export async function callTransport(
+  transports: Transports,
+  entry: OutboxEntry,
+  message: RenderedMessage,
+): Promise<SendReceipt> {
+  const idempotencyKey = entry.idempotencyKey;
+  const signal = cancellationSignal();
+  const beat = setInterval(() => heartbeat(), HEARTBEAT_EVERY_MS);
+  try {
+    if (message.channel === 'email') {
+      const email = {
+        to: entry.address,
+        subject: message.subject,
+        text: message.text,
+        ...(message.html ? { html: message.html } : {}),
+        idempotencyKey,
+        ...(signal ? { signal } : {}),
+      };
+      return await transports.email.sendEmail(email);
+    }
+    const sms = { to: entry.address, body: message.body, idempotencyKey, ...(signal ? { signal } : {}) };
+    return await transports.sms.sendSms(sms);
+  } finally {
+    clearInterval(beat);
+  }
+}

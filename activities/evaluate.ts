@@ -1,0 +1,99 @@
+// The rules' answer for one contact and message at one instant, as both decideStep and deliver ask it. Fails
+// closed: a broken rule set or an evaluator error suppresses the message and says why. A database that cannot
+// be reached is different: the error propagates and Temporal retries, because suppressing every message
+// during an outage would silently drop them.
+import { decideSend, type RuleSet } from '../rules';
+import {
+  VERDICTS,
+  type ContactProfile,
+  type DecisionReason,
+  type MessageSpec,
+  type Verdict,
+} from '../rules/model';
+import { loadProfiles } from '../db/contacts/profile';
+import type { Pool } from '../db/pool';
+import type { ActivityLogger } from './context';
+import { scrubAddresses } from './mask';
+
+export interface Evaluation {
+  verdict: Verdict;
+  reasons: DecisionReason[];
+  notBefore?: string;
+  address?: string;
+  rulesHash: string;
+  contact?: ContactProfile;
+  ruleSet?: RuleSet;
+}
+
+export async function evaluate(
+  deps: { pool: Pool; rules: { current(): RuleSet } },
+  ref: { contactId: string; messageKey: string },
+  message: MessageSpec,
+  at: Date,
+  log: ActivityLogger,
+): Promise<Evaluation> {
+  const failClosed = (
+    rule: string,
+    what: string,
+    err: unknown,
+    rulesHash: string,
+    contact?: ContactProfile,
+  ) => {
+    const detail = err instanceof Error ? err.message : String(err);
+    const text = scrubAddresses(detail, contact?.subscriptions.map((s) => s.address) ?? []);
+    log.warn(`decision failed closed: ${what}`, {
+      messageKey: ref.messageKey,
+      contactId: ref.contactId,
+      error: text,
+    });
+    return {
+      verdict: 'suppress' as const,
+      reasons: [{ rule, message: `Suppressed because ${what}: ${text}` }],
+      rulesHash,
+      ...(contact ? { contact } : {}),
+    };
+  };
+
+  let ruleSet: RuleSet;
+  try {
+    ruleSet = deps.rules.current();
+  } catch (err) {
+    return failClosed('rules-unavailable', 'no valid rule set is loaded', err, 'unavailable');
+  }
+  const contact = (await loadProfiles(deps.pool, [ref.contactId])).get(ref.contactId);
+  if (!contact) {
+    return {
+      verdict: 'suppress',
+      reasons: [
+        {
+          rule: 'contact-not-found',
+          message: `Contact ${ref.contactId} does not exist (deleted or never added).`,
+        },
+      ],
+      rulesHash: ruleSet.hash,
+    };
+  }
+  const addresses = contact.subscriptions.map((s) => s.address);
+  try {
+    const d = decideSend(ruleSet, { contact, message, at });
+    if (!VERDICTS.includes(d.verdict)) throw new Error(`unknown verdict "${String(d.verdict)}"`);
+    if (d.verdict === 'send' && !d.address) throw new Error('verdict send without an address');
+    if (d.verdict === 'defer' && (!d.notBefore || Number.isNaN(Date.parse(d.notBefore)))) {
+      throw new Error('verdict defer without a valid notBefore');
+    }
+    if (d.verdict !== 'send' && d.reasons.length === 0)
+      throw new Error(`verdict ${d.verdict} without reasons`);
+    return {
+      verdict: d.verdict,
+      // Rule messages are free text: make sure none of them smuggles an address into the history.
+      reasons: d.reasons.map((r) => ({ rule: r.rule, message: scrubAddresses(r.message, addresses) })),
+      ...(d.verdict === 'defer' ? { notBefore: new Date(d.notBefore as string).toISOString() } : {}),
+      ...(d.verdict === 'send' ? { address: d.address } : {}),
+      rulesHash: d.rules || ruleSet.hash,
+      contact,
+      ruleSet,
+    };
+  } catch (err) {
+    return failClosed('decision-error', 'the rules could not decide', err, ruleSet.hash, contact);
+  }
+}
