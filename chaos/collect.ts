@@ -2,7 +2,6 @@
 // step_outcomes / delivery_attempts when the schema has them), and the workflows on the run's task queue.
 import type { Client } from '@temporalio/client';
 import type pg from 'pg';
-import type { AutomationResult } from '../workflows/order-confirmation';
 import type { DecisionRow, OutboxRow, StepOutcomeRow, WorkflowState, WorkflowStepRecord } from './checks';
 
 export interface PgFacts {
@@ -24,6 +23,7 @@ async function hasTable(pool: pg.Pool, name: string): Promise<boolean> {
 export async function readPgFacts(pool: pg.Pool): Promise<PgFacts> {
   const decisions = await pool.query<{
     id: string;
+    message_key: string | null;
     key: string;
     workflow_id: string;
     step: string;
@@ -33,9 +33,10 @@ export async function readPgFacts(pool: pg.Pool): Promise<PgFacts> {
     verdict: 'send' | 'suppress' | 'defer';
     decided_at: Date;
   }>(
-    `SELECT id::text, workflow_id || ':' || step AS key, workflow_id, step, contact_id, channel, message_type, verdict,
-            decided_at
-       FROM decision_log WHERE workflow_id IS NOT NULL AND step IS NOT NULL`,
+    // message_key exists from migration 0012 on; before it the key was workflow_id:step.
+    `SELECT id::text, to_jsonb(d) ->> 'message_key' AS message_key, workflow_id || ':' || step AS key, workflow_id, step,
+            contact_id, channel, message_type, verdict, decided_at
+       FROM decision_log d WHERE workflow_id IS NOT NULL AND step IS NOT NULL`,
   );
   const outbox = await pool.query<{
     key: string;
@@ -64,7 +65,7 @@ export async function readPgFacts(pool: pg.Pool): Promise<PgFacts> {
   const facts: PgFacts = {
     decisions: decisions.rows.map((r) => ({
       id: r.id,
-      key: keyOf.get(`${r.workflow_id}\u0000${r.step}`) ?? r.key,
+      key: r.message_key ?? keyOf.get(`${r.workflow_id}\u0000${r.step}`) ?? r.key,
       workflowId: r.workflow_id,
       contactId: r.contact_id,
       channel: r.channel,
@@ -84,6 +85,15 @@ export async function readPgFacts(pool: pg.Pool): Promise<PgFacts> {
     facts.deliveryAttempts = Object.fromEntries(rows.map((r) => [r.result ?? 'unfinished', Number(r.n)]));
   }
   return facts;
+}
+
+/** A step record of any version: before the redesign without messageKey / outcome. */
+interface StepRecordShape {
+  step: string;
+  verdict: string;
+  messageKey?: string;
+  outcome?: string;
+  delivery?: string;
 }
 
 export interface TemporalFacts {
@@ -121,13 +131,15 @@ export async function readTemporalFacts(client: Client, taskQueue: string): Prom
     Array.from({ length: 6 }, async () => {
       for (let id = queue.pop(); id !== undefined; id = queue.pop()) {
         try {
-          const result = (await client.workflow.getHandle(id).result()) as AutomationResult;
-          for (const s of result.steps ?? []) {
+          const result = (await client.workflow.getHandle(id).result()) as { steps?: unknown[] };
+          for (const s of (result.steps ?? []) as StepRecordShape[]) {
+            // Since the send-step redesign a record names its message key and its outcome.
+            const sent = s.outcome === 'sent' || s.delivery === 'sent';
             steps.push({
-              key: `${id}:${s.step}`,
+              key: s.messageKey ?? `${id}:${s.step}`,
               workflowId: id,
               verdict: s.verdict,
-              ...(s.delivery ? { delivery: s.delivery } : {}),
+              ...(sent ? { delivery: 'sent' } : s.delivery ? { delivery: s.delivery } : {}),
             });
           }
         } catch {

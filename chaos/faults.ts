@@ -21,7 +21,7 @@ export interface FaultRates {
 export const DEFAULT_RATES: FaultRates = {
   sinkFaultShare: 0.3,
   sinkWeights: { 'reject-4xx': 3, 'reject-5xx': 3, hang: 1, 'drop-after-accept': 3 },
-  workerKillEveryMs: 30_000,
+  workerKillEveryMs: 60_000,
   serverRestartEveryMs: 150_000,
   pgTerminateEveryMs: 4_000,
 };
@@ -60,6 +60,8 @@ export interface TimedFaultDeps {
   log: (line: string) => void;
   /** Epoch ms at which the window closes. */
   until: number;
+  /** Timed fault kinds not to inject (`--skip`). */
+  skip?: Set<string>;
 }
 
 /** Runs the timed faults until the window closes; resolves when the last one finished. */
@@ -82,7 +84,8 @@ export async function runTimedFaults(deps: TimedFaultDeps): Promise<{
     timeline.push({ kind, at: Date.now() });
   };
 
-  const loop = async (meanMs: number, inject: () => Promise<void>) => {
+  const loop = async (kind: TimedFaultKind, meanMs: number, inject: () => Promise<void>) => {
+    if (deps.skip?.has(kind)) return;
     // Bounded: at most one injection per 100 ms of window, and never after the window.
     for (let i = 0; i < 1_000_000; i++) {
       const next = Date.now() + Math.max(100, rng.exp(meanMs));
@@ -98,19 +101,19 @@ export async function runTimedFaults(deps: TimedFaultDeps): Promise<{
   };
 
   await Promise.all([
-    loop(rates.workerKillEveryMs, () => {
+    loop('worker-sigkill', rates.workerKillEveryMs, () => {
       const alive = deps.workers.alive();
       if (alive.length === 0) return Promise.resolve();
       const i = rng.pick(alive);
       if (deps.workers.kill(i, rng.int(500, 3_000))) record('worker-sigkill');
       return Promise.resolve();
     }),
-    loop(rates.pgTerminateEveryMs, async () => {
+    loop('pg-terminate', rates.pgTerminateEveryMs, async () => {
       const n = await terminateWorkerConnections(deps.pool, deps.database);
       counts.pgConnectionsTerminated += n;
       if (n > 0) record('pg-terminate');
     }),
-    loop(rates.serverRestartEveryMs, async () => {
+    loop('dev-server-restart', rates.serverRestartEveryMs, async () => {
       record('dev-server-restart');
       const t0 = Date.now();
       await deps.server.restart();

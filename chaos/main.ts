@@ -17,6 +17,18 @@ function number(name: string, min: number, max: number, integer = false) {
   };
 }
 
+const SKIPPABLE = ['worker-sigkill', 'dev-server-restart', 'pg-terminate', 'sink'];
+
+function skipList(value: string): string[] {
+  const kinds = value
+    .split(',')
+    .map((k) => k.trim())
+    .filter(Boolean);
+  const bad = kinds.find((k) => !SKIPPABLE.includes(k));
+  if (bad) throw new InvalidArgumentError(`unknown fault kind "${bad}"; one of ${SKIPPABLE.join(', ')}.`);
+  return kinds;
+}
+
 export async function main(argv: string[]): Promise<number> {
   const program = new Command('chaos')
     .description('fault-injection run: real dev server, worker processes, PostgreSQL, SMTP and SMS sinks')
@@ -50,6 +62,7 @@ export async function main(argv: string[]): Promise<number> {
       'target: faults to inject (default 50 per minute)',
       number('--min-faults', 0, 1e7, true),
     )
+    .option('--skip <kinds>', 'fault kinds not to inject, comma-separated: ' + SKIPPABLE.join(', '), skipList)
     .option('--ci', 'CI profile: gate only on loss, suppression, withdrawal and unexplained duplicates')
     .option('--out <file>', 'write the summary as JSON')
     .option('--md <file>', 'write the table as markdown')
@@ -74,6 +87,7 @@ export async function main(argv: string[]): Promise<number> {
     out?: string;
     md?: string;
     keepState?: boolean;
+    skip?: string[];
   }>();
   const summary = await runChaos({
     ...DEFAULT_OPTIONS,
@@ -85,6 +99,7 @@ export async function main(argv: string[]): Promise<number> {
     profile: o.ci ? 'ci' : 'full',
     minFaults: o.minFaults ?? Math.round(50 * o.minutes),
     keepState: o.keepState ?? false,
+    skip: new Set(o.skip ?? []),
     command: ['npm run chaos --', ...argv].join(' '),
     log: (line) => process.stdout.write(`${line}\n`),
   });

@@ -39,6 +39,8 @@ export interface ChaosOptions {
   profile: Profile;
   minFaults: number;
   keepState: boolean;
+  /** Fault kinds not to inject: worker-sigkill, dev-server-restart, pg-terminate, sink. */
+  skip: Set<string>;
   command: string;
   databaseUrl?: string;
   log: (line: string) => void;
@@ -55,6 +57,7 @@ export const DEFAULT_OPTIONS = {
   rates: DEFAULT_RATES,
   profile: 'full' as Profile,
   keepState: false,
+  skip: new Set<string>(),
 };
 
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -103,7 +106,7 @@ export async function runChaos(opts: ChaosOptions): Promise<RunSummary> {
 
     let faultsOn = false;
     const sinks = await startChaosSinks({
-      pickFault: createSinkFaultPicker(rng, opts.rates, () => faultsOn),
+      pickFault: createSinkFaultPicker(rng, opts.rates, () => faultsOn && !opts.skip.has('sink')),
     });
     cleanups.push(() => sinks.close());
 
@@ -157,7 +160,17 @@ export async function runChaos(opts: ChaosOptions): Promise<RunSummary> {
       );
     }, 30_000);
     const [timed] = await Promise.all([
-      runTimedFaults({ rng, rates: opts.rates, workers, server, pool, database: dbName, log: say, until }),
+      runTimedFaults({
+        rng,
+        rates: opts.rates,
+        workers,
+        server,
+        pool,
+        database: dbName,
+        log: say,
+        until,
+        skip: opts.skip,
+      }),
       every(opts.journeyEveryMs, () => workload.startJourney()),
       every(opts.withdrawEveryMs, () => workload.withdraw()),
     ]);
