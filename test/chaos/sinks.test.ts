@@ -15,14 +15,14 @@ afterEach(async () => {
 
 async function setup(faults: (SinkFault | undefined)[]) {
   const queue = [...faults];
-  sinks = await startChaosSinks({ pickFault: () => queue.shift(), hangMs: 1_500 });
-  const email = createSmtpTransport({ url: sinks.smtpUrl, from: 'Shop <hello@shop.test>', timeoutMs: 700 });
+  sinks = await startChaosSinks({ pickFault: () => queue.shift(), hangMs: 4_000 });
+  const email = createSmtpTransport({ url: sinks.smtpUrl, from: 'Shop <hello@shop.test>', timeoutMs: 2_000 });
   const sms = createHttpSmsTransport({
     baseUrl: sinks.smsUrl,
     accountSid: 'ACtest',
     authToken: 't',
     from: '+15005550006',
-    timeoutMs: 700,
+    timeoutMs: 2_000,
   });
   return { sinks, email, sms };
 }
@@ -67,7 +67,7 @@ describe('chaos SMTP sink', () => {
     const { sinks, email } = await setup(['hang']);
     const started = Date.now();
     await expect(email.sendEmail(mail('k:1'))).rejects.toBeInstanceOf(DeliveryError);
-    expect(Date.now() - started).toBeGreaterThanOrEqual(600);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1_900);
     expect(sinks.copies()).toEqual([]);
     await email.close?.();
   });
