@@ -89,6 +89,8 @@ export function targetLines(
       m.duplicatedByCause.unexplained ?? 0,
     ),
   ];
+  // A run in which nothing reached a sink would pass every zero-count line without proving anything.
+  lines.push(line('the run delivered messages (>= 1 copy received)', m.receivedCopies > 0, m.receivedCopies));
   if (profile === 'ci') return lines;
   return [
     line(`>= ${minFaults} faults injected`, s.faultsTotal >= minFaults, s.faultsTotal),

@@ -125,6 +125,8 @@ export interface WorkerPool {
   /** Resolves when every worker said it polls (or rejects after `timeoutMs`). */
   ready(timeoutMs: number): Promise<void>;
   alive(): number[];
+  /** Workers that said they poll (a worker still bundling its workflow code is alive but not polling). */
+  polling(): number[];
   /** SIGKILLs worker `i`; it is started again after `restartAfterMs`. */
   kill(i: number, restartAfterMs: number): boolean;
   /** Exits the harness did not cause. */
@@ -208,6 +210,7 @@ export function startWorkers(opts: WorkerPoolOptions): WorkerPool {
       }
     },
     alive: () => children.flatMap((c, i) => (c && c.exitCode === null ? [i] : [])),
+    polling: () => children.flatMap((c, i) => (c && c.exitCode === null && readyFlags[i] ? [i] : [])),
     kill(i, restartAfterMs) {
       const child = children[i];
       if (!child?.pid || child.exitCode !== null) return false;

@@ -75,12 +75,13 @@ export function createWorkload(opts: WorkloadOptions) {
           stats.signalsAfterEnd++;
           return;
         }
-        if (attempt >= 15) {
+        // A restarted dev server answers "namespace not found" for a few seconds: retry for up to a minute.
+        if (attempt >= 30) {
           stats.clientErrors++;
           opts.log(`client call failed after ${attempt} attempts: ${(err as Error).message}`);
           return;
         }
-        await pause(1_000);
+        await pause(2_000);
       }
     }
   };
