@@ -216,9 +216,12 @@ export function startWorkers(opts: WorkerPoolOptions): WorkerPool {
       if (!child?.pid || child.exitCode !== null) return false;
       harnessKilled.add(child.pid);
       child.kill('SIGKILL');
-      later(restartAfterMs, () => {
+      // On a busy machine the exit may be reported after the restart delay: wait for it, then start anew.
+      const relaunch = (): void => {
         if (!children[i]) launch(i);
-      });
+        else if (children[i] === child) later(250, relaunch);
+      };
+      later(restartAfterMs, relaunch);
       return true;
     },
     unexpectedExits: () => [...exits],
