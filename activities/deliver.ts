@@ -118,18 +118,22 @@ async function sendOnce(
   const ref = refOf(entry, runId);
   const message = { channel: entry.channel, type: entry.messageType };
   let failure: Classified | undefined;
+  // Counted and logged on their own connection, committed before the row lock is taken (the lock holder would
+  // otherwise wait for itself), so they survive a crash during the provider call.
+  await deps.pool.query(
+    `UPDATE outbox SET attempts = attempts + 1, last_attempt_at = now() WHERE idempotency_key = $1 AND state = 'pending'`,
+    [key],
+  );
+  const attemptId = await startAttempt(deps.pool, key, attemptNumber());
   const result = await inTransaction(
     deps.pool,
     async (client): Promise<DeliveryResult> => {
       // A second attempt for the same key waits here, then sees 'sent'.
       const locked = await readOutbox(client, key, true);
-      if (!locked || locked.state !== 'pending') return locked ? settled(locked) : { state: 'redecide' };
-      // Committed on their own connection before the call: they survive a crash during it.
-      await deps.pool.query(
-        `UPDATE outbox SET attempts = attempts + 1, last_attempt_at = now() WHERE idempotency_key = $1`,
-        [key],
-      );
-      const attemptId = await startAttempt(deps.pool, key, attemptNumber());
+      if (!locked || locked.state !== 'pending') {
+        await client.query('DELETE FROM delivery_attempts WHERE id = $1', [attemptId]); // no call was made
+        return locked ? settled(locked) : { state: 'redecide' };
+      }
       let providerId: string;
       try {
         providerId = (await callTransport(deps.transports, locked, rendered)).providerId;

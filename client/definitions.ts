@@ -1,8 +1,6 @@
-// Loads and validates the automation definitions in automations/. A bad file fails loudly with its path and
-// the JSON pointer of the problem; nothing half-valid reaches a workflow.
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+// Loads the automation definitions in automations/ (checked by definition-folder.ts). A bad file fails loudly
+// with its path, line:column and JSON pointer of each problem; nothing half-valid reaches a workflow.
 import path from 'node:path';
-import { Ajv, type ErrorObject } from 'ajv';
 import { Type } from '@sinclair/typebox';
 import {
   AbandonedCartDefinition,
@@ -13,6 +11,22 @@ import {
 } from '../workflows/definitions';
 import { msOf } from '../workflows/duration';
 import { REPO_ROOT } from './config';
+import {
+  allProblems,
+  checkAutomationFolder,
+  checkDefinitionText,
+  formatProblem,
+  type DefinitionProblem,
+  type FolderReport,
+} from './definition-folder';
+
+export {
+  allProblems,
+  checkAutomationFolder,
+  formatProblem,
+  type DefinitionProblem,
+  type FolderReport,
+} from './definition-folder';
 
 export const AUTOMATIONS_DIR = path.join(REPO_ROOT, 'automations');
 
@@ -24,64 +38,23 @@ export const AutomationSchema = Type.Union(
   },
 );
 
-const ajv = new Ajv({ allErrors: true, strict: false });
-const validators = {
-  welcome: ajv.compile(WelcomeDefinition),
-  abandoned_cart: ajv.compile(AbandonedCartDefinition),
-  order: ajv.compile(OrderDefinition),
-  custom_event: ajv.compile(EventAutomationDefinition),
-};
-
+/** The definitions could not be loaded; `problems` lists every problem of every file. */
 export class DefinitionError extends Error {
-  constructor(
-    readonly file: string,
-    readonly problems: { pointer: string; message: string }[],
-  ) {
+  constructor(readonly problems: DefinitionProblem[]) {
+    const errors = problems.filter((p) => p.severity === 'error');
     super(
-      `${path.relative(process.cwd(), file)}: invalid automation definition:\n` +
-        problems.map((p) => `  at ${p.pointer || '/'}: ${p.message}`).join('\n'),
+      `${errors.length} problem${errors.length === 1 ? '' : 's'} in the automation definitions:\n` +
+        errors.map((p) => `  ${formatProblem(p)}`).join('\n'),
     );
     this.name = 'DefinitionError';
   }
 }
 
-function describe(errors: ErrorObject[] | null | undefined): { pointer: string; message: string }[] {
-  return (errors ?? []).map((e) => ({
-    pointer: e.instancePath,
-    message:
-      e.keyword === 'additionalProperties'
-        ? `unknown property "${String(e.params.additionalProperty)}" (remove it or check its spelling)`
-        : (e.message ?? 'invalid'),
-  }));
-}
-
+/** Parses and checks one definition file's text; throws DefinitionError listing every problem. */
 export function parseDefinition(file: string, text: string): AutomationDefinition {
-  let data: unknown;
-  try {
-    data = JSON.parse(text);
-  } catch (err) {
-    throw new DefinitionError(file, [{ pointer: '', message: `not valid JSON: ${(err as Error).message}` }]);
-  }
-  const kind = (data as { kind?: unknown } | null)?.kind;
-  if (typeof kind !== 'string' || !(kind in validators)) {
-    throw new DefinitionError(file, [
-      { pointer: '/kind', message: `must be one of ${Object.keys(validators).join(', ')}` },
-    ]);
-  }
-  const validate = validators[kind as keyof typeof validators];
-  if (!validate(data)) throw new DefinitionError(file, describe(validate.errors));
-  return data;
-}
-
-function jsonFiles(dir: string): string[] {
-  return readdirSync(dir)
-    .filter((name) => name !== 'schema')
-    .flatMap((name) => {
-      const full = path.join(dir, name);
-      if (statSync(full).isDirectory()) return jsonFiles(full);
-      return name.endsWith('.json') ? [full] : [];
-    })
-    .sort();
+  const checked = checkDefinitionText(file, text);
+  if (!checked.definition) throw new DefinitionError(checked.problems);
+  return checked.definition;
 }
 
 export interface AutomationCatalog {
@@ -91,23 +64,19 @@ export interface AutomationCatalog {
   events: EventAutomationDefinition[];
 }
 
-export function loadAutomations(dir = AUTOMATIONS_DIR): AutomationCatalog {
-  const all = jsonFiles(dir).map((file) => parseDefinition(file, readFileSync(file, 'utf8')));
-  const one = <K extends AutomationDefinition['kind']>(
-    kind: K,
-  ): Extract<AutomationDefinition, { kind: K }> => {
-    const found = all.filter((d) => d.kind === kind);
-    if (found.length !== 1)
-      throw new Error(`${dir}: expected exactly one "${kind}" automation, found ${found.length}.`);
-    return found[0] as Extract<AutomationDefinition, { kind: K }>;
-  };
+/** The catalog of a checked folder, or a DefinitionError naming every problem of every file. */
+export function catalogOf(report: FolderReport): AutomationCatalog {
+  const problems = allProblems(report).filter((p) => p.severity === 'error');
+  if (problems.length > 0) throw new DefinitionError(problems);
+  const all = report.files.map((f) => f.definition!);
+  const one = <K extends AutomationDefinition['kind']>(kind: K) =>
+    all.find((d) => d.kind === kind) as Extract<AutomationDefinition, { kind: K }>;
   const events = all.filter((d): d is EventAutomationDefinition => d.kind === 'custom_event');
-  const ids = new Set<string>();
-  for (const d of all) {
-    if (ids.has(d.id)) throw new Error(`${dir}: two automations share the id "${d.id}".`);
-    ids.add(d.id);
-  }
   return { welcome: one('welcome'), abandonedCart: one('abandoned_cart'), order: one('order'), events };
+}
+
+export function loadAutomations(dir = AUTOMATIONS_DIR): AutomationCatalog {
+  return catalogOf(checkAutomationFolder(dir));
 }
 
 /**

@@ -5,6 +5,19 @@ import type { ContactProfile } from './model';
 import type { RuleSet } from './load';
 import { decideSend } from './decide';
 import { validateDecideRequest, type DecideRequest, type RequestError } from './request';
+import { MAX_JSON_DEPTH, jsonDepthOffset } from './json-position';
+import { clip, quote } from './quote';
+
+/**
+ * Longest request line read, in bytes (UTF-8), as the importer's JSON Lines limit. A longer line is answered
+ * with an error by its number and never held in memory; a real request is a few hundred bytes.
+ */
+export const MAX_LINE_BYTES = 1 << 20;
+/** A line the reader could not turn into text: too long or not UTF-8. `error` says which, with its number. */
+export interface UnreadLine {
+  line: number;
+  error: string;
+}
 
 export type ProfileLookup = (ids: string[]) => Promise<Map<string, ContactProfile>>;
 
@@ -29,18 +42,30 @@ type Pending = { kind: 'done'; text: string } | { kind: 'request'; request: Deci
 const errorLine = (id: unknown, error: RequestError) =>
   JSON.stringify(typeof id === 'string' ? { id, error } : { error });
 
-function parseLine(line: string): Pending & { invalid?: boolean } {
+const rejected = (message: string) => ({
+  kind: 'done' as const,
+  invalid: true,
+  text: errorLine(undefined, { message, path: '' }),
+});
+
+function parseLine(line: string | UnreadLine): Pending & { invalid?: boolean } {
+  if (typeof line !== 'string') return rejected(line.error);
+  // Checked before parsing: every later walker over the value (validator, error quoting) may then recurse.
+  const deep = jsonDepthOffset(line, MAX_JSON_DEPTH);
+  if (deep >= 0) {
+    return rejected(
+      `The line nests arrays or objects more than ${MAX_JSON_DEPTH} levels deep (at column ${deep + 1}); a request is at most 5 levels deep. Write one request object per line.`,
+    );
+  }
   let value: unknown;
   try {
     value = JSON.parse(line);
   } catch (err) {
     const message =
-      line.trim() === '' ? 'The line is empty.' : `The line is not JSON (${(err as Error).message}).`;
-    return {
-      kind: 'done',
-      invalid: true,
-      text: errorLine(undefined, { message: `${message} Write one request object per line.`, path: '' }),
-    };
+      line.trim() === ''
+        ? 'The line is empty.'
+        : `The line is not JSON (${clip((err as Error).message, 200)}).`;
+    return rejected(`${message} Write one request object per line.`);
   }
   const check = validateDecideRequest(value);
   if (!check.ok)
@@ -48,7 +73,10 @@ function parseLine(line: string): Pending & { invalid?: boolean } {
   return { kind: 'request', request: check.request };
 }
 
-export async function decideBatch(input: string[], opts: BatchOptions): Promise<BatchResult> {
+export async function decideBatch(
+  input: ReadonlyArray<string | UnreadLine>,
+  opts: BatchOptions,
+): Promise<BatchResult> {
   const now = opts.now ?? (() => new Date());
   let invalid = 0;
   let unavailable = 0;
@@ -72,7 +100,7 @@ export async function decideBatch(input: string[], opts: BatchOptions): Promise<
       try {
         profiles = await opts.lookup(ids);
       } catch (err) {
-        storeError = `Could not load the contact: ${(err as Error).message}`;
+        storeError = `Could not load the contact: ${clip((err as Error).message, 300)}.`;
       }
     }
   }
@@ -90,7 +118,7 @@ export async function decideBatch(input: string[], opts: BatchOptions): Promise<
       if (!contact) {
         invalid++;
         return errorLine(request.id, {
-          message: `No contact with id ${JSON.stringify(request.contactId)} in the contact store. Check the id, or send the profile as "contact".`,
+          message: `No contact with id ${quote(request.contactId)} in the contact store. Check the id, or send the profile as "contact".`,
           path: '/contactId',
         });
       }

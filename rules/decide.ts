@@ -25,6 +25,15 @@ function compiledFor(rs: RuleSet): CompiledRules {
 
 export class UndecidableInput extends Error {}
 
+/**
+ * Priorities are compared as numbers, so only safe integers compare exactly: 1e20 + 1 === 1e20, and
+ * Infinity or NaN (1e400 in JSON is Infinity) would leave no subscription chosen. Both evaluators check every
+ * candidate in profile order, priority first, so they fail closed with the same reason.
+ */
+export const UNSAFE_PRIORITY =
+  'a subscription priority is not a whole number between -9007199254740991 and 9007199254740991';
+export const UNKNOWN_SUBSCRIPTION_STATUS = 'a subscription has an unknown status';
+
 export function failClosed(hash: string, err: unknown): Decision {
   const why = scrub(err instanceof Error ? err.message : String(err));
   return {
@@ -95,8 +104,9 @@ function decide(c: CompiledRules, { contact, message, at }: DecideInput): Decisi
     const s = subs[i]!;
     if (s.channel !== channel || (resource !== undefined && s.resource !== resource)) continue;
     count++;
+    if (!Number.isSafeInteger(s.priority)) throw new UndecidableInput(UNSAFE_PRIORITY);
     const si = c.subscriptionStatus[s.status];
-    if (si === undefined) throw new UndecidableInput('a subscription has an unknown status');
+    if (si === undefined) throw new UndecidableInput(UNKNOWN_SUBSCRIPTION_STATUS);
     const cell = block + si * stride + categoryIndex(c, s, category);
     const o = c.outcome(cell);
     if (o.suppress.length === 0) {

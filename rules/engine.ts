@@ -28,7 +28,13 @@ import {
   zoneOf,
   type DecideInput,
 } from './facts';
-import { UndecidableInput, failClosed, priorityReason } from './decide';
+import {
+  UNKNOWN_SUBSCRIPTION_STATUS,
+  UNSAFE_PRIORITY,
+  UndecidableInput,
+  failClosed,
+  priorityReason,
+} from './decide';
 
 export interface EngineFacts extends FactValues {
   localMinutes: number | null;
@@ -257,10 +263,15 @@ async function decideTraced(rs: RuleSet, input: DecideInput): Promise<EngineDeci
   const p = prepare(rs);
   const { ms, zone, facts } = baseFacts(rs, input);
   const subs = candidates(input.contact, input.message);
+  // Checked in profile order, as decideSend does, so both fail closed with the same reason.
+  const candidate = new Set(subs);
+  for (const s of input.contact.subscriptions) {
+    if (!candidate.has(s)) continue;
+    if (!Number.isSafeInteger(s.priority)) throw new UndecidableInput(UNSAFE_PRIORITY);
+    if (!has(SUBSCRIPTION_STATUSES, s.status)) throw new UndecidableInput(UNKNOWN_SUBSCRIPTION_STATUS);
+  }
   const runs: Run[] = [];
   for (const s of subs) {
-    if (!has(SUBSCRIPTION_STATUSES, s.status))
-      throw new UndecidableInput('a subscription has an unknown status');
     const category = categoryState(s, input.message.category);
     runs.push(
       await run(p, {

@@ -83,9 +83,18 @@ export function offsetAt(zone: IANAZone, ms: number): number {
   return offset;
 }
 
-/** Minutes since local midnight at `ms` in `zone`. */
+/**
+ * The offset in whole milliseconds. Before standard time (about 1883-1970, by zone) offsets are local mean
+ * time with seconds, e.g. New York -4:56:02 = -296.0333... minutes; rounding to the second keeps local times
+ * whole minutes and instants whole milliseconds.
+ */
+function offsetMs(zone: IANAZone, ms: number): number {
+  return Math.round(offsetAt(zone, ms) * 60) * 1000;
+}
+
+/** Whole minutes since local midnight at `ms` in `zone` (the minute the local wall clock shows). */
 export function localMinutes(zone: IANAZone, ms: number): number {
-  const local = Math.floor(ms / 60_000) + offsetAt(zone, ms);
+  const local = Math.floor((ms + offsetMs(zone, ms)) / 60_000);
   return ((local % 1440) + 1440) % 1440;
 }
 
@@ -95,24 +104,27 @@ export function insideWindow(window: WindowModel, minutes: number): boolean {
 
 /** UTC instant of a local wall-clock time: luxon's own two-pass method; a time in a DST gap moves forward. */
 function localToUtc(zone: IANAZone, local: number, guessOffset: number): number {
-  let utc = local - guessOffset * 60_000;
-  const o2 = offsetAt(zone, utc);
+  let utc = local - guessOffset;
+  const o2 = offsetMs(zone, utc);
   if (o2 === guessOffset) return utc;
-  utc -= (o2 - guessOffset) * 60_000;
-  const o3 = offsetAt(zone, utc);
+  utc -= o2 - guessOffset;
+  const o3 = offsetMs(zone, utc);
   if (o2 === o3) return utc;
-  return local - Math.min(o2, o3) * 60_000;
+  return local - Math.min(o2, o3);
 }
 
 /** The next opening of the window after `ms`, as a UTC ISO instant (wall-clock days, so DST is handled). */
 export function nextOpening(window: WindowModel, zone: IANAZone, ms: number): string {
-  const offset = offsetAt(zone, ms);
-  const local = ms + offset * 60_000;
+  const offset = offsetMs(zone, ms);
+  const local = ms + offset;
   const midnight = local - (((local % DAY) + DAY) % DAY);
   const minutes = Math.floor((local - midnight) / 60_000);
   const opening = midnight + (minutes < window.fromMinutes ? 0 : DAY) + window.fromMinutes * 60_000;
   return new Date(localToUtc(zone, opening, offset)).toISOString();
 }
 
-export const clock = (minutes: number) =>
-  `${String(Math.floor(minutes / 60)).padStart(2, '0')}:${String(minutes % 60).padStart(2, '0')}`;
+/** HH:MM of minutes since midnight; a fraction of a minute is dropped, as a wall clock does. */
+export const clock = (minutes: number) => {
+  const m = Math.floor(minutes);
+  return `${String(Math.floor(m / 60)).padStart(2, '0')}:${String(m % 60).padStart(2, '0')}`;
+};

@@ -8,6 +8,7 @@ import { RULE_FILE_KINDS, RULE_FILE_KIND_NAMES, type RuleFile, type RuleFileKind
 import { suggest, validateAgainst } from './problems';
 import { buildModel, type RuleModel } from './model-build';
 import { jsonErrorOffset } from './json-position';
+import { quote } from './quote';
 
 export interface RuleProblem {
   /** File name inside the rules folder, or "(folder)" for a problem of the set as a whole. */
@@ -117,8 +118,7 @@ function readFiles(dir: string, problems: RuleProblem[]): LoadedFile[] {
       problems.push({
         file: name,
         pointer: '/kind',
-        message:
-          kind === undefined ? '"kind" is missing' : `${JSON.stringify(kind)} is not a kind of rule file`,
+        message: kind === undefined ? '"kind" is missing' : `${quote(kind)} is not a kind of rule file`,
         hint: `Set "kind" to one of ${RULE_FILE_KIND_NAMES.map((k) => `"${k}"`).join(', ')}.${suggest(kind, RULE_FILE_KIND_NAMES)}`,
       });
       continue;

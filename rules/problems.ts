@@ -4,6 +4,7 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import type { TSchema } from '@sinclair/typebox';
+import { boundPointer, clip, quote } from './quote';
 
 export interface SchemaProblem {
   pointer: string;
@@ -39,18 +40,73 @@ function branchOf(error: ErrorObject, parent: ErrorObject): string {
   return error.schemaPath.slice(parent.schemaPath.length + 1).split('/')[0] ?? '';
 }
 
+const under = (path: string, base: string) => path === base || path.startsWith(`${base}/`);
+
+// An error belongs to a union when it is inside both its schema and its data: every item of an array shares
+// the item schema's path, so the schema path alone would give item 3's union the errors of all items.
+const inside = (e: ErrorObject, u: ErrorObject) =>
+  e.schemaPath.startsWith(`${u.schemaPath}/`) && under(e.instancePath, u.instancePath);
+
+/**
+ * The errors inside each union, found through an index by data path instead of a scan of every error per
+ * union: a request with thousands of wrong array items must take time linear in its errors, not quadratic.
+ */
+function errorsInside(errors: ErrorObject[], unions: ErrorObject[]): Map<ErrorObject, ErrorObject[]> {
+  const order = errors
+    .map((_, i) => i)
+    .sort((a, b) => {
+      const x = errors[a]!.instancePath;
+      const y = errors[b]!.instancePath;
+      return x < y ? -1 : x > y ? 1 : a - b;
+    });
+  const found = new Map<ErrorObject, ErrorObject[]>();
+  for (const u of unions) {
+    const base = u.instancePath;
+    let lo = 0;
+    let hi = order.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (errors[order[mid]!]!.instancePath < base) lo = mid + 1;
+      else hi = mid;
+    }
+    const hits: number[] = [];
+    for (let k = lo; k < order.length && errors[order[k]!]!.instancePath.startsWith(base); k++) {
+      const e = errors[order[k]!]!;
+      if (e !== u && inside(e, u)) hits.push(order[k]!);
+    }
+    found.set(
+      u,
+      hits.sort((a, b) => a - b).map((i) => errors[i]!),
+    );
+  }
+  return found;
+}
+
 function simplify(errors: ErrorObject[]): ErrorObject[] {
   const unions = errors.filter((e) => e.keyword === 'anyOf');
   if (unions.length === 0) return errors;
-  const inside = (e: ErrorObject, u: ErrorObject) => e.schemaPath.startsWith(`${u.schemaPath}/`);
-  const outer = unions.filter((u) => !unions.some((o) => o !== u && inside(u, o)));
-  const out = errors.filter((e) => !outer.some((u) => e === u || inside(e, u)));
+  // A union is outer when no other union holds it; only unions at a prefix of its data path can.
+  const byPath = new Map<string, ErrorObject[]>();
+  for (const u of unions) byPath.set(u.instancePath, [...(byPath.get(u.instancePath) ?? []), u]);
+  const outer = unions.filter((u) => {
+    const path = u.instancePath;
+    for (let cut = path.length; cut >= 0; cut = cut === 0 ? -1 : path.lastIndexOf('/', cut - 1)) {
+      for (const o of byPath.get(path.slice(0, Math.max(cut, 0))) ?? [])
+        if (o !== u && inside(u, o)) return false;
+    }
+    return true;
+  });
+  const held = errorsInside(errors, outer);
+  const consumed = new Set<ErrorObject>(outer);
+  for (const list of held.values()) for (const e of list) consumed.add(e);
+  const out = errors.filter((e) => !consumed.has(e));
   for (const union of outer) {
     const branches = new Map<string, ErrorObject[]>();
-    for (const e of errors) {
-      if (e === union || !inside(e, union)) continue;
+    for (const e of held.get(union)!) {
       const key = branchOf(e, union);
-      branches.set(key, [...(branches.get(key) ?? []), e]);
+      const list = branches.get(key);
+      if (list) list.push(e);
+      else branches.set(key, [e]);
     }
     const mismatch = (errs: ErrorObject[]) =>
       errs.filter((e) => e.instancePath === union.instancePath && SHAPE.has(e.keyword)).length;
@@ -94,20 +150,22 @@ export function suggest(value: unknown, options: readonly unknown[]): string {
   if (typeof value !== 'string') return '';
   let best: string | undefined;
   let bestDistance = Infinity;
+  const allowed = Math.max(2, Math.floor(value.length / 3));
   for (const o of options) {
-    if (typeof o !== 'string') continue;
+    // The distance is at least the difference in length: a long value is no typo of a short id.
+    if (typeof o !== 'string' || Math.abs(o.length - value.length) > allowed) continue;
     const d = levenshtein(value.toLowerCase(), o.toLowerCase());
     if (d < bestDistance) [best, bestDistance] = [o, d];
   }
-  return best !== undefined && bestDistance <= Math.max(2, Math.floor(value.length / 3))
-    ? ` Did you mean "${best}"?`
-    : '';
+  return best !== undefined && bestDistance <= allowed ? ` Did you mean "${best}"?` : '';
 }
 
 const list = (values: readonly unknown[]) => values.map((v) => JSON.stringify(v)).join(', ');
 
+// Values and names from the input are quoted with quote()/clip(): a wrong value may be megabytes long or
+// nested thousands of levels deep, and the problem must stay one short line.
 function describe(e: ErrorObject): SchemaProblem {
-  const pointer = e.instancePath;
+  const pointer = boundPointer(e.instancePath);
   const schema = (e.parentSchema ?? {}) as { description?: string; properties?: Record<string, unknown> };
   const p = e.params as Record<string, unknown>;
   switch (e.keyword) {
@@ -115,7 +173,7 @@ function describe(e: ErrorObject): SchemaProblem {
       const allowed = p.allowedValues as unknown[];
       return {
         pointer,
-        message: `${JSON.stringify(e.data)} is not allowed here`,
+        message: `${quote(e.data)} is not allowed here`,
         hint: `Use one of ${list(allowed)}.${suggest(e.data, allowed)}`,
       };
     }
@@ -135,15 +193,15 @@ function describe(e: ErrorObject): SchemaProblem {
       const name = String(p.additionalProperty);
       const allowed = Object.keys(schema.properties ?? {});
       return {
-        pointer: `${pointer}/${name.replace(/~/g, '~0').replace(/\//g, '~1')}`,
-        message: `"${name}" is not a known property`,
+        pointer: boundPointer(`${e.instancePath}/${name.replace(/~/g, '~0').replace(/\//g, '~1')}`),
+        message: `${quote(name)} is not a known property`,
         hint: `Remove it or fix its spelling; allowed here: ${allowed.join(', ') || 'none'}.${suggest(name, allowed)}`,
       };
     }
     case 'type':
       return {
         pointer,
-        message: `must be ${String(p.type)}, found ${JSON.stringify(e.data)}`,
+        message: `must be ${String(p.type)}, found ${quote(e.data)}`,
         hint: `Write a ${String(p.type)} here.`,
       };
     case 'const':
@@ -156,7 +214,7 @@ function describe(e: ErrorObject): SchemaProblem {
     case 'format':
       return {
         pointer,
-        message: `${JSON.stringify(e.data)} is not in the expected form`,
+        message: `${quote(e.data)} is not in the expected form`,
         hint: schema.description ?? `It must match ${String(p.pattern ?? p.format)}.`,
       };
     case 'uniqueItems':
@@ -172,7 +230,7 @@ function describe(e: ErrorObject): SchemaProblem {
     default:
       return {
         pointer,
-        message: e.message ?? e.keyword,
+        message: clip(e.message ?? e.keyword, 200),
         hint: schema.description ?? 'See the schema in rules/schema.',
       };
   }

@@ -2,6 +2,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { ContactProfile, MessageSpec } from './model';
 import { validateAgainst } from './problems';
+import { quote } from './quote';
 
 export const DecideRequest = Type.Object(
   {
@@ -59,10 +60,25 @@ export function validateDecideRequest(value: unknown): RequestCheck {
       },
     };
   }
+  // JSON numbers are doubles: 1e400 parses as Infinity and 1e20 as an integer that no longer compares exactly,
+  // yet both pass the schema's "integer". Priorities are compared, so they must be safe integers.
+  const subs = request.contact?.subscriptions ?? [];
+  for (let i = 0; i < subs.length; i++) {
+    const priority = subs[i]!.priority;
+    if (Number.isSafeInteger(priority)) continue;
+    const path = `/contact/subscriptions/${i}/priority`;
+    return {
+      ok: false,
+      error: {
+        message: `${path}: the priority ${quote(priority)} is outside the range of whole numbers that compare exactly. Write a whole number between -${Number.MAX_SAFE_INTEGER} and ${Number.MAX_SAFE_INTEGER} (lower wins), e.g. 1.`,
+        path,
+      },
+    };
+  }
   if (request.at !== undefined && Number.isNaN(Date.parse(request.at))) {
     return {
       ok: false,
-      error: { message: `/at: ${JSON.stringify(request.at)} is not a real instant.`, path: '/at' },
+      error: { message: `/at: ${quote(request.at)} is not a real instant.`, path: '/at' },
     };
   }
   return { ok: true, request };

@@ -73,10 +73,7 @@ export async function orderConfirmationWorkflow(input: OrderConfirmationInput): 
     if (event.kind === 'shipped') {
       shipments++;
       const id = event.shipmentId ?? String(shipments);
-      // A shipping confirmation still waiting (deferred) when the order is cancelled is not sent.
-      await sendAll(input.definition.shipping, (i, spec) => `shipping-${id}-${i + 1}-${spec.channel}`, {
-        stopWhen: () => (cancelled ? 'The order was cancelled.' : undefined),
-      });
+      await sendAll(input.definition.shipping, (i, spec) => `shipping-${id}-${i + 1}-${spec.channel}`);
       if (runner.halted) return halted();
       continue;
     }

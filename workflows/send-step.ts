@@ -4,6 +4,7 @@
 // automation goes on. Deterministic: time comes from the workflow clock, side effects from activities.
 import {
   ActivityFailure,
+  ApplicationFailure,
   TimeoutFailure,
   condition,
   log,
@@ -15,6 +16,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { ConsentflowActivities, DecideStepResult, DeliveryResult } from '../activities';
+import { NON_RETRYABLE_ERROR_TYPES } from '../activities/errors';
 import type { StepOutcome, StepRecord } from '../contracts/automation-result';
 import { LAST_VERDICT } from '../contracts/search-attributes';
 import type { DecisionReason } from '../rules/model';
@@ -168,7 +170,7 @@ export class StepRunner {
           validForMs: DECISION_VALID_FOR_MS,
         });
       } catch (err) {
-        return this.failedActivity(err, spec.type, budget, record);
+        return this.failedActivity(err, spec.type, budget, deadline, record);
       }
       // Right after the decision, as the first version did: replays of its histories expect it here.
       upsertSearchAttributes([{ key: LAST_VERDICT, value: d.verdict }]);
@@ -196,7 +198,7 @@ export class StepRunner {
           clockOffsetMs: this.clock.offsetMs,
         });
       } catch (err) {
-        return this.failedActivity(err, spec.type, budget, record);
+        return this.failedActivity(err, spec.type, budget, deadline, record);
       }
       if (r.state === 'redecide') continue;
       if (r.state === 'failed') {
@@ -214,17 +216,24 @@ export class StepRunner {
     err: unknown,
     type: string,
     budget: number,
+    deadline: number,
     record: (
       o: 'expired' | 'failed',
       why: DecisionReason,
       failure?: StepRecord['failure'],
     ) => Promise<StepRecord>,
   ): Promise<StepRecord> {
-    if (err instanceof ActivityFailure && err.cause instanceof TimeoutFailure) {
-      return record(
-        'expired',
-        expiredReason(type, budget, err.cause.lastHeartbeatDetails ? undefined : lastError(err)),
-      );
+    // Retries have no attempt limit: a retryable failure that surfaces, or a timeout, means the deadline ran out.
+    const cause = err instanceof ActivityFailure ? err.cause : undefined;
+    const gaveUp =
+      cause instanceof ApplicationFailure &&
+      !cause.nonRetryable &&
+      !(NON_RETRYABLE_ERROR_TYPES as readonly string[]).includes(cause.type ?? '');
+    const timedOut =
+      err instanceof ActivityFailure && (cause instanceof TimeoutFailure || err.retryState === 'TIMEOUT');
+    if (timedOut || gaveUp || (err instanceof ActivityFailure && Date.now() >= deadline - 1_000)) {
+      const last = cause instanceof TimeoutFailure ? cause.cause : cause;
+      return record('expired', expiredReason(type, budget, last ? lastError(last) : undefined));
     }
     const detail = lastError(err);
     log.warn('send step failed in an activity; recorded as failed', { error: detail });
@@ -237,7 +246,7 @@ export class StepRunner {
 }
 
 function lastError(err: unknown): string {
-  const cause = err instanceof ActivityFailure ? err.cause : err;
+  const cause = err instanceof ActivityFailure && err.cause ? err.cause : err;
   const text = cause instanceof Error ? cause.message : String(cause);
   return text.length > 300 ? `${text.slice(0, 300)}…` : text;
 }

@@ -1,22 +1,36 @@
+import path from 'node:path';
 import type { Command } from 'commander';
-import { loadSettings } from '../config';
+import { loadSettings, REPO_ROOT } from '../config';
 import { connectClient } from '../temporal';
 import { createAutomationClient } from '../automations';
-import { AUTOMATIONS_DIR, loadAutomations } from '../definitions';
+import { AUTOMATIONS_DIR, DefinitionError, catalogOf, checkAutomationFolder } from '../definitions';
+import { explainUnreached } from '../event-match';
+import { jsonSyntaxError } from '../json-locate';
 import type { StepRecord } from '../../workflows/send-step';
 import { CliError } from './errors';
+import { validateAutomations, type ValidateOptions } from './automations-validate';
+
+/** The catalog a command runs on; broken definitions are bad input (exit 2), listed in full. */
+function catalogFor(dir: string | undefined) {
+  try {
+    return catalogOf(checkAutomationFolder(dir ?? AUTOMATIONS_DIR));
+  } catch (err) {
+    if (err instanceof DefinitionError)
+      throw new CliError(`${err.message}\n(run: consentflow automations validate ${dir ?? ''})`, 2);
+    throw err;
+  }
+}
 
 function parseProperties(text: string | undefined): Record<string, unknown> {
   if (!text) return {};
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (err) {
+  const syntax = jsonSyntaxError(text);
+  if (syntax) {
     throw new CliError(
-      `--props is not valid JSON (${(err as Error).message}); e.g. --props '{"plan":"pro"}'.`,
+      `--props is not valid JSON (column ${syntax.column}: ${syntax.found}); e.g. --props '{"plan":"pro"}'.`,
       2,
     );
   }
+  const value = JSON.parse(text) as unknown;
   if (!value || typeof value !== 'object' || Array.isArray(value)) {
     throw new CliError('--props must be a JSON object, e.g. --props \'{"plan":"pro"}\'.', 2);
   }
@@ -31,34 +45,38 @@ export function registerAutomationCommands(program: Command): void {
     .requiredOption('--contact <id>', 'contact id')
     .option('--props <json>', 'event properties as a JSON object (no personal data)')
     .option('--id <eventId>', 'event id (default: random), for deduplication')
-    .action(async (name: string, opts: { contact: string; props?: string; id?: string }) => {
-      const properties = parseProperties(opts.props);
-      const settings = loadSettings();
-      const client = await connectClient(settings);
-      try {
-        const automations = createAutomationClient({ client, taskQueue: settings.taskQueue });
-        const ids = await automations.sendEvent({
-          contactId: opts.contact,
-          name,
-          properties,
-          ...(opts.id ? { id: opts.id } : {}),
-        });
-        process.stdout.write(
-          ids.length ? `${ids.join('\n')}\n` : `no automation is triggered by or waiting for "${name}"\n`,
-        );
-      } finally {
-        await client.connection.close();
-      }
-    });
+    .option('--automations <dir>', 'folder of automation definitions (default automations/)')
+    .action(
+      async (name: string, opts: { contact: string; props?: string; id?: string; automations?: string }) => {
+        const properties = parseProperties(opts.props);
+        const catalog = catalogFor(opts.automations);
+        const settings = loadSettings();
+        const client = await connectClient(settings);
+        try {
+          const automations = createAutomationClient({ client, taskQueue: settings.taskQueue, catalog });
+          const ids = await automations.sendEvent({
+            contactId: opts.contact,
+            name,
+            properties,
+            ...(opts.id ? { id: opts.id } : {}),
+          });
+          const lines = ids.length ? ids : explainUnreached(catalog.events, name, properties);
+          process.stdout.write(`${lines.join('\n')}\n`);
+        } finally {
+          await client.connection.close();
+        }
+      },
+    );
 
   const automations = program.command('automations').description('automation definitions and runs');
   automations
     .command('validate [dir]')
-    .description('validate the automation definitions (default automations/)')
-    .action((dir?: string) => {
-      const catalog = loadAutomations(dir ?? AUTOMATIONS_DIR);
-      const all = [catalog.welcome, catalog.abandonedCart, catalog.order, ...catalog.events];
-      for (const d of all) process.stdout.write(`ok  ${d.id} v${d.version} (${d.kind})\n`);
+    .description('check every automation definition and the templates it names (default automations/)')
+    .option('--templates <dir>', 'folder of message templates', path.join(REPO_ROOT, 'templates'))
+    .option('--rules <dir>', 'rule folder that says which message types are transactional')
+    .option('--strict', 'exit 2 on warnings too')
+    .action((dir: string | undefined, opts: ValidateOptions) => {
+      process.exitCode = validateAutomations(dir ?? AUTOMATIONS_DIR, opts);
     });
   automations
     .command('steps <workflowId>')

@@ -1,7 +1,5 @@
-// `consentflow contacts ...` and `consentflow feedback`: the contact store from a terminal. Output is for
+// `consentflow contacts ...`: the contact store from a terminal. Output is for
 // people by default and JSON with --json; errors are one line with the exit code the docs promise.
-import { createReadStream } from 'node:fs';
-import { createInterface } from 'node:readline';
 import { Option, type Command } from 'commander';
 import { loadSettings } from '../config';
 import { assertReachable, createPool, type Pool } from '../../db/pool';
@@ -386,7 +384,6 @@ export function registerContactsCommands(program: Command): void {
     });
 
   registerNoteAndFieldCommands(contacts);
-  registerFeedbackCommand(program);
 }
 
 function registerNoteAndFieldCommands(contacts: Command): void {
@@ -448,68 +445,4 @@ function registerNoteAndFieldCommands(contacts: Command): void {
         `${d.scope.padEnd(12)} ${d.name.padEnd(24)} ${d.kind}${d.options ? ` (${d.options.join(', ')})` : ''}`,
       );
   });
-}
-
-function registerFeedbackCommand(program: Command): void {
-  program
-    .command('feedback')
-    .description('apply bounces, complaints, unsubscribes, SMS replies')
-    .addOption(
-      new Option('--kind <kind>').choices(['hard_bounce', 'complaint', 'unsubscribe', 'inbound_sms']),
-    )
-    .addOption(channelOption())
-    .option('--address <address>')
-    .option('--text <text>', 'inbound SMS text')
-    .option('--resource <resource>')
-    .option('--file <path>', 'JSON lines of events ("-" for stdin)')
-    .action(
-      async (o: {
-        kind?: store.FeedbackEvent['kind'];
-        channel?: 'email' | 'sms';
-        address?: string;
-        text?: string;
-        resource?: string;
-        file?: string;
-      }) => {
-        let failed = 0;
-        await withPool(async (pool) => {
-          if (o.kind) {
-            if (!o.channel || !o.address) throw new CliError('--kind needs --channel and --address', 2);
-            const r = await store.applyFeedback(pool, {
-              kind: o.kind,
-              channel: o.channel,
-              address: o.address,
-              text: o.text,
-              resource: o.resource,
-              source: { via: 'cli' },
-            });
-            json(r);
-            return;
-          }
-          if (!o.file)
-            throw new CliError(
-              'give an event with --kind/--channel/--address, or JSON lines with --file FILE (or --file - for stdin)',
-              2,
-            );
-          const input = o.file === '-' ? process.stdin : createReadStream(o.file);
-          let line = 0;
-          for await (const text of createInterface({ input, crlfDelay: Infinity })) {
-            line++;
-            if (!text.trim()) continue;
-            try {
-              const event = JSON.parse(text) as store.FeedbackEvent;
-              const r = await store.applyFeedback(pool, {
-                ...event,
-                source: { via: 'cli', line, ...(typeof event.source === 'object' ? event.source : {}) },
-              });
-              out(JSON.stringify({ line, ...r }));
-            } catch (err) {
-              failed++;
-              process.stderr.write(`${o.file}:${line}: ${(err as Error).message}\n`);
-            }
-          }
-        });
-        if (failed) process.exitCode = 1;
-      },
-    );
 }

@@ -5,6 +5,7 @@ import { registerDevCommands } from './dev';
 import { registerDbCommands } from './db';
 import { registerRulesCommands } from './rules';
 import { registerContactsCommands } from './contacts';
+import { registerFeedbackCommand } from './feedback';
 import { registerAutomationCommands } from './automations';
 import { CliError } from './errors';
 import { installSignalHandling } from './signals';
@@ -25,6 +26,7 @@ registerDevCommands(program);
 registerDbCommands(program);
 registerRulesCommands(program);
 registerContactsCommands(program);
+registerFeedbackCommand(program);
 registerAutomationCommands(program);
 
 try {

@@ -4,8 +4,8 @@
 import type { Command } from 'commander';
 import { once } from 'node:events';
 import path from 'node:path';
+import { isUtf8 } from 'node:buffer';
 import {
-  decideBatch,
   decideWithEngine,
   explainDecision,
   lintRuleSet,
@@ -17,7 +17,11 @@ import {
   type RuleProblem,
   type RuleSet,
 } from '../../rules/index';
+import { MAX_LINE_BYTES } from '../../rules/decide-lines';
+import { MAX_JSON_DEPTH, jsonDepthOffset } from '../../rules/json-position';
+import { clip, quote } from '../../rules/quote';
 import { loadSettings } from '../config';
+import { answerStream } from './decide-stream';
 import { CliError } from './errors';
 
 interface RulesOption {
@@ -45,6 +49,20 @@ function loadOrExplain(dir: string): RuleSet {
   }
 }
 
+/** Why the contact store failed, in words with the fix; a driver's own text and the password stay out. */
+function storeProblem(err: unknown): string {
+  const code = (err as { code?: unknown }).code;
+  if (typeof code !== 'string') return clip((err as Error).message ?? String(err), 200);
+  let where = 'DATABASE_URL';
+  try {
+    const url = new URL(loadSettings().databaseUrl);
+    where = `${url.host}${url.pathname}`;
+  } catch {
+    // not a URL: name the variable only
+  }
+  return `the contact store at ${where} could not be used (${code}); check DATABASE_URL and that PostgreSQL is running`;
+}
+
 /** The contact store, opened on first use; the module is another room's, so it is imported only then. */
 function storeLookup(): { lookup: ProfileLookup; close(): Promise<void> } {
   let pool: { end(): Promise<void> } | undefined;
@@ -67,7 +85,11 @@ function storeLookup(): { lookup: ProfileLookup; close(): Promise<void> } {
         const loadProfiles = mod.loadProfiles;
         load = (list) => loadProfiles(p, list);
       }
-      return load(ids);
+      try {
+        return await load(ids);
+      } catch (err) {
+        throw new Error(storeProblem(err));
+      }
     },
     async close() {
       await pool?.end();
@@ -78,57 +100,71 @@ function storeLookup(): { lookup: ProfileLookup; close(): Promise<void> } {
 async function runDecide(opts: RulesOption): Promise<void> {
   const ruleSet = loadOrExplain(rulesDir(opts.rules));
   const store = storeLookup();
-  let invalid = 0;
-  let unavailable = 0;
-  let rest = '';
   const out = process.stdout;
-  const flush = async (lines: string[]) => {
-    if (lines.length === 0) return;
-    const result = await decideBatch(lines, { ruleSet, lookup: store.lookup });
-    invalid += result.invalid;
-    unavailable += result.unavailable;
-    if (!out.write(`${result.lines.join('\n')}\n`)) await once(out, 'drain');
-  };
+  let result;
   try {
-    process.stdin.setEncoding('utf8');
-    // Each chunk read is one batch: large inputs go through in big batches, a slow writer gets prompt answers.
-    for await (const chunk of process.stdin as AsyncIterable<string>) {
-      const text = rest + chunk;
-      const cut = text.lastIndexOf('\n');
-      if (cut < 0) {
-        rest = text;
-        continue;
-      }
-      rest = text.slice(cut + 1);
-      await flush(
-        text
-          .slice(0, cut)
-          .split('\n')
-          .map((l) => (l.endsWith('\r') ? l.slice(0, -1) : l)),
-      );
-    }
-    if (rest !== '') await flush([rest]);
+    result = await answerStream(
+      process.stdin as AsyncIterable<Buffer>,
+      async (text) => {
+        if (!out.write(text)) await once(out, 'drain');
+      },
+      { ruleSet, lookup: store.lookup },
+    );
   } finally {
     await store.close();
   }
-  if (unavailable > 0) {
+  if (result.unavailable > 0) {
     process.stderr.write(
-      `consentflow decide: ${unavailable} request(s) named a stored contact that could not be loaded\n`,
+      `consentflow decide: ${result.unavailable} request(s) named a stored contact that could not be loaded\n`,
     );
     process.exitCode = 1;
-  } else if (invalid > 0) {
+  } else if (result.invalid > 0) {
     process.stderr.write(
-      `consentflow decide: ${invalid} line(s) were not valid requests; see their "error"\n`,
+      `consentflow decide: ${result.invalid} line(s) were not valid requests; see their "error"\n`,
     );
     process.exitCode = 2;
   }
 }
 
-async function readStdin(): Promise<string> {
-  let text = '';
-  process.stdin.setEncoding('utf8');
-  for await (const chunk of process.stdin as AsyncIterable<string>) text += chunk;
-  return text;
+/** stdin as bytes, stopping with an error once it is longer than a request may be. */
+async function readRequestBytes(): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of process.stdin as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_LINE_BYTES + 2) throw tooLong();
+    parts.push(chunk);
+  }
+  return Buffer.concat(parts, size);
+}
+
+const tooLong = () =>
+  new CliError(
+    `the request is longer than ${MAX_LINE_BYTES.toLocaleString('en-US')} bytes, the limit of a request; pass one request object (a few hundred bytes)`,
+    2,
+  );
+
+/** One request as `decide` reads a line: bounded length, UTF-8, bounded depth, then JSON. */
+function parseRequest(input: Buffer | string): unknown {
+  let bytes = typeof input === 'string' ? Buffer.from(input, 'utf8') : input;
+  if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) bytes = bytes.subarray(3);
+  if (bytes.length > MAX_LINE_BYTES + 2) throw tooLong();
+  if (!isUtf8(bytes)) throw new CliError('the request is not UTF-8 text; send it as UTF-8', 2);
+  const text = bytes.toString('utf8');
+  const deep = jsonDepthOffset(text, MAX_JSON_DEPTH);
+  if (deep >= 0)
+    throw new CliError(
+      `the request nests arrays or objects more than ${MAX_JSON_DEPTH} levels deep (at character ${deep + 1}); a request is at most 5 levels deep`,
+      2,
+    );
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new CliError(
+      `the request is not JSON (${clip((err as Error).message, 200)}); pass one request object as argument or on stdin`,
+      2,
+    );
+  }
 }
 
 async function runExplain(
@@ -136,16 +172,7 @@ async function runExplain(
   opts: RulesOption & { json?: boolean },
 ): Promise<void> {
   const ruleSet = loadOrExplain(rulesDir(opts.rules));
-  const text = request ?? (await readStdin());
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (err) {
-    throw new CliError(
-      `the request is not JSON (${(err as Error).message}); pass one request object as argument or on stdin`,
-      2,
-    );
-  }
+  const value = parseRequest(request ?? (await readRequestBytes()));
   const check = validateDecideRequest(value);
   if (!check.ok) throw new CliError(`invalid request at "${check.error.path}": ${check.error.message}`, 2);
   let contact = check.request.contact;
@@ -157,10 +184,7 @@ async function runExplain(
       await store.close();
     }
     if (!contact)
-      throw new CliError(
-        `no contact with id ${JSON.stringify(check.request.contactId)} in the contact store`,
-        2,
-      );
+      throw new CliError(`no contact with id ${quote(check.request.contactId)} in the contact store`, 2);
   }
   const at = check.request.at ? new Date(check.request.at) : new Date();
   const result = await decideWithEngine(ruleSet, { contact: contact!, message: check.request.message, at });
@@ -168,7 +192,10 @@ async function runExplain(
   process.stdout.write(
     opts.json
       ? `${JSON.stringify(result, null, 2)}\n`
-      : explainDecision(result, { timezone: contact!.timezone }),
+      : // an unknown zone name is printed back: cut like every quoted value (a real one is short)
+        explainDecision(result, {
+          timezone: typeof contact!.timezone === 'string' ? clip(contact!.timezone) : contact!.timezone,
+        }),
   );
 }
 

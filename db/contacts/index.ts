@@ -23,12 +23,21 @@ export { eraseContact, type EraseResult } from './erase';
 export { addNote, listNotes, deleteNote, MAX_NOTES, MAX_NOTE_LENGTH, type Note } from './notes';
 export {
   applyFeedback,
-  STOP_KEYWORDS,
-  START_KEYWORDS,
-  HELP_KEYWORDS,
+  parseFeedbackEvent,
+  FEEDBACK_KINDS,
+  CLOCK_SKEW_MS,
   type FeedbackEvent,
+  type FeedbackKind,
+  type FeedbackOptions,
   type FeedbackResult,
 } from './feedback';
+export { applyFeedbackLines, MAX_FEEDBACK_LINE_CHARS, type FeedbackLineResult } from './feedback-lines';
+export {
+  loadSmsKeywords,
+  matchSmsKeyword,
+  SmsKeywordsError,
+  type SmsKeywords,
+} from '../../rules/feedback/sms-keywords';
 export { loadProfiles, loadTemplateFields, showContact, type ContactDetails } from './profile';
 export { activityFeed, type FeedFilter, type LedgerRow, type LedgerKind } from './ledger';
 export {

@@ -42,7 +42,7 @@ describe('automation definitions', () => {
     expect(error).toBeInstanceOf(DefinitionError);
     const problems = (error as DefinitionError).problems.map((p) => p.pointer);
     expect(problems).toContain('/steps/1/after');
-    expect(problems).toContain('/steps/2');
+    expect(problems).toContain('/steps/2/chanel');
     expect((error as Error).message).toContain('welcome.json');
     expect((error as Error).message).toContain('unknown property "chanel"');
   });

@@ -2,7 +2,7 @@
 // replays deterministically, both as recorded today and from the histories committed in test/fixtures.
 import { Worker } from '@temporalio/worker';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
 import { findTemporalCli } from '../../scripts/temporal-cli';
@@ -10,15 +10,20 @@ import { REPO_ROOT } from '../../client/config';
 import { workflowBundle } from '../../worker/bundle';
 import { startHarness, type Harness } from '../support/automation-harness';
 import { seedContact } from '../support/contacts';
+import { createAutomationClient } from '../../client/automations';
+import { loadAutomations, scaleDurations } from '../../client/definitions';
+import { abandonedCartWorkflow, cartUpdatedSignal } from '../../workflows/abandoned-cart';
 
 const FIXTURES = path.join(REPO_ROOT, 'test', 'fixtures', 'histories');
 
 let h: Harness;
-const runs: { kind: string; workflowId: string }[] = [];
+/** `runId`: a run other than the latest (the first run of a chain that continued as new). */
+const runs: { kind: string; workflowId: string; runId?: string }[] = [];
+const refused = new Set<string>();
 const addresses = ['hist1@example.test', '+447700900123', 'hist2@example.test', '+14155550124'];
 
 beforeAll(async () => {
-  h = await startHarness();
+  h = await startHarness({ smtp: { rejectRecipients: (r) => refused.has(r) } });
   const a = await seedContact(h.db.pool, {
     key: 'hist1',
     phone: '+447700900123',
@@ -47,15 +52,92 @@ beforeAll(async () => {
   runs.push({ kind: 'custom-event', workflowId: event! });
   await h.automations.orderShipped('H-2');
   await h.automations.orderCancelled('H-2');
+  runs.push(...(await fixtureScenarios(a, b)));
   await Promise.all(runs.map((r) => h.client.workflow.getHandle(r.workflowId).result()));
-}, 120_000);
+}, 180_000);
+
+/** The shapes the send-step redesign added: a defer, a restart, a rollover, a DOI signal, a waitForEvent hit,
+ * a delivery failure. Each is one fixture, so a determinism break in any of them fails the replay test. */
+async function fixtureScenarios(gb: string, us: string): Promise<typeof runs> {
+  const out: typeof runs = [];
+  // Double opt-in: the series waits for the confirmation signal.
+  const doi = await seedContact(h.db.pool, { key: 'hist3', country: 'GB', timezone: 'Europe/London' });
+  out.push({
+    kind: 'welcome.double-opt-in',
+    workflowId: await h.automations.signUp(doi, { doubleOptIn: true }),
+  });
+  await h.automations.signUpConfirmed(doi);
+  // A defer: an SMS decided 5 s before quiet hours end in New York waits for 08:00 and is sent.
+  const night = await seedContact(h.db.pool, { key: 'hist4', country: 'US', timezone: 'America/Chicago' });
+  const saved = h.clockStart;
+  h.clockStart = '2026-11-24T13:59:55.000Z'; // 07:59:55 in Chicago
+  const smsNow = createAutomationClient({
+    client: h.client,
+    taskQueue: h.taskQueue,
+    timeScale: 200 / 86_400_000,
+    clockStart: () => h.clockStart,
+    catalog: (() => {
+      const c = loadAutomations();
+      c.welcome = { ...c.welcome, steps: [{ ...c.welcome.steps[2]!, after: '0s' }] };
+      return c;
+    })(),
+  });
+  out.push({ kind: 'welcome.defer', workflowId: await smsNow.signUp(night) });
+  h.clockStart = saved;
+  // A cart whose wait restarts on a change.
+  const restart = await h.automations.cartUpdated('H-3', gb, { itemCount: 1 });
+  await h.automations.cartUpdated('H-3', gb, { itemCount: 2 });
+  out.push({ kind: 'abandoned-cart.restart', workflowId: restart });
+  // A cart that continues as new after two changes.
+  const handle = await h.client.workflow.start(abandonedCartWorkflow, {
+    taskQueue: h.taskQueue,
+    workflowId: `cart-H-4-${gb}`,
+    args: [
+      {
+        cartId: 'H-4',
+        contactId: gb,
+        definition: scaleDurations(loadAutomations().abandonedCart, 2_000 / 86_400_000),
+        clockStart: h.clockStart!,
+        rolloverAfterChanges: 2,
+      },
+    ],
+  });
+  await handle.signal(cartUpdatedSignal, { itemCount: 2 });
+  await handle.signal(cartUpdatedSignal, { itemCount: 3 });
+  out.push({
+    kind: 'abandoned-cart.continue-as-new',
+    workflowId: handle.workflowId,
+    runId: handle.firstExecutionRunId,
+  });
+  // A custom event journey whose waitForEvent is met.
+  const [journey] = await h.automations.sendEvent({
+    contactId: us,
+    name: 'trial_started',
+    properties: { plan: 'team' },
+    id: 'H-evt-1',
+  });
+  await h.automations.sendEvent({
+    contactId: us,
+    name: 'project_created',
+    properties: { template: 'kanban' },
+    id: 'H-evt-2',
+  });
+  out.push({ kind: 'custom-event.wait-hit', workflowId: journey! });
+  // A delivery the provider refuses: recorded, the automation goes on.
+  const refusedContact = await seedContact(h.db.pool, { key: 'hist5', country: 'GB' });
+  refused.add('hist5@example.test');
+  const failing = await h.automations.orderPlaced('H-5', refusedContact);
+  await h.automations.orderDelivered('H-5');
+  out.push({ kind: 'order.delivery-failure', workflowId: failing });
+  return out;
+}
 
 afterAll(async () => {
   await h?.close();
 });
 
 /** The history as operators export it: `temporal workflow show --output json`. */
-function historyJson(workflowId: string): Promise<string> {
+function historyJson(workflowId: string, runId?: string): Promise<string> {
   const binary = findTemporalCli()!;
   const out = execFileSync(
     binary,
@@ -64,6 +146,7 @@ function historyJson(workflowId: string): Promise<string> {
       'show',
       '--workflow-id',
       workflowId,
+      ...(runId ? ['--run-id', runId] : []),
       '--output',
       'json',
       '--address',
@@ -102,7 +185,7 @@ describe('workflow histories', () => {
     const histories = await Promise.all(
       runs.map(async (r) => ({
         workflowId: r.workflowId,
-        history: JSON.parse(await historyJson(r.workflowId)) as unknown,
+        history: JSON.parse(await historyJson(r.workflowId, r.runId)) as unknown,
       })),
     );
     const bundle = await workflowBundle();
@@ -111,8 +194,11 @@ describe('workflow histories', () => {
     }
     if (process.env.RECORD_HISTORIES) {
       mkdirSync(FIXTURES, { recursive: true });
-      for (const r of runs)
-        writeFileSync(path.join(FIXTURES, `${r.kind}.json`), await historyJson(r.workflowId));
+      // Only new fixtures: the committed ones are what runs started by earlier versions look like.
+      for (const r of runs) {
+        const file = path.join(FIXTURES, `${r.kind}.json`);
+        if (!existsSync(file)) writeFileSync(file, await historyJson(r.workflowId, r.runId));
+      }
     }
   });
 
@@ -120,10 +206,16 @@ describe('workflow histories', () => {
     const files = readdirSync(FIXTURES).filter((f) => f.endsWith('.json'));
     // order.sequential-confirmations.json was recorded before the concurrent-confirmations patch.
     expect(files.sort()).toEqual([
+      'abandoned-cart.continue-as-new.json',
       'abandoned-cart.json',
+      'abandoned-cart.restart.json',
       'custom-event.json',
+      'custom-event.wait-hit.json',
+      'order.delivery-failure.json',
       'order.json',
       'order.sequential-confirmations.json',
+      'welcome.defer.json',
+      'welcome.double-opt-in.json',
       'welcome.json',
     ]);
     const bundle = await workflowBundle();
