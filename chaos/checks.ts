@@ -68,6 +68,9 @@ export interface CheckInput {
   decisionGraceMs?: number;
 }
 
+/** Faults that can lose a provider's answer after it accepted: the worker or its database connection died. */
+const COMMIT_LOSING_FAULTS = new Set(['worker-sigkill', 'pg-terminate']);
+
 export interface Finding {
   key: string;
   reason: string;
@@ -77,7 +80,13 @@ export interface Finding {
 export interface DuplicateFinding {
   key: string;
   channel: ChaosChannel;
-  cause: 'accepted-then-dropped' | 'unexplained';
+  /**
+   * `accepted-then-dropped`: the sink accepted and dropped the connection before answering;
+   * `accepted-then-commit-lost`: the sink answered, but a worker kill or a PostgreSQL termination between the two
+   * copies lost the answer before `sent` was committed (the window docs/delivery.md describes);
+   * `unexplained`: neither: a bug.
+   */
+  cause: 'accepted-then-dropped' | 'accepted-then-commit-lost' | 'unexplained';
   /** Harness faults (worker kills, PostgreSQL terminations, server restarts) between the two copies. */
   faultsBetween: string[];
   /** Every copy of the key carried the same Message-ID / idempotency header. */
@@ -184,13 +193,19 @@ export function checkRun(input: CheckInput): CheckResult {
     for (let i = 1; i < sorted.length; i++) {
       const prev = sorted[i - 1] as ReceivedCopy;
       const cur = sorted[i] as ReceivedCopy;
+      const faultsBetween = input.harnessFaults
+        .filter((f) => f.at >= prev.receivedAt && f.at <= cur.receivedAt)
+        .map((f) => f.kind);
+      const commitLost = faultsBetween.some((k) => COMMIT_LOSING_FAULTS.has(k));
       result.duplicates.push({
         key,
         channel: cur.channel,
-        cause: prev.droppedAfterAccept ? 'accepted-then-dropped' : 'unexplained',
-        faultsBetween: input.harnessFaults
-          .filter((f) => f.at >= prev.receivedAt && f.at <= cur.receivedAt)
-          .map((f) => f.kind),
+        cause: prev.droppedAfterAccept
+          ? 'accepted-then-dropped'
+          : commitLost
+            ? 'accepted-then-commit-lost'
+            : 'unexplained',
+        faultsBetween,
         sameHeader: ids.size === 1,
       });
     }

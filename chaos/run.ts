@@ -225,7 +225,11 @@ export async function runChaos(opts: ChaosOptions): Promise<RunSummary> {
         faults[`${channel === 'email' ? 'smtp' : 'sms'} ${kind}`] = n;
     }
     const count = (s: string) => [...temporal.states.values()].filter((v) => v === s).length;
-    const byCause: Record<string, number> = { 'accepted-then-dropped': 0, unexplained: 0 };
+    const byCause: Record<string, number> = {
+      'accepted-then-dropped': 0,
+      'accepted-then-commit-lost': 0,
+      unexplained: 0,
+    };
     for (const d of result.duplicates) byCause[d.cause] = (byCause[d.cause] ?? 0) + 1;
     const exits = workers.unexpectedExits();
     const base: Omit<RunSummary, 'targets'> = {
