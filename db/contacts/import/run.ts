@@ -10,6 +10,7 @@ import { loadFieldDefinitions } from '../store';
 import type { ConsentContext, ContactInput, RowRejection, StagedContact } from '../types';
 import { writeContactBatch } from '../write-batch';
 import { BatchPipeline } from './batches';
+import { describeDatabaseRefusal } from './refusal';
 import {
   checkEncoding,
   detectFormat,
@@ -46,7 +47,12 @@ export interface ImportSummary {
   format: ImportFormat;
   read: number;
   inserted: number;
+  /** Existing contacts the file changed. */
   updated: number;
+  /** Existing contacts the file named that already were exactly as it says. */
+  unchanged: number;
+  /** Rows that asked to subscribe someone who had opted out; an import keeps the opt-out. */
+  keptOptedOut: number;
   rejected: number;
   /** New subscriptions of erased addresses kept at non_subscribed. */
   heldBack: number;
@@ -128,6 +134,8 @@ export async function importContacts(
     read: 0,
     inserted: 0,
     updated: 0,
+    unchanged: 0,
+    keptOptedOut: 0,
     rejected: 0,
     heldBack: 0,
     evicted: 0,
@@ -165,7 +173,7 @@ export async function importContacts(
   }
   const pipeline = new BatchPipeline(clients, batchSize, async (client, rows) => {
     await writeRows(client, rows, ctx, single, summary, reject);
-    progress.written = summary.inserted + summary.updated;
+    progress.written = summary.inserted + summary.updated + summary.unchanged;
     options.onProgress?.({ ...progress });
   });
   const [first] = clients as [PoolClient];
@@ -243,6 +251,8 @@ async function writeRows(
       await client.query(commit);
       summary.inserted += r.inserted;
       summary.updated += r.updated;
+      summary.unchanged += r.unchanged;
+      summary.keptOptedOut += r.keptOptedOut;
       summary.heldBack += r.heldBack;
       summary.evicted += r.evicted;
       r.rejected.forEach((x) => reject(x));
@@ -251,27 +261,46 @@ async function writeRows(
       throw err;
     }
   };
-  try {
-    await attempt(rows);
-  } catch (err) {
-    if (rows.length === 1) {
-      reject({
-        line: rows[0]!.line,
-        field: '(row)',
-        reason: `the database refused it: ${(err as Error).message}`,
-      });
-      return;
-    }
-    for (const row of rows) {
+  // Another writer (a second import, an API call) created one of the batch's new contacts first: the
+  // batch's INSERT waited for it and then lost. Running the whole batch again resolves that contact as
+  // existing and updates it, as the docs promise; a deadlock between two such writers is retried the same way.
+  const withRetry = async (list: StagedContact[]): Promise<void> => {
+    for (let tries = 1; ; tries++) {
       try {
-        await attempt([row]);
-      } catch (e) {
-        reject({
-          line: row.line,
-          field: '(row)',
-          reason: `the database refused it: ${(e as Error).message}`,
-        });
+        return await attempt(list);
+      } catch (err) {
+        if (tries < RACE_RETRIES && isRace(err)) continue;
+        throw err;
       }
     }
+  };
+  try {
+    await withRetry(rows);
+    return;
+  } catch (err) {
+    if (rows.length === 1) {
+      reject(refused(rows[0]!, err));
+      return;
+    }
   }
+  // Something else in the batch was refused: find the row, one at a time, so only it is rejected.
+  for (const row of rows) {
+    try {
+      await withRetry([row]);
+    } catch (e) {
+      reject(refused(row, e));
+    }
+  }
+}
+
+const RACE_RETRIES = 5;
+
+/** Unique violation or deadlock: the other writer has finished, so trying again succeeds. */
+function isRace(err: unknown): boolean {
+  const code = (err as { code?: string }).code;
+  return code === '23505' || code === '40P01' || code === '40001';
+}
+
+function refused(row: StagedContact, err: unknown): RowRejection {
+  return { line: row.line, field: '(row)', reason: describeDatabaseRefusal(err) };
 }
