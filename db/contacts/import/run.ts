@@ -4,25 +4,26 @@
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import type { Pool, PoolClient } from '../../pool';
-import type { CustomFieldDefinition } from '../custom-fields';
 import { stageContact, type FieldDefinitions } from '../stage-input';
 import { loadFieldDefinitions } from '../store';
-import type { ConsentContext, ContactInput, RowRejection, StagedContact } from '../types';
+import type { ConsentContext, RowRejection, StagedContact } from '../types';
 import { writeContactBatch } from '../write-batch';
 import { BatchPipeline } from './batches';
 import { describeDatabaseRefusal } from './refusal';
-import {
-  checkEncoding,
-  detectFormat,
-  fileSize,
-  ImportInputError,
-  readRows,
-  STANDARD_COLUMNS,
-  type ImportFormat,
-} from './source';
+import { checkHeader, planColumns, toInput } from './columns';
+import { checkCount, parseDelimiter } from './options';
+import { checkEncoding, detectFormat, fileSize, readRows, type ImportFormat } from './source';
 
 export interface ImportOptions {
   format?: string;
+  /** How the file is named in messages and the ledger (e.g. "stdin" for a spooled pipe). */
+  label?: string;
+  /** CSV separator: , ; tab | (or "comma", "semicolon", "tab", "pipe"); guessed from the header if absent. */
+  delimiter?: string;
+  /** File column -> import column, e.g. {"E-mail": "email"} (names case-insensitive). */
+  map?: Record<string, string>;
+  /** Skip columns the import does not know instead of refusing the file. */
+  ignoreUnknownColumns?: boolean;
   /** Validate and resolve everything, write nothing. */
   dryRun?: boolean;
   /** Write nothing unless every row is good. */
@@ -61,58 +62,11 @@ export interface ImportSummary {
   strict: boolean;
   /** Nothing was written because of --strict or --dry-run. */
   rolledBack: boolean;
+  /** Unknown columns skipped under ignoreUnknownColumns (lower-cased). */
+  ignoredColumns: string[];
   /** The first 1000 rejections (all of them go to onRejection). */
   rejections: RowRejection[];
   seconds: number;
-}
-
-const KNOWN = new Set<string>(STANDARD_COLUMNS);
-
-function checkColumns(
-  columns: string[],
-  custom: Map<string, CustomFieldDefinition>,
-  format: ImportFormat,
-  file: string,
-): void {
-  const unknown = columns.filter(
-    (c) =>
-      !KNOWN.has(c) &&
-      !(c.startsWith('custom.') && custom.has(c.slice(7))) &&
-      !(format === 'jsonl' && (c === 'custom' || c === 'subscriptions')),
-  );
-  if (unknown.length) {
-    const undefinedCustom = unknown.filter((c) => c.startsWith('custom.'));
-    throw new ImportInputError(
-      `${file} has unknown column${unknown.length > 1 ? 's' : ''} ${unknown.map((c) => `"${c}"`).join(', ')}. ` +
-        `Known columns: ${STANDARD_COLUMNS.join(', ')}, and custom.NAME for defined custom fields` +
-        (undefinedCustom.length
-          ? ` (define one with: consentflow contacts fields define ${undefinedCustom[0]!.slice(7)} KIND)`
-          : '') +
-        '. Rename or remove the column and import again.',
-    );
-  }
-  if (format === 'csv' && !columns.some((c) => c === 'email' || c === 'phone' || c === 'id')) {
-    throw new ImportInputError(
-      `${file} has no email, phone or id column, so no row could name its contact; add one of them`,
-    );
-  }
-}
-
-function toInput(
-  values: Record<string, unknown>,
-  custom: Map<string, CustomFieldDefinition>,
-): ContactInput | string {
-  const input: ContactInput & Record<string, unknown> = {};
-  const fields: Record<string, unknown> = {};
-  for (const [rawKey, v] of Object.entries(values)) {
-    const key = rawKey.toLowerCase();
-    if (key.startsWith('custom.') && custom.has(key.slice(7))) fields[key.slice(7)] = v;
-    else if (key === 'custom' && v && typeof v === 'object') Object.assign(fields, v);
-    else if (KNOWN.has(key) || key === 'subscriptions') input[key] = v;
-    else return key;
-  }
-  if (Object.keys(fields).length) input.custom = fields;
-  return input;
 }
 
 export async function importContacts(
@@ -121,15 +75,19 @@ export async function importContacts(
   options: ImportOptions = {},
 ): Promise<ImportSummary> {
   const started = Date.now();
-  const format = detectFormat(file, options.format);
-  const totalBytes = fileSize(file);
-  await checkEncoding(file);
+  const label = options.label ?? file;
+  const batchSize = checkCount('batchSize', options.batchSize, 5000);
+  const connections = checkCount('connections', options.connections, 2);
+  const delimiter = parseDelimiter(options.delimiter);
+  const format = detectFormat(file, options.format, label);
+  const totalBytes = fileSize(file, label);
+  await checkEncoding(file, label);
   const defs: FieldDefinitions = await loadFieldDefinitions(pool);
+  const plan = planColumns(options, defs.profile, format);
   const strict = !!options.strict;
   const dryRun = !!options.dryRun;
-  const batchSize = options.batchSize ?? 5000;
   const summary: ImportSummary = {
-    file,
+    file: label,
     format,
     read: 0,
     inserted: 0,
@@ -142,12 +100,13 @@ export async function importContacts(
     dryRun,
     strict,
     rolledBack: false,
+    ignoredColumns: [],
     rejections: [],
     seconds: 0,
   };
   const ctx: ConsentContext = {
     origin: 'import',
-    source: { file: path.basename(file), import: randomUUID() },
+    source: { file: label === '-' ? 'stdin' : path.basename(label), import: randomUUID() },
   };
   const progress: ImportProgress = { bytes: 0, totalBytes, read: 0, written: 0, rejected: 0 };
   /** One rejected row, with every problem found in it. */
@@ -163,7 +122,7 @@ export async function importContacts(
   // --strict and --dry-run run in one transaction that only commits if allowed; otherwise one per batch,
   // on up to two connections at once (see ./batches.ts).
   const single = strict || dryRun;
-  const lanes = single ? 1 : Math.max(1, Math.min(options.connections ?? 2, pool.options.max ?? 1));
+  const lanes = single ? 1 : Math.max(1, Math.min(connections, pool.options.max ?? 1));
   const clients: PoolClient[] = [];
   try {
     for (let i = 0; i < lanes; i++) clients.push(await pool.connect());
@@ -180,8 +139,9 @@ export async function importContacts(
   try {
     if (single) await first.query('BEGIN');
     let n = 0;
-    const header = (cols: string[]): void => checkColumns(cols, defs.profile, format, file);
-    for await (const row of readRows(file, format, (b) => (progress.bytes += b), header)) {
+    const header = (cols: string[]): void => checkHeader(cols, plan, defs.profile, format, label);
+    const source = readRows(file, format, (b) => (progress.bytes += b), header, { delimiter, label });
+    for await (const row of source) {
       // Let the database's replies in: parsing a 1 MiB chunk would otherwise hold every statement of the
       // batch being written for ~100 ms, and the writer would wait on the parser instead of overlapping.
       if (summary.read % 256 === 255) await new Promise((r) => setImmediate(r));
@@ -191,7 +151,7 @@ export async function importContacts(
         reject({ line: row.line, field: '(row)', reason: row.unreadable });
         continue;
       }
-      const input = toInput(row.values, defs.profile);
+      const input = toInput(row.values, plan, defs.profile);
       if (typeof input === 'string') {
         reject({
           line: row.line,
@@ -224,6 +184,7 @@ export async function importContacts(
   }
   // Rows rejected by the database arrive after later rows failed validation: report them in file order.
   summary.rejections.sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
+  summary.ignoredColumns = [...plan.ignored];
   summary.seconds = (Date.now() - started) / 1000;
   return summary;
 }
