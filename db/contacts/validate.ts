@@ -187,12 +187,28 @@ export function parseSubscriptionStatus(raw: string, field = 'status'): Subscrip
   return s as SubscriptionStatus;
 }
 
+/** `phone` is accepted for `sms`: people name the channel by the address it uses (the blacklist does). */
 export function parseChannel(raw: string): Channel {
   const c = raw.trim().toLowerCase();
+  if (c === 'phone') return 'sms';
   if (!(CHANNELS as readonly string[]).includes(c)) {
-    throw new ContactFieldError('channel', `"${raw}" is not a channel (one of ${CHANNELS.join(', ')})`);
+    throw new ContactFieldError(
+      'channel',
+      `"${raw}" is not a channel (one of ${CHANNELS.join(', ')}; phone is accepted for sms)`,
+    );
   }
   return c as Channel;
+}
+
+/** The blacklist speaks of addresses: email and phone (sms accepted), stored as the channel it blocks. */
+export function parseBlacklistChannel(raw: string): Channel {
+  const c = raw.trim().toLowerCase();
+  if (c === 'email') return 'email';
+  if (c === 'phone' || c === 'sms') return 'sms';
+  throw new ContactFieldError(
+    'channel',
+    `"${raw}" is not a blacklist (one of email, phone; sms is accepted for phone)`,
+  );
 }
 
 export function parsePriority(raw: string | number): number {

@@ -54,9 +54,8 @@ export function progressReporter(
 const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
 
 export function summaryLines(s: ImportSummary): string[] {
-  const name = s.file === '-' ? 'stdin' : s.file;
   const lines = [
-    `${s.dryRun ? 'dry run of ' : ''}${name} (${s.format}): ${s.read} rows read, ${s.inserted} inserted, ${s.updated} updated, ${s.unchanged} unchanged, ${s.rejected} rejected in ${s.seconds.toFixed(1)}s`,
+    `${s.dryRun ? 'dry run of ' : ''}${s.file} (${s.format}): ${s.read} rows read, ${s.inserted} inserted, ${s.updated} updated, ${s.unchanged} unchanged, ${s.rejected} rejected in ${s.seconds.toFixed(1)}s`,
   ];
   if (s.ignoredColumns.length) {
     const shown = s.ignoredColumns.slice(0, 10).join(', ');

@@ -106,7 +106,7 @@ export async function importContacts(
   };
   const ctx: ConsentContext = {
     origin: 'import',
-    source: { file: label === '-' ? 'stdin' : path.basename(label), import: randomUUID() },
+    source: { file: path.basename(label), import: randomUUID() },
   };
   const progress: ImportProgress = { bytes: 0, totalBytes, read: 0, written: 0, rejected: 0 };
   /** One rejected row, with every problem found in it. */

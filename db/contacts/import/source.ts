@@ -48,7 +48,8 @@ export function detectFormat(file: string, format?: string, label = file): Impor
   const f = (format ?? path.extname(label).slice(1)).toLowerCase();
   if (f === 'csv') return 'csv';
   if (f === 'jsonl' || f === 'ndjson' || f === 'json') return 'jsonl';
-  if (format === undefined && label === '-') return sniffFormat(file);
+  // No extension at all (standard input, a file saved without one): the content tells.
+  if (format === undefined && !path.extname(label)) return sniffFormat(file);
   throw new ImportInputError(
     format === undefined
       ? `cannot tell the format of ${label} from its extension; pass --format csv or --format jsonl`
@@ -56,7 +57,7 @@ export function detectFormat(file: string, format?: string, label = file): Impor
   );
 }
 
-/** Standard input has no extension: a first character "{" means JSON Lines, anything else CSV. */
+/** A first character "{" means JSON Lines, anything else CSV. */
 function sniffFormat(file: string): ImportFormat {
   const fd = openSync(file, 'r');
   try {
