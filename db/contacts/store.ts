@@ -172,7 +172,7 @@ export async function unsubscribe(
   const ctx = toContext(origin);
   return inTransaction(pool, async (client) => {
     const c = await lockContact(client, key);
-    if (scope.resource || scope.channel || scope.address) await assertSubscriptionExists(client, c.id, scope);
+    if (scope.resource || scope.address) await assertSubscriptionExists(client, c.id, scope);
     const changes = await unsubscribeLocked(client, c.id, c.status, scope, ctx);
     return { contactId: c.id, changes };
   });
