@@ -164,7 +164,7 @@ describe('consentflow contacts import (exit codes)', () => {
     [
       'unknown columns',
       () => file('cols.csv', 'email,shoe_size\na@example.com,42\n'),
-      /unknown column "shoe_size".*Known columns/,
+      /1 unknown column: "shoe_size".*Known columns.*--ignore-unknown-columns/,
     ],
     [
       'UTF-16',
