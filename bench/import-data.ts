@@ -2,11 +2,12 @@
 // (one of them non_subscribed for a third of the rows) and two categories per row.
 import { createWriteStream } from 'node:fs';
 
+// Prefix and digits after it make numbers of a length each country uses (the importer checks it).
 const COUNTRIES = [
-  ['GB', 'Europe/London', '+4477009'],
-  ['US', 'America/Chicago', '+1415555'],
-  ['DE', 'Europe/Berlin', '+4915112'],
-  ['FR', 'Europe/Paris', '+3361234'],
+  ['GB', 'Europe/London', '+447700', 6],
+  ['US', 'America/Chicago', '+1415', 7],
+  ['DE', 'Europe/Berlin', '+49151', 8],
+  ['FR', 'Europe/Paris', '+336', 8],
 ] as const;
 
 export async function generateContactsCsv(file: string, rows: number): Promise<void> {
@@ -17,8 +18,8 @@ export async function generateContactsCsv(file: string, rows: number): Promise<v
     'email,phone,first_name,last_name,gender,language,country,timezone,birthday,resource,email_status,sms_status,categories\n',
   );
   for (let i = 0; i < rows; i++) {
-    const [country, tz, prefix] = COUNTRIES[i % COUNTRIES.length]!;
-    const phone = `${prefix}${String(i).padStart(6, '0')}`;
+    const [country, tz, prefix, digits] = COUNTRIES[i % COUNTRIES.length]!;
+    const phone = `${prefix}${String(i).padStart(digits, '0')}`;
     const sms = i % 3 === 0 ? 'non_subscribed' : '';
     await write(
       `user${i}@example.com,${phone},First${i},Last${i},${i % 3},en,${country},${tz},19${50 + (i % 50)}-0${1 + (i % 9)}-1${i % 10},shop,,${sms},news;promo:unsubscribed\n`,

@@ -6,13 +6,15 @@ export type Pool = pg.Pool;
 export type PoolClient = pg.PoolClient;
 
 export class DatabaseUnreachableError extends Error {
-  constructor(url: string, cause: unknown) {
+  constructor(url: string, cause: unknown, fix?: string) {
     const where = describeUrl(url);
     const why =
       cause instanceof Error ? cause.message || (cause as NodeJS.ErrnoException).code : String(cause);
     super(
-      `PostgreSQL is not reachable at ${where} (${why}). Check DATABASE_URL, or start the local server with: ` +
-        `pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start`,
+      fix
+        ? `${why} at ${where}; ${fix}`
+        : `PostgreSQL is not reachable at ${where} (${why}). Check DATABASE_URL, or start the local server with: ` +
+            `pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start`,
     );
     this.name = 'DatabaseUnreachableError';
   }
@@ -105,6 +107,13 @@ export async function assertReachable(pool: Pool, url: string): Promise<void> {
     const client = await pool.connect();
     client.release();
   } catch (err) {
+    // The server answered: only the database is missing, and db migrate creates it.
+    if ((err as { code?: string }).code === '3D000')
+      throw new DatabaseUnreachableError(
+        url,
+        err,
+        `run: consentflow db migrate (it creates the database and its tables)`,
+      );
     if (isConnectionFailure(err)) throw new DatabaseUnreachableError(url, err);
     throw err;
   }

@@ -4,8 +4,8 @@ import { Option, type Command } from 'commander';
 import { loadSettings } from '../config';
 import { assertReachable, createPool, type Pool } from '../../db/pool';
 import * as store from '../contacts';
-import { progressReporter, summaryLines } from '../../db/contacts/import/report';
-import { CliError } from './errors';
+import { CliError, numberOption } from './errors';
+import { registerImportCommand } from './contacts-import';
 
 const out = (line = ''): boolean => process.stdout.write(`${line}\n`);
 const json = (value: unknown): boolean => out(JSON.stringify(value, null, 2));
@@ -26,7 +26,12 @@ async function withPool<T>(fn: (pool: Pool) => Promise<T>): Promise<T> {
 }
 
 function asCliError(err: unknown): unknown {
-  if (err instanceof store.ImportInputError || err instanceof store.ContactFieldError)
+  if (
+    err instanceof store.ImportInputError ||
+    err instanceof store.ContactFieldError ||
+    err instanceof store.NoSuchSubscriptionError ||
+    (err instanceof store.ConfirmationTokenError && ['malformed', 'bad_signature'].includes(err.problem))
+  )
     return new CliError(err.message, 2);
   if (
     err instanceof store.ContactNotFoundError ||
@@ -44,51 +49,41 @@ function asCliError(err: unknown): unknown {
   return err;
 }
 
-const originOption = () =>
-  new Option('--origin <origin>', 'who made the change, for the consent ledger')
-    .choices([...store.ORIGINS])
-    .default('admin');
+/**
+ * Who made the change, for the consent ledger. A change typed here is an operator's: it may not claim to be
+ * a form sign-up, an import or provider feedback, which are proof of something else.
+ */
+const originOption = (allowed: store.Origin[] = ['admin']) =>
+  new Option('--origin <origin>', `who made the change, for the consent ledger (${allowed.join(' or ')})`)
+    .argParser((raw: string) => {
+      const origin = raw.trim().toLowerCase() as store.Origin;
+      if (allowed.includes(origin)) return origin;
+      throw new CliError(
+        `--origin ${raw} is not allowed here: a change made with this command is recorded as ${allowed.join(' or ')}. ` +
+          'Form consent comes from contacts signup and confirm, import from contacts import, feedback from consentflow feedback',
+        2,
+      );
+    })
+    .default(allowed[0]!);
 const ctx = (o: { origin: store.Origin; note?: string }): store.ConsentContext => ({
   origin: o.origin,
   source: { via: 'cli', user: process.env.USER ?? 'unknown', ...(o.note ? { note: o.note } : {}) },
 });
-const channelOption = () => new Option('--channel <channel>', 'email or sms').choices(['email', 'sms']);
+const channelOption = () =>
+  new Option('--channel <channel>', 'email or sms (phone is accepted for sms)').argParser((raw: string) => {
+    try {
+      return store.parseChannel(raw);
+    } catch (err) {
+      throw new CliError(`--channel ${(err as Error).message.replace(/^channel: /, '')}`, 2);
+    }
+  });
 
 export function registerContactsCommands(program: Command): void {
   const contacts = program
     .command('contacts')
     .description('contacts and consent: import, show, change, erase');
 
-  contacts
-    .command('import <file>')
-    .description('import contacts from CSV or JSON Lines (columns: docs/consent-model.md)')
-    .addOption(new Option('--format <format>', 'when the extension does not say').choices(['csv', 'jsonl']))
-    .option('--dry-run', 'validate and count, write nothing')
-    .option('--strict', 'write nothing if any row is rejected')
-    .option('--batch-size <n>', 'rows per transaction', (v) => Number(v), 5000)
-    .option('--json', 'print the summary as JSON')
-    .action(
-      async (
-        file: string,
-        o: { format?: string; dryRun?: boolean; strict?: boolean; batchSize: number; json?: boolean },
-      ) => {
-        const summary = await withPool(async (pool) => {
-          const bar = progressReporter(process.stderr);
-          try {
-            return await store.importContacts(pool, file, {
-              ...o,
-              onProgress: (p) => bar.update(p),
-              onRejection: (r) => process.stderr.write(`${file}:${r.line ?? '?'}: ${r.field}: ${r.reason}\n`),
-            });
-          } finally {
-            bar.done();
-          }
-        });
-        if (o.json) json(summary);
-        else summaryLines(summary).forEach((l) => out(l));
-        process.exitCode = summary.rejected > 0 ? 1 : 0;
-      },
-    );
+  registerImportCommand(contacts, withPool);
 
   contacts
     .command('show <key>')
@@ -128,7 +123,11 @@ export function registerContactsCommands(program: Command): void {
     .addOption(channelOption())
     .addOption(new Option('--origin <origin>').choices([...store.ORIGINS]))
     .option('--status <status>', 'status after the change')
-    .option('--days <n>', 'only the last N days (7, 14, 30...)', (v) => Number(v))
+    .option(
+      '--days <n>',
+      'only the last N days (7, 14, 30...)',
+      numberOption('--days', { what: 'how many days back', min: 1, max: 36_500, example: 30 }),
+    )
     .option('--json')
     .action(async (key: string, o: store.FeedFilter & { json?: boolean }) => {
       await withPool(async (pool) => {
@@ -167,7 +166,7 @@ export function registerContactsCommands(program: Command): void {
     .option('--priority <n>')
     .option('--categories <list>')
     .option('--field <name=value...>', 'custom field value (repeatable)')
-    .addOption(originOption().default('api'))
+    .addOption(originOption(['api', 'admin']))
     .action(async (o: Record<string, string | string[] | undefined> & { origin: store.Origin }) => {
       const custom = Object.fromEntries(
         ((o.field as string[] | undefined) ?? []).map((f) => [
@@ -204,7 +203,19 @@ export function registerContactsCommands(program: Command): void {
     .option('--phone <phone>')
     .option('--first-name <name>')
     .option('--resource <resource>')
-    .option('--ttl-hours <n>', 'how long the token works', (v) => Number(v), 48)
+    .option(
+      '--ttl-hours <n>',
+      'how long the token works',
+      numberOption('--ttl-hours', {
+        what: 'the number of hours the token works',
+        min: 0,
+        exclusiveMin: true,
+        max: 24 * 366,
+        integer: false,
+        example: 48,
+      }),
+      48,
+    )
     .option('--json')
     .action(
       async (o: {
@@ -241,15 +252,15 @@ export function registerContactsCommands(program: Command): void {
   contacts
     .command('set-status <key> <status>')
     .description(
-      'set the global status (subscribed, unsubscribed, complainer, hard_bounced, unconfirmed, suspended, invalid)',
+      'set the global status (subscribed, unsubscribed, complainer, hard_bounced, unconfirmed, suspended, invalid; any case)',
     )
     .addOption(originOption())
     .action(async (key: string, status: string, o: { origin: store.Origin }) => {
       const r = await withPool((pool) => store.setStatus(pool, key, status, ctx(o)));
       out(
         r.changed
-          ? `contact ${r.contactId}: status is now ${status}`
-          : `contact ${r.contactId} already has status ${status}`,
+          ? `contact ${r.contactId}: status is now ${r.status}`
+          : `contact ${r.contactId} already has status ${r.status}`,
       );
     });
 
@@ -260,7 +271,11 @@ export function registerContactsCommands(program: Command): void {
     .addOption(channelOption().makeOptionMandatory())
     .option('--address <address>', "default: the contact's email or phone")
     .option('--status <status>', 'default: subscribed for a new subscription')
-    .option('--priority <n>', 'lower number wins', (v) => Number(v))
+    .option(
+      '--priority <n>',
+      'lower number wins',
+      numberOption('--priority', { what: 'lower number wins', min: -1_000_000, max: 1_000_000, example: 0 }),
+    )
     .option('--category <name>', 'subscribe this category only')
     .addOption(originOption())
     .action(
@@ -316,6 +331,7 @@ export function registerContactsCommands(program: Command): void {
     .option('--resource <resource>')
     .addOption(channelOption())
     .option('--category <name>')
+    .option('--address <address>', 'only the subscriptions of this address')
     .addOption(originOption())
     .action(async (key: string, o: store.UnsubscribeScope & { origin: store.Origin }) => {
       const r = await withPool((pool) => store.unsubscribe(pool, key, o, ctx(o)));
@@ -345,14 +361,33 @@ export function registerContactsCommands(program: Command): void {
   const blacklist = contacts
     .command('blacklist')
     .description('email and phone blacklists (by address, across contacts)');
+  blacklist
+    .command('list')
+    .description('the listed addresses, newest first')
+    .option('--channel <list>', 'email or phone (sms is accepted for phone)')
+    .option('--json')
+    .action(async (o: { channel?: string; json?: boolean }) => {
+      const rows = await withPool((pool) => store.listBlacklist(pool, o.channel));
+      if (o.json) {
+        json(rows);
+        return;
+      }
+      for (const r of rows)
+        out(
+          `${r.list.padEnd(6)} ${(r.address ?? '(erased)').padEnd(32)} ${r.added_at.toISOString()} ${r.origin}${r.reason ? ` ${r.reason}` : ''}`,
+        );
+      if (!rows.length) out('no blacklisted addresses');
+    });
   for (const [name, add] of [
     ['add', true],
     ['remove', false],
   ] as const) {
     blacklist
-      .command(`${name} <channel> <address>`)
+      .command(`${name} <list> <address>`)
       .description(
-        add ? 'block an address on its channel for every contact that has it' : 'unblock an address',
+        add
+          ? 'block an address (list: email or phone) for every contact that has it'
+          : 'unblock an address (list: email or phone)',
       )
       .option('--reason <text>')
       .addOption(originOption())
@@ -363,7 +398,7 @@ export function registerContactsCommands(program: Command): void {
             : store.removeFromBlacklist(pool, channel, address, ctx(o)),
         );
         out(
-          `${r.address} ${r.changed ? (add ? 'added to' : 'removed from') : add ? 'was already on' : 'was not on'} the ${r.channel} blacklist (${r.contactIds.length} contact(s) have it)`,
+          `${r.address} ${r.changed ? (add ? 'added to' : 'removed from') : add ? 'was already on' : 'was not on'} the ${store.blacklistName(r.channel)} blacklist (${r.contactIds.length} contact(s) have it)`,
         );
       });
   }
@@ -410,7 +445,12 @@ function registerNoteAndFieldCommands(contacts: Command): void {
     .command('delete <key> <id>')
     .description('delete a note (cannot be undone)')
     .action(async (key: string, id: string) => {
-      if (!(await withPool((pool) => store.deleteNote(pool, key, id))))
+      if (!/^\d+$/.test(id.trim()))
+        throw new CliError(
+          `note id "${id}" is not a number; see the notes and their #numbers with: consentflow contacts note list ${key}`,
+          2,
+        );
+      if (!(await withPool((pool) => store.deleteNote(pool, key, id.trim()))))
         throw new CliError(`contact ${key} has no note #${id}`, 1);
       out(`note #${id} deleted`);
     });

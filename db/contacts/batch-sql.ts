@@ -70,22 +70,26 @@ export function batchSql(l: BatchLiterals, limit: number, withIds: boolean): Bat
     // ...then settle them from the state the lock protects (one that vanished meanwhile is new again).
     `UPDATE cf_stage s SET is_new = c.id IS NULL, before_status = c.status, before_active = c.active,
        contact_id = coalesce(c.id, s.id, gen_random_uuid()::text),
-       final_status = ${settle('s', 'c.status')}
+       final_status = ${settle('s', 'c.status')},
+       kept = ${l.origin} = 'import' AND s.status = 'subscribed' AND c.status IN ${OPTED_OUT}
      FROM cf_stage s2 LEFT JOIN contacts c ON c.id = s2.contact_id
      WHERE s2.n = s.n AND s.problem IS NULL AND NOT s.is_new`,
     // Every subscription of the batch with the state it replaces and the status it will get.
     `INSERT INTO cf_stage_subs (n, line, contact_id, is_new, channel, resource, address, status, priority,
        categories, custom, sub_id, sub_id_was, before_status, before_priority, before_categories, before_deleted,
-       held, new_priority, new_status)
+       held, new_priority, new_status, before_custom, kept)
      SELECT n, line, contact_id, is_new, channel, resource, address, status, priority, categories, custom,
        -- New subscriptions take their id from the sequence here, so the INSERT needs no RETURNING join.
        CASE WHEN x_id IS NULL AND address IS NOT NULL THEN nextval('subscriptions_id_seq') ELSE x_id END,
        x_id, x_status, x_priority, x_categories, x_deleted, held,
        coalesce(priority, CASE WHEN x_deleted THEN NULL ELSE x_priority END, 0),
        CASE WHEN held THEN 'non_subscribed'
-         ELSE ${settle('q', 'CASE WHEN x_deleted THEN NULL ELSE x_status END')} END
+         ELSE ${settle('q', 'CASE WHEN x_deleted THEN NULL ELSE x_status END')} END,
+       x_custom,
+       ${l.origin} = 'import' AND status = 'subscribed' AND NOT x_deleted AND x_status IN ${OPTED_OUT}
      FROM (
        SELECT b.*, x.id AS x_id, x.status AS x_status, x.priority AS x_priority, x.categories AS x_categories,
+         x.custom AS x_custom,
          x.deleted_at IS NOT NULL AS x_deleted,
          (x.id IS NULL OR x.deleted_at IS NOT NULL) AND ${l.origin} <> 'form'
            AND coalesce(b.status, ${l.defaultStatus}) = 'subscribed'
@@ -122,6 +126,27 @@ export function batchSql(l: BatchLiterals, limit: number, withIds: boolean): Bat
       sql: `DELETE FROM cf_stage WHERE problem IS NOT NULL
        RETURNING n, line, problem_field AS field, problem AS reason`,
     },
+    // An existing contact that already is exactly as its row says (re-importing the same file) is counted
+    //    as unchanged and not rewritten.
+    `UPDATE cf_stage s SET unchanged = true FROM contacts c
+     WHERE c.id = s.contact_id AND NOT s.is_new
+       AND c.email IS NOT DISTINCT FROM coalesce(s.email, c.email)
+       AND c.phone IS NOT DISTINCT FROM coalesce(s.phone, c.phone)
+       AND c.first_name IS NOT DISTINCT FROM coalesce(s.first_name, c.first_name)
+       AND c.last_name IS NOT DISTINCT FROM coalesce(s.last_name, c.last_name)
+       AND c.gender IS NOT DISTINCT FROM coalesce(s.gender, c.gender)
+       AND c.language IS NOT DISTINCT FROM coalesce(s.language, c.language)
+       AND c.country IS NOT DISTINCT FROM coalesce(s.country, c.country)
+       AND c.timezone IS NOT DISTINCT FROM coalesce(s.timezone, c.timezone)
+       AND c.birthday IS NOT DISTINCT FROM coalesce(s.birthday, c.birthday)
+       AND c.source IS NOT DISTINCT FROM coalesce(s.source, c.source)
+       AND c.status = s.final_status AND c.active = coalesce(s.active, c.active)
+       AND c.custom = jsonb_strip_nulls(c.custom || coalesce(s.custom, '{}'))
+       AND NOT EXISTS (SELECT 1 FROM cf_stage_subs ss WHERE ss.n = s.n AND (
+         ss.sub_id_was IS NULL OR ss.before_deleted OR ss.before_status IS DISTINCT FROM ss.new_status
+         OR ss.before_priority IS DISTINCT FROM ss.new_priority
+         OR ss.before_categories || coalesce(ss.categories, '{}') <> ss.before_categories
+         OR jsonb_strip_nulls(ss.before_custom || coalesce(ss.custom, '{}')) <> ss.before_custom))`,
     // Contacts.
     `INSERT INTO contacts (id, email, phone, first_name, last_name, gender, language, country, timezone, birthday,
        source, status, active, custom)
@@ -136,7 +161,7 @@ export function batchSql(l: BatchLiterals, limit: number, withIds: boolean): Bat
        birthday = coalesce(s.birthday, c.birthday), source = coalesce(s.source, c.source),
        status = s.final_status, active = coalesce(s.active, c.active),
        custom = jsonb_strip_nulls(c.custom || coalesce(s.custom, '{}')), updated_at = now()
-     FROM cf_stage s WHERE c.id = s.contact_id AND NOT s.is_new`,
+     FROM cf_stage s WHERE c.id = s.contact_id AND NOT s.is_new AND s.unchanged IS NULL`,
     // Subscriptions: changed ones, then new ones.
     `UPDATE subscriptions x SET status = ss.new_status, priority = ss.new_priority,
        categories = CASE WHEN ss.before_deleted THEN coalesce(ss.categories, '{}')
@@ -145,7 +170,8 @@ export function batchSql(l: BatchLiterals, limit: number, withIds: boolean): Bat
                                   || coalesce(ss.custom, '{}')),
        created_at = CASE WHEN ss.before_deleted THEN clock_timestamp() ELSE x.created_at END,
        deleted_at = NULL, updated_at = now()
-     FROM cf_stage_subs ss WHERE x.id = ss.sub_id_was`,
+     FROM cf_stage_subs ss WHERE x.id = ss.sub_id_was
+       AND NOT EXISTS (SELECT 1 FROM cf_stage s WHERE s.n = ss.n AND s.unchanged)`,
     `INSERT INTO subscriptions (id, contact_id, resource, channel, address, status, priority, categories, custom)
      SELECT sub_id, contact_id, resource, channel, address, new_status, new_priority, coalesce(categories, '{}'),
        jsonb_strip_nulls(coalesce(custom, '{}'))
@@ -156,7 +182,10 @@ export function batchSql(l: BatchLiterals, limit: number, withIds: boolean): Bat
     {
       reads: 'counts',
       sql: `SELECT count(*) FILTER (WHERE is_new)::int AS inserted,
-         count(*) FILTER (WHERE NOT is_new)::int AS updated,
+         count(*) FILTER (WHERE NOT is_new AND unchanged IS NULL)::int AS updated,
+         count(*) FILTER (WHERE unchanged)::int AS unchanged,
+         (SELECT count(*) FROM (SELECT n FROM cf_stage WHERE kept
+                                UNION SELECT n FROM cf_stage_subs WHERE kept) k)::int AS kept,
          (SELECT count(*) FROM cf_stage_subs WHERE held)::int AS held
        FROM cf_stage`,
     },

@@ -6,7 +6,7 @@ import { appendLedger } from './ledger';
 import { toContext } from './store';
 import { inTransaction } from './tx';
 import type { ConsentContext, Origin } from './types';
-import { normalizeAddress, parseChannel } from './validate';
+import { normalizeAddress, parseBlacklistChannel } from './validate';
 
 export interface BlacklistChange {
   channel: Channel;
@@ -38,7 +38,7 @@ export async function addToBlacklist(
 ): Promise<BlacklistChange> {
   return changeBlacklist(
     pool,
-    parseChannel(channelRaw),
+    parseBlacklistChannel(channelRaw),
     addressRaw,
     true,
     options.reason ?? null,
@@ -52,7 +52,7 @@ export async function removeFromBlacklist(
   addressRaw: string,
   origin: Origin | ConsentContext = 'admin',
 ): Promise<BlacklistChange> {
-  return changeBlacklist(pool, parseChannel(channelRaw), addressRaw, false, null, toContext(origin));
+  return changeBlacklist(pool, parseBlacklistChannel(channelRaw), addressRaw, false, null, toContext(origin));
 }
 
 async function changeBlacklist(
@@ -98,8 +98,36 @@ async function changeBlacklist(
   });
 }
 
+/** How the blacklists name themselves to people: by the kind of address. */
+export type BlacklistName = 'email' | 'phone';
+export const blacklistName = (channel: Channel): BlacklistName => (channel === 'sms' ? 'phone' : 'email');
+
+export interface BlacklistEntry {
+  list: BlacklistName;
+  /** Null once the person behind it was erased (the digest keeps blocking). */
+  address: string | null;
+  reason: string | null;
+  origin: string;
+  added_at: Date;
+}
+
+/** The blacklist entries, of one list (email, or phone / sms) or both, newest first. */
+export async function listBlacklist(
+  pool: Pool,
+  channelRaw?: string,
+  limit = 1000,
+): Promise<BlacklistEntry[]> {
+  const channel = channelRaw ? parseBlacklistChannel(channelRaw) : null;
+  const { rows } = await pool.query<BlacklistEntry & { channel: Channel }>(
+    `SELECT channel, address, reason, origin, added_at FROM blacklist
+     WHERE $1::text IS NULL OR channel = $1 ORDER BY added_at DESC, address LIMIT $2`,
+    [channel, limit],
+  );
+  return rows.map(({ channel: c, ...r }) => ({ ...r, list: blacklistName(c) }));
+}
+
 export async function isBlacklisted(pool: Pool, channelRaw: string, addressRaw: string): Promise<boolean> {
-  const channel = parseChannel(channelRaw);
+  const channel = parseBlacklistChannel(channelRaw);
   const { rowCount } = await pool.query(
     `SELECT 1 FROM blacklist WHERE channel = $1 AND address_hash = cf_address_hash($2)`,
     [channel, normalizeAddress(channel, addressRaw)],

@@ -65,7 +65,15 @@ export async function signUp(
     const first = staged.problems[0]!;
     throw new ContactFieldError(first.field, first.reason);
   }
-  const expiresAt = new Date(Date.now() + (options.ttlMs ?? DEFAULT_TOKEN_TTL_MS));
+  const ttlMs = options.ttlMs ?? DEFAULT_TOKEN_TTL_MS;
+  // A token that is born expired (or never expires) is never what the caller meant.
+  if (!Number.isFinite(ttlMs) || ttlMs <= 0 || ttlMs > 366 * 24 * 3600_000) {
+    throw new ContactFieldError(
+      'ttl',
+      `${String(ttlMs)} ms is not a token lifetime (more than 0, at most a year)`,
+    );
+  }
+  const expiresAt = new Date(Date.now() + ttlMs);
   for (let attempt = 1; ; attempt++) {
     try {
       return await inTransaction(pool, async (client) => {

@@ -44,3 +44,11 @@ export class NotesLimitError extends Error {
     this.name = 'NotesLimitError';
   }
 }
+
+/** An unsubscribe (or other change) named a subscription the contact does not have. */
+export class NoSuchSubscriptionError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'NoSuchSubscriptionError';
+  }
+}

@@ -18,7 +18,15 @@ export {
   type SignUpOptions,
   type SignUpResult,
 } from './doi';
-export { addToBlacklist, removeFromBlacklist, isBlacklisted, type BlacklistChange } from './blacklist';
+export {
+  addToBlacklist,
+  removeFromBlacklist,
+  isBlacklisted,
+  listBlacklist,
+  blacklistName,
+  type BlacklistChange,
+  type BlacklistEntry,
+} from './blacklist';
 export { eraseContact, type EraseResult } from './erase';
 export { addNote, listNotes, deleteNote, MAX_NOTES, MAX_NOTE_LENGTH, type Note } from './notes';
 export {
@@ -51,4 +59,4 @@ export { resolveContactKey } from './tx';
 export { LIMIT_PER_PROFILE, LIMIT_PER_RESOURCE_CHANNEL } from './limits';
 export { importContacts, type ImportOptions, type ImportSummary, type ImportProgress } from './import/run';
 export { ImportInputError, STANDARD_COLUMNS } from './import/source';
-export { normalizeEmail, normalizePhone } from './validate';
+export { normalizeEmail, normalizePhone, parseChannel } from './validate';

@@ -4,7 +4,7 @@ import type { Pool } from '../pool';
 import type { Channel } from '../../rules/model';
 import type { ConsentContext, Origin } from './types';
 import { resolveContactKey, type Queryable } from './tx';
-import { ContactNotFoundError } from './errors';
+import { ContactFieldError, ContactNotFoundError } from './errors';
 
 export type LedgerKind =
   'created' | 'status' | 'activity' | 'subscription' | 'category' | 'eviction' | 'blacklist' | 'erase';
@@ -81,6 +81,12 @@ export interface FeedFilter {
 
 /** A contact's ledger rows, newest first, filtered by channel, origin, status and period. */
 export async function activityFeed(pool: Pool, key: string, filter: FeedFilter = {}): Promise<LedgerRow[]> {
+  if (filter.days !== undefined && (!Number.isInteger(filter.days) || filter.days < 1)) {
+    throw new ContactFieldError(
+      'days',
+      `${String(filter.days)} is not a number of days (a whole number, 1 or more)`,
+    );
+  }
   const id = await resolveContactKey(pool, key);
   if (!id) throw new ContactNotFoundError(key);
   const { rows } = await pool.query<LedgerRow>(

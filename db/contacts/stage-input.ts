@@ -59,7 +59,12 @@ export function parseCategories(raw: unknown): Record<string, CategoryState> | n
     );
   }
   for (const [name, state] of Object.entries(raw as Record<string, unknown>)) {
-    out[parseCategoryName(name)] = parseCategoryState(String(state));
+    if (typeof state !== 'string')
+      throw new ContactFieldError(
+        'categories',
+        `${name}: expected "subscribed" or "unsubscribed", got ${describeType(state)}`,
+      );
+    out[parseCategoryName(name)] = parseCategoryState(state);
   }
   return out;
 }
@@ -112,9 +117,15 @@ export function stageContact(
       return null;
     }
   };
-  const str = (v: unknown): string => (typeof v === 'string' ? v : String(v));
   const opt = <T>(field: string, v: unknown, fn: (s: string) => T): T | null =>
-    blank(v) ? null : check(field, () => fn(str(v)));
+    blank(v) ? null : check(field, () => fn(text(field, v)));
+  const scalar = <T>(field: string, v: unknown, kinds: string[], fn: () => T): T | null =>
+    blank(v)
+      ? null
+      : check(field, () => {
+          if (!kinds.includes(typeof v)) text(field, v);
+          return fn();
+        });
 
   const contact: StagedContact = {
     n,
@@ -124,19 +135,19 @@ export function stageContact(
     phone: opt('phone', input.phone, (s) => normalizePhone(s)),
     first_name: opt('first_name', input.first_name, (s) => parseName(s, 'first_name')),
     last_name: opt('last_name', input.last_name, (s) => parseName(s, 'last_name')),
-    gender: blank(input.gender) ? null : check('gender', () => parseGender(input.gender as string | number)),
+    gender: scalar('gender', input.gender, ['number'], () => parseGender(input.gender as string | number)),
     language: opt('language', input.language, parseLanguage),
     country: opt('country', input.country, parseCountry),
     timezone: opt('timezone', input.timezone, parseTimezone),
     birthday: opt('birthday', input.birthday, parseBirthday),
     source: opt('source', input.source, (s) => parseName(s, 'source')),
     status: opt('status', input.status, (s) => parseGlobalStatus(s)),
-    active: blank(input.active)
-      ? null
-      : check('active', () => parseBoolean(input.active as string | boolean, 'active')),
+    active: scalar('active', input.active, ['boolean'], () =>
+      parseBoolean(input.active as string | boolean, 'active'),
+    ),
     custom:
       input.custom && Object.keys(input.custom).length
-        ? check('custom', () => applyCustomValues(defs.profile, {}, input.custom ?? {}))
+        ? check('custom', () => applyCustomValues(defs.profile, {}, record('custom', input.custom)))
         : null,
     subs: [],
   };
@@ -153,9 +164,9 @@ export function stageContact(
   }
 
   const resource = opt('resource', input.resource, parseResource) ?? DEFAULT_RESOURCE;
-  const priority = blank(input.priority)
-    ? null
-    : check('priority', () => parsePriority(input.priority as string | number));
+  const priority = scalar('priority', input.priority, ['number'], () =>
+    parsePriority(input.priority as string | number),
+  );
   const categories = check('categories', () => parseCategories(input.categories));
   const shorthand = (channel: Channel, address: string | null, statusRaw: unknown): void => {
     if (!address) {
@@ -180,6 +191,12 @@ export function stageContact(
   if (!input.subscriptions) {
     shorthand('email', contact.email, input.email_status);
     shorthand('sms', contact.phone, input.sms_status);
+  } else if (!Array.isArray(input.subscriptions)) {
+    problems.push({
+      line,
+      field: 'subscriptions',
+      reason: `expected a list of subscriptions, got ${describeType(input.subscriptions)}`,
+    });
   } else {
     for (const [i, s] of input.subscriptions.entries()) {
       const sub = check(`subscriptions[${i}]`, () => stageSubscription(s, defs));
@@ -201,14 +218,43 @@ export function stageContact(
 }
 
 export function stageSubscription(s: SubscriptionInput, defs: FieldDefinitions): StagedSubscription {
-  const channel = parseChannel(s.channel);
+  const sub = record('subscription', s) as unknown as SubscriptionInput;
+  const channel = parseChannel(text('channel', sub.channel));
+  const priority = sub.priority as unknown;
   return {
     channel,
-    resource: blank(s.resource) ? DEFAULT_RESOURCE : parseResource(s.resource as string),
-    address: blank(s.address) ? null : normalizeAddress(channel, s.address as string),
-    status: blank(s.status) ? null : parseSubscriptionStatus(s.status as string),
-    priority: s.priority === undefined || s.priority === null ? null : parsePriority(s.priority),
-    categories: parseCategories(s.categories),
-    custom: s.custom ? applyCustomValues(defs.subscription, {}, s.custom, 'subscription') : null,
+    resource: blank(sub.resource) ? DEFAULT_RESOURCE : parseResource(text('resource', sub.resource)),
+    address: blank(sub.address) ? null : normalizeAddress(channel, text('address', sub.address)),
+    status: blank(sub.status) ? null : parseSubscriptionStatus(text('status', sub.status)),
+    priority: blank(priority)
+      ? null
+      : parsePriority(typeof priority === 'number' ? priority : text('priority', priority)),
+    categories: parseCategories(sub.categories),
+    custom: sub.custom
+      ? applyCustomValues(defs.subscription, {}, record('custom', sub.custom), 'subscription')
+      : null,
   };
+}
+
+/** How a value that is not text reads in a message: JSON Lines carry lists, numbers and objects too. */
+export function describeType(v: unknown): string {
+  if (Array.isArray(v)) return 'a list';
+  if (typeof v === 'number') return `a number (${v})`;
+  if (typeof v === 'boolean') return String(v);
+  if (v === null) return 'null';
+  return typeof v === 'object' ? 'an object' : typeof v;
+}
+
+/** The value if it is text; a field error naming what it is otherwise (never String(v): "123", "a,b"). */
+function text(field: string, v: unknown): string {
+  if (typeof v === 'string') return v;
+  throw new ContactFieldError(
+    field,
+    `expected text, got ${describeType(v)}; write the value in quotes, e.g. "${field}": "..."`,
+  );
+}
+
+function record(field: string, v: unknown): Record<string, unknown> {
+  if (v && typeof v === 'object' && !Array.isArray(v)) return v as Record<string, unknown>;
+  throw new ContactFieldError(field, `expected an object {"name": value}, got ${describeType(v)}`);
 }

@@ -1,14 +1,20 @@
 // Single-contact operations for the API and the CLI. Each runs in one transaction holding the contact's row
 // lock, writes the change and its ledger rows together, or nothing.
 import type { Pool, PoolClient } from '../pool';
-import type { Channel, SubscriptionStatus, CategoryState } from '../../rules/model';
+import type { Channel, CategoryState, GlobalStatus, SubscriptionStatus } from '../../rules/model';
 import { loadCustomFields } from './custom-fields';
-import { ContactFieldError } from './errors';
+import { ContactFieldError, NoSuchSubscriptionError } from './errors';
 import { appendLedger, type LedgerEntry } from './ledger';
 import { blankStagedContact, stageContact, stageSubscription, type FieldDefinitions } from './stage-input';
 import { inTransaction, isUniqueViolation, lockContact } from './tx';
 import type { ConsentContext, ContactInput, Origin, SubscriptionInput } from './types';
-import { parseCategoryName, parseChannel, parseGlobalStatus, parseResource } from './validate';
+import {
+  normalizeAddress,
+  parseCategoryName,
+  parseChannel,
+  parseGlobalStatus,
+  parseResource,
+} from './validate';
 import { writeContactBatch } from './write-batch';
 
 export function toContext(origin: Origin | ConsentContext): ConsentContext {
@@ -81,17 +87,17 @@ export async function setStatus(
   key: string,
   status: string,
   origin: Origin | ConsentContext = 'admin',
-): Promise<{ contactId: string; changed: boolean }> {
+): Promise<{ contactId: string; changed: boolean; status: GlobalStatus }> {
   const next = parseGlobalStatus(status);
   const ctx = toContext(origin);
   return inTransaction(pool, async (client) => {
     const c = await lockContact(client, key);
-    if (c.status === next) return { contactId: c.id, changed: false };
+    if (c.status === next) return { contactId: c.id, changed: false, status: next };
     await client.query('UPDATE contacts SET status = $2, updated_at = now() WHERE id = $1', [c.id, next]);
     await appendLedger(client, ctx, [
       { contactId: c.id, kind: 'status', before: { status: c.status }, after: { status: next } },
     ]);
-    return { contactId: c.id, changed: true };
+    return { contactId: c.id, changed: true, status: next };
   });
 }
 
@@ -148,9 +154,42 @@ export async function unsubscribe(
   const ctx = toContext(origin);
   return inTransaction(pool, async (client) => {
     const c = await lockContact(client, key);
+    if (scope.resource || scope.address) await assertSubscriptionExists(client, c.id, scope);
     const changes = await unsubscribeLocked(client, c.id, c.status, scope, ctx);
     return { contactId: c.id, changes };
   });
+}
+
+/**
+ * An unsubscribe naming a resource, channel or address that the contact has no subscription of changes
+ * nothing: almost always a typo, so it is refused naming what the contact does have.
+ */
+async function assertSubscriptionExists(
+  client: PoolClient,
+  contactId: string,
+  scope: UnsubscribeScope,
+): Promise<void> {
+  const resource = scope.resource ? parseResource(scope.resource) : null;
+  const channel = scope.channel ? parseChannel(scope.channel) : null;
+  const address = scope.address
+    ? normalizeAddress(channel ?? (scope.address.includes('@') ? 'email' : 'sms'), scope.address)
+    : null;
+  const { rows } = await client.query<{ resource: string; channel: string; address: string; hit: boolean }>(
+    `SELECT resource, channel, address,
+       ($2::text IS NULL OR resource = $2) AND ($3::text IS NULL OR channel = $3) AND ($4::text IS NULL OR address = $4) AS hit
+     FROM subscriptions WHERE contact_id = $1 AND deleted_at IS NULL ORDER BY resource, channel, address`,
+    [contactId, resource, channel, address],
+  );
+  if (rows.some((r) => r.hit)) return;
+  const has = rows.length
+    ? `its subscriptions: ${rows
+        .slice(0, 10)
+        .map((r) => `${r.resource}/${r.channel} ${r.address}`)
+        .join(', ')}${rows.length > 10 ? ` and ${rows.length - 10} more` : ''}`
+    : 'it has no subscriptions';
+  throw new NoSuchSubscriptionError(
+    `contact ${contactId} has no ${channel ? `${channel} ` : ''}subscription${resource ? ` to "${resource}"` : ''}${address ? ` for ${address}` : ''} (${has}); check the --resource, --channel and --address given`,
+  );
 }
 
 /** The body of unsubscribe for callers that already hold the contact's lock (feedback). */

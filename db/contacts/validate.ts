@@ -5,6 +5,7 @@ import { GLOBAL_STATUSES, SUBSCRIPTION_STATUSES, CHANNELS } from '../../rules/mo
 import type { Channel, GlobalStatus, SubscriptionStatus } from '../../rules/model';
 import { ContactFieldError } from './errors';
 import { ISO_3166_1, ISO_5218, ISO_639_1 } from './iso-codes';
+import { phoneProblem } from './phone';
 
 const EMAIL = /^[^\s@"(),:;<>[\\\]]+@[^\s@"(),:;<>[\\\]]+\.[^\s@"(),:;<>[\\\].]+$/;
 
@@ -17,17 +18,41 @@ export function normalizeEmail(raw: string, field = 'email'): string {
   return email;
 }
 
-/** E.164: "+" then 7 to 15 digits, the first not 0. Spaces, dots, dashes, brackets and a leading 00 are tolerated. */
+/**
+ * E.164: "+", a country calling code that exists and a national number of a length that country uses
+ * (libphonenumber's numbering plans). Spaces, dots, dashes, brackets and a leading 00 are tolerated.
+ */
 export function normalizePhone(raw: string, field = 'phone'): string {
   let phone = raw.trim().replace(/[\s().-]/g, '');
   if (phone.startsWith('00')) phone = `+${phone.slice(2)}`;
-  if (!/^\+[1-9][0-9]{6,14}$/.test(phone)) {
+  if (!/^\+[1-9][0-9]{1,14}$/.test(phone)) {
     throw new ContactFieldError(
       field,
       `"${raw}" is not an E.164 phone number (expected "+" and the country code, e.g. +447700900123)`,
     );
   }
+  const problem = phoneProblem(phone);
+  if (problem?.kind === 'country') {
+    throw new ContactFieldError(
+      field,
+      `"${raw}" does not start with a country calling code in use (+${problem.code}...); write the number as "+", country code, number, e.g. +447700900123`,
+    );
+  }
+  if (problem) {
+    const national = phone.length - 1 - problem.code.length;
+    const expected = problem.expected.length
+      ? ` (numbers of +${problem.code} have ${listLengths(problem.expected)} digits after it)`
+      : '';
+    throw new ContactFieldError(
+      field,
+      `"${raw}" has ${national} digit${national === 1 ? '' : 's'} after +${problem.code}, which is not a possible number there${expected}; check for a missing or extra digit`,
+    );
+  }
   return phone;
+}
+
+function listLengths(ns: number[]): string {
+  return ns.length === 1 ? String(ns[0]) : `${ns.slice(0, -1).join(', ')} or ${ns[ns.length - 1]}`;
 }
 
 export function normalizeAddress(channel: Channel, raw: string, field = 'address'): string {
@@ -162,12 +187,28 @@ export function parseSubscriptionStatus(raw: string, field = 'status'): Subscrip
   return s as SubscriptionStatus;
 }
 
+/** `phone` is accepted for `sms`: people name the channel by the address it uses (the blacklist does). */
 export function parseChannel(raw: string): Channel {
   const c = raw.trim().toLowerCase();
+  if (c === 'phone') return 'sms';
   if (!(CHANNELS as readonly string[]).includes(c)) {
-    throw new ContactFieldError('channel', `"${raw}" is not a channel (one of ${CHANNELS.join(', ')})`);
+    throw new ContactFieldError(
+      'channel',
+      `"${raw}" is not a channel (one of ${CHANNELS.join(', ')}; phone is accepted for sms)`,
+    );
   }
   return c as Channel;
+}
+
+/** The blacklist speaks of addresses: email and phone (sms accepted), stored as the channel it blocks. */
+export function parseBlacklistChannel(raw: string): Channel {
+  const c = raw.trim().toLowerCase();
+  if (c === 'email') return 'email';
+  if (c === 'phone' || c === 'sms') return 'sms';
+  throw new ContactFieldError(
+    'channel',
+    `"${raw}" is not a blacklist (one of email, phone; sms is accepted for phone)`,
+  );
 }
 
 export function parsePriority(raw: string | number): number {

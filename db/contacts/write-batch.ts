@@ -14,7 +14,12 @@ export interface BatchResult {
   /** Staged row number -> contact id, for the rows that were written. */
   ids: Map<number, string>;
   inserted: number;
+  /** Existing contacts the batch changed. */
   updated: number;
+  /** Existing contacts the batch matched but that already were exactly as the rows say. */
+  unchanged: number;
+  /** Rows that asked to subscribe an opted-out contact or subscription, which an import never does. */
+  keptOptedOut: number;
   rejected: RowRejection[];
   /** New subscriptions of an address erased earlier, kept at non_subscribed instead of subscribed. */
   heldBack: number;
@@ -33,12 +38,13 @@ CREATE TEMP TABLE IF NOT EXISTS cf_stage (
   gender smallint, language text, country text, timezone text, birthday date, source text, status text,
   active boolean, custom jsonb, subs jsonb,
   contact_id text, is_new boolean, before_status text, before_active boolean, final_status text,
-  problem_field text, problem text
+  problem_field text, problem text, unchanged boolean, kept boolean
 ) ON COMMIT DELETE ROWS;
 CREATE TEMP TABLE IF NOT EXISTS cf_stage_subs (
   n int, line int, contact_id text, is_new boolean, channel text, resource text, address text, status text, priority int,
   categories jsonb, custom jsonb, sub_id bigint, sub_id_was bigint, before_status text, before_priority int,
-  before_categories jsonb, before_deleted boolean, new_status text, new_priority int, held boolean
+  before_categories jsonb, before_deleted boolean, new_status text, new_priority int, held boolean,
+  before_custom jsonb, kept boolean
 ) ON COMMIT DELETE ROWS;
 TRUNCATE cf_stage, cf_stage_subs;`;
 
@@ -73,6 +79,8 @@ export async function writeContactBatch(
     ids: new Map(),
     inserted: 0,
     updated: 0,
+    unchanged: 0,
+    keptOptedOut: 0,
     rejected: [],
     heldBack: 0,
     evicted: 0,
@@ -102,9 +110,17 @@ export async function writeContactBatch(
   result.rejected = rejected
     .sort((a, b) => a.n - b.n)
     .map(({ line, field, reason }) => ({ line, field, reason }));
-  const counts = results[at.counts!]!.rows[0] as { inserted: number; updated: number; held: number };
+  const counts = results[at.counts!]!.rows[0] as {
+    inserted: number;
+    updated: number;
+    unchanged: number;
+    kept: number;
+    held: number;
+  };
   result.inserted = counts.inserted;
   result.updated = counts.updated;
+  result.unchanged = counts.unchanged;
+  result.keptOptedOut = counts.kept;
   result.heldBack = counts.held;
   if (options.ids !== false) {
     for (const w of results[at.ids!]!.rows as { n: number; contact_id: string }[])

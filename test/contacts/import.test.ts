@@ -138,7 +138,7 @@ describe('consentflow contacts import (exit codes)', () => {
       'import',
       file('ok.csv', 'email,first_name\ncli1@example.com,A\ncli2@example.com,B\n'),
     ]);
-    expect(r.stdout).toContain('2 rows read, 2 inserted, 0 updated, 0 rejected');
+    expect(r.stdout).toContain('2 rows read, 2 inserted, 0 updated, 0 unchanged, 0 rejected');
     expect(r.code).toBe(0);
   });
 
@@ -152,19 +152,19 @@ describe('consentflow contacts import (exit codes)', () => {
     expect(r.stderr).toMatch(/some\.csv:3: email: "broken-at-example\.com" is not an email address/);
     expect(r.stderr).toMatch(/some\.csv:5: country: /);
     expect(r.stderr).toMatch(/progress: 100%/); // not a terminal: plain progress lines
-    expect(r.stdout).toContain('6 rows read, 3 inserted, 0 updated, 3 rejected');
+    expect(r.stdout).toContain('6 rows read, 3 inserted, 0 updated, 0 unchanged, 3 rejected');
   });
 
   test.each([
     [
       'a missing file',
       () => path.join(dir, 'missing.csv'),
-      /cannot read .*missing\.csv \(ENOENT\); check the path/,
+      /cannot read .*missing\.csv: there is no such file; check the path/,
     ],
     [
       'unknown columns',
       () => file('cols.csv', 'email,shoe_size\na@example.com,42\n'),
-      /unknown column "shoe_size".*Known columns/,
+      /1 unknown column: "shoe_size".*Known columns.*--ignore-unknown-columns/,
     ],
     [
       'UTF-16',

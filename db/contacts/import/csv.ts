@@ -1,7 +1,8 @@
 // A strict RFC 4180 CSV reader that streams records with the line each starts on. Written for the import's
 // hot path: a line without quotes is one indexOf and one split, and records come out a chunk at a time, not
 // one promise each (csv-parse with line info cost more CPU than validating the rows).
-// Rules: comma separator, double-quote quoting with "" as an escaped quote, fields may hold commas and line
+// Rules: one separator for the file (comma, semicolon, tab or pipe: given, or guessed from the header line),
+// double-quote quoting with "" as an escaped quote, fields may hold commas and line
 // breaks when quoted, LF or CRLF line ends, a UTF-8 byte-order mark is dropped, blank lines are skipped.
 
 export interface CsvRecord {
@@ -23,10 +24,45 @@ export class CsvSyntaxError extends Error {
 /** A record this long is a quote left open (or not CSV); stop before the rest of the file is in memory. */
 export const MAX_RECORD_CHARS = 1 << 20;
 
+/** Separators a file may use; the header line decides which (Excel writes ";" where "," is the decimal mark). */
+export const DELIMITERS = [',', ';', '\t', '|'] as const;
+export type Delimiter = (typeof DELIMITERS)[number];
+
+/** The separator the header line uses most outside quotes; a comma when it names a single column. */
+export function guessDelimiter(header: string): Delimiter {
+  const unquoted = header.replace(/"[^"]*"/g, '');
+  let best: Delimiter = ',';
+  let most = 0;
+  for (const d of DELIMITERS) {
+    const n = unquoted.split(d).length - 1;
+    if (n > most) {
+      most = n;
+      best = d;
+    }
+  }
+  return best;
+}
+
 export class CsvReader {
   private buffer = '';
   private line = 1;
   private started = false;
+  private sep = '';
+  private sepCode = 0;
+
+  /** Without a delimiter, the header line (the first record) decides. */
+  constructor(delimiter?: Delimiter) {
+    if (delimiter) this.use(delimiter);
+  }
+
+  get delimiter(): string {
+    return this.sep;
+  }
+
+  private use(d: string): void {
+    this.sep = d;
+    this.sepCode = d.charCodeAt(0);
+  }
 
   /** Records completed by this chunk; a record cut by the chunk's end waits for the next one. */
   push(chunk: string): CsvRecord[] {
@@ -46,6 +82,11 @@ export class CsvReader {
   private drain(eof: boolean): CsvRecord[] {
     const records: CsvRecord[] = [];
     const buf = this.buffer;
+    if (!this.sep) {
+      const nl = buf.indexOf('\n');
+      if (nl === -1 && !eof) return records;
+      this.use(guessDelimiter(nl === -1 ? buf : buf.slice(0, nl)));
+    }
     let p = 0;
     while (p < buf.length) {
       let nl = buf.indexOf('\n', p);
@@ -61,7 +102,7 @@ export class CsvReader {
       }
       const text = buf.slice(p, end);
       if (text.indexOf('"') === -1) {
-        records.push({ line: this.line, fields: text.split(',') });
+        records.push({ line: this.line, fields: text.split(this.sep) });
         this.line++;
         p = nl + 1;
         continue;
@@ -84,6 +125,7 @@ export class CsvReader {
 
   /** Parses a record that has quotes; null when the buffer ends before the record does. */
   private quotedRecord(buf: string, start: number, eof: boolean): { record: CsvRecord; next: number } | null {
+    const sep = this.sepCode;
     const fields: string[] = [];
     let lines = 0;
     let p = start;
@@ -112,7 +154,7 @@ export class CsvReader {
         }
         for (let i = value.indexOf('\n'); i !== -1; i = value.indexOf('\n', i + 1)) lines++;
         const c = buf.charCodeAt(p);
-        const atEnd = p >= buf.length || c === 44 || c === 10 || (c === 13 && buf.charCodeAt(p + 1) === 10);
+        const atEnd = p >= buf.length || c === sep || c === 10 || (c === 13 && buf.charCodeAt(p + 1) === 10);
         if (!atEnd) {
           throw new CsvSyntaxError(
             this.line + lines,
@@ -124,7 +166,7 @@ export class CsvReader {
         let q = p;
         while (q < buf.length) {
           const c = buf.charCodeAt(q);
-          if (c === 44 || c === 10 || (c === 13 && buf.charCodeAt(q + 1) === 10)) break;
+          if (c === sep || c === 10 || (c === 13 && buf.charCodeAt(q + 1) === 10)) break;
           if (c === 34) {
             throw new CsvSyntaxError(
               this.line + lines,
@@ -140,7 +182,7 @@ export class CsvReader {
       }
       fields.push(value);
       const c = buf.charCodeAt(p);
-      if (c === 44) {
+      if (c === sep) {
         p++;
         continue;
       }

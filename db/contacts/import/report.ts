@@ -1,13 +1,25 @@
 // How an import tells a person where it is: a redrawn bar on a terminal, plain lines in logs and pipes.
 import type { ImportProgress, ImportSummary } from './run';
 
-export function progressReporter(stream: NodeJS.WriteStream): {
+/** Carriage return and erase-to-end-of-line: the bar's line is blank again. */
+const CLEAR = '\r\x1b[K';
+
+export interface ProgressReporter {
   update(p: ImportProgress): void;
+  /** Prints a whole line (a rejection) without mixing it into the bar. */
+  line(text: string): void;
   done(): void;
-} {
+}
+
+export function progressReporter(
+  stream: NodeJS.WriteStream,
+  options: { dryRun?: boolean } = {},
+): ProgressReporter {
   const tty = !!stream.isTTY;
+  // Under --dry-run nothing is written: rows are only checked.
+  const done = options.dryRun ? 'checked' : 'written';
   let lastLine = 0;
-  let drawn = false;
+  let bar = '';
   let finished = false;
   return {
     update(p) {
@@ -18,28 +30,45 @@ export function progressReporter(stream: NodeJS.WriteStream): {
       if (tty) {
         const width = 30;
         const fill = Math.round((pct / 100) * width);
-        stream.write(
-          `\r[${'#'.repeat(fill)}${'-'.repeat(width - fill)}] ${String(pct).padStart(3)}%  ${p.read} read, ${p.written} written, ${p.rejected} rejected`,
-        );
-        drawn = true;
+        bar = `[${'#'.repeat(fill)}${'-'.repeat(width - fill)}] ${String(pct).padStart(3)}%  ${p.read} read, ${p.written} ${done}, ${p.rejected} rejected`;
+        stream.write(`\r${bar}`);
       } else if (!finished && (Date.now() - lastLine > 2000 || pct === 100)) {
         lastLine = Date.now();
         finished = pct === 100;
         stream.write(
-          `progress: ${pct}% (${p.read} rows read, ${p.written} written, ${p.rejected} rejected)\n`,
+          `progress: ${pct}% (${p.read} rows read, ${p.written} ${done}, ${p.rejected} rejected)\n`,
         );
       }
     },
+    line(text) {
+      if (tty && bar) stream.write(`${CLEAR}${text}\n${bar}`);
+      else stream.write(`${text}\n`);
+    },
     done() {
-      if (tty && drawn) stream.write('\n');
+      if (tty && bar) stream.write('\n');
+      bar = '';
     },
   };
 }
 
+const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
+
 export function summaryLines(s: ImportSummary): string[] {
   const lines = [
-    `${s.dryRun ? 'dry run of ' : ''}${s.file} (${s.format}): ${s.read} rows read, ${s.inserted} inserted, ${s.updated} updated, ${s.rejected} rejected in ${s.seconds.toFixed(1)}s`,
+    `${s.dryRun ? 'dry run of ' : ''}${s.file} (${s.format}): ${s.read} rows read, ${s.inserted} inserted, ${s.updated} updated, ${s.unchanged} unchanged, ${s.rejected} rejected in ${s.seconds.toFixed(1)}s`,
   ];
+  if (s.ignoredColumns.length) {
+    const shown = s.ignoredColumns.slice(0, 10).join(', ');
+    const more = s.ignoredColumns.length - 10;
+    lines.push(
+      `ignored ${plural(s.ignoredColumns.length, 'unknown column', 'unknown columns')}: ${shown}${more > 0 ? ` and ${more} more` : ''}`,
+    );
+  }
+  if (s.keptOptedOut)
+    lines.push(
+      `${plural(s.keptOptedOut, 'row asked', 'rows asked')} to subscribe contacts or subscriptions that had opted out ` +
+        '(unsubscribed, complainer or hard_bounced); they were kept as they were: only the person can opt in again (form and double opt-in)',
+    );
   if (s.heldBack)
     lines.push(
       `${s.heldBack} subscription(s) of erased addresses kept non_subscribed (they need a fresh opt-in)`,

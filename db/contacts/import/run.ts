@@ -4,24 +4,26 @@
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import type { Pool, PoolClient } from '../../pool';
-import type { CustomFieldDefinition } from '../custom-fields';
 import { stageContact, type FieldDefinitions } from '../stage-input';
 import { loadFieldDefinitions } from '../store';
-import type { ConsentContext, ContactInput, RowRejection, StagedContact } from '../types';
+import type { ConsentContext, RowRejection, StagedContact } from '../types';
 import { writeContactBatch } from '../write-batch';
 import { BatchPipeline } from './batches';
-import {
-  checkEncoding,
-  detectFormat,
-  fileSize,
-  ImportInputError,
-  readRows,
-  STANDARD_COLUMNS,
-  type ImportFormat,
-} from './source';
+import { describeDatabaseRefusal } from './refusal';
+import { checkHeader, planColumns, toInput } from './columns';
+import { checkCount, parseDelimiter } from './options';
+import { checkEncoding, detectFormat, fileSize, readRows, type ImportFormat } from './source';
 
 export interface ImportOptions {
   format?: string;
+  /** How the file is named in messages and the ledger (e.g. "stdin" for a spooled pipe). */
+  label?: string;
+  /** CSV separator: , ; tab | (or "comma", "semicolon", "tab", "pipe"); guessed from the header if absent. */
+  delimiter?: string;
+  /** File column -> import column, e.g. {"E-mail": "email"} (names case-insensitive). */
+  map?: Record<string, string>;
+  /** Skip columns the import does not know instead of refusing the file. */
+  ignoreUnknownColumns?: boolean;
   /** Validate and resolve everything, write nothing. */
   dryRun?: boolean;
   /** Write nothing unless every row is good. */
@@ -46,7 +48,12 @@ export interface ImportSummary {
   format: ImportFormat;
   read: number;
   inserted: number;
+  /** Existing contacts the file changed. */
   updated: number;
+  /** Existing contacts the file named that already were exactly as it says. */
+  unchanged: number;
+  /** Rows that asked to subscribe someone who had opted out; an import keeps the opt-out. */
+  keptOptedOut: number;
   rejected: number;
   /** New subscriptions of erased addresses kept at non_subscribed. */
   heldBack: number;
@@ -55,58 +62,11 @@ export interface ImportSummary {
   strict: boolean;
   /** Nothing was written because of --strict or --dry-run. */
   rolledBack: boolean;
+  /** Unknown columns skipped under ignoreUnknownColumns (lower-cased). */
+  ignoredColumns: string[];
   /** The first 1000 rejections (all of them go to onRejection). */
   rejections: RowRejection[];
   seconds: number;
-}
-
-const KNOWN = new Set<string>(STANDARD_COLUMNS);
-
-function checkColumns(
-  columns: string[],
-  custom: Map<string, CustomFieldDefinition>,
-  format: ImportFormat,
-  file: string,
-): void {
-  const unknown = columns.filter(
-    (c) =>
-      !KNOWN.has(c) &&
-      !(c.startsWith('custom.') && custom.has(c.slice(7))) &&
-      !(format === 'jsonl' && (c === 'custom' || c === 'subscriptions')),
-  );
-  if (unknown.length) {
-    const undefinedCustom = unknown.filter((c) => c.startsWith('custom.'));
-    throw new ImportInputError(
-      `${file} has unknown column${unknown.length > 1 ? 's' : ''} ${unknown.map((c) => `"${c}"`).join(', ')}. ` +
-        `Known columns: ${STANDARD_COLUMNS.join(', ')}, and custom.NAME for defined custom fields` +
-        (undefinedCustom.length
-          ? ` (define one with: consentflow contacts fields define ${undefinedCustom[0]!.slice(7)} KIND)`
-          : '') +
-        '. Rename or remove the column and import again.',
-    );
-  }
-  if (format === 'csv' && !columns.some((c) => c === 'email' || c === 'phone' || c === 'id')) {
-    throw new ImportInputError(
-      `${file} has no email, phone or id column, so no row could name its contact; add one of them`,
-    );
-  }
-}
-
-function toInput(
-  values: Record<string, unknown>,
-  custom: Map<string, CustomFieldDefinition>,
-): ContactInput | string {
-  const input: ContactInput & Record<string, unknown> = {};
-  const fields: Record<string, unknown> = {};
-  for (const [rawKey, v] of Object.entries(values)) {
-    const key = rawKey.toLowerCase();
-    if (key.startsWith('custom.') && custom.has(key.slice(7))) fields[key.slice(7)] = v;
-    else if (key === 'custom' && v && typeof v === 'object') Object.assign(fields, v);
-    else if (KNOWN.has(key) || key === 'subscriptions') input[key] = v;
-    else return key;
-  }
-  if (Object.keys(fields).length) input.custom = fields;
-  return input;
 }
 
 export async function importContacts(
@@ -115,31 +75,38 @@ export async function importContacts(
   options: ImportOptions = {},
 ): Promise<ImportSummary> {
   const started = Date.now();
-  const format = detectFormat(file, options.format);
-  const totalBytes = fileSize(file);
-  await checkEncoding(file);
+  const label = options.label ?? file;
+  const batchSize = checkCount('batchSize', options.batchSize, 5000);
+  const connections = checkCount('connections', options.connections, 2);
+  const delimiter = parseDelimiter(options.delimiter);
+  const format = detectFormat(file, options.format, label);
+  const totalBytes = fileSize(file, label);
+  await checkEncoding(file, label);
   const defs: FieldDefinitions = await loadFieldDefinitions(pool);
+  const plan = planColumns(options, defs.profile, format);
   const strict = !!options.strict;
   const dryRun = !!options.dryRun;
-  const batchSize = options.batchSize ?? 5000;
   const summary: ImportSummary = {
-    file,
+    file: label,
     format,
     read: 0,
     inserted: 0,
     updated: 0,
+    unchanged: 0,
+    keptOptedOut: 0,
     rejected: 0,
     heldBack: 0,
     evicted: 0,
     dryRun,
     strict,
     rolledBack: false,
+    ignoredColumns: [],
     rejections: [],
     seconds: 0,
   };
   const ctx: ConsentContext = {
     origin: 'import',
-    source: { file: path.basename(file), import: randomUUID() },
+    source: { file: path.basename(label), import: randomUUID() },
   };
   const progress: ImportProgress = { bytes: 0, totalBytes, read: 0, written: 0, rejected: 0 };
   /** One rejected row, with every problem found in it. */
@@ -155,7 +122,7 @@ export async function importContacts(
   // --strict and --dry-run run in one transaction that only commits if allowed; otherwise one per batch,
   // on up to two connections at once (see ./batches.ts).
   const single = strict || dryRun;
-  const lanes = single ? 1 : Math.max(1, Math.min(options.connections ?? 2, pool.options.max ?? 1));
+  const lanes = single ? 1 : Math.max(1, Math.min(connections, pool.options.max ?? 1));
   const clients: PoolClient[] = [];
   try {
     for (let i = 0; i < lanes; i++) clients.push(await pool.connect());
@@ -165,15 +132,16 @@ export async function importContacts(
   }
   const pipeline = new BatchPipeline(clients, batchSize, async (client, rows) => {
     await writeRows(client, rows, ctx, single, summary, reject);
-    progress.written = summary.inserted + summary.updated;
+    progress.written = summary.inserted + summary.updated + summary.unchanged;
     options.onProgress?.({ ...progress });
   });
   const [first] = clients as [PoolClient];
   try {
     if (single) await first.query('BEGIN');
     let n = 0;
-    const header = (cols: string[]): void => checkColumns(cols, defs.profile, format, file);
-    for await (const row of readRows(file, format, (b) => (progress.bytes += b), header)) {
+    const header = (cols: string[]): void => checkHeader(cols, plan, defs.profile, format, label);
+    const source = readRows(file, format, (b) => (progress.bytes += b), header, { delimiter, label });
+    for await (const row of source) {
       // Let the database's replies in: parsing a 1 MiB chunk would otherwise hold every statement of the
       // batch being written for ~100 ms, and the writer would wait on the parser instead of overlapping.
       if (summary.read % 256 === 255) await new Promise((r) => setImmediate(r));
@@ -183,7 +151,7 @@ export async function importContacts(
         reject({ line: row.line, field: '(row)', reason: row.unreadable });
         continue;
       }
-      const input = toInput(row.values, defs.profile);
+      const input = toInput(row.values, plan, defs.profile);
       if (typeof input === 'string') {
         reject({
           line: row.line,
@@ -216,6 +184,7 @@ export async function importContacts(
   }
   // Rows rejected by the database arrive after later rows failed validation: report them in file order.
   summary.rejections.sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
+  summary.ignoredColumns = [...plan.ignored];
   summary.seconds = (Date.now() - started) / 1000;
   return summary;
 }
@@ -243,6 +212,8 @@ async function writeRows(
       await client.query(commit);
       summary.inserted += r.inserted;
       summary.updated += r.updated;
+      summary.unchanged += r.unchanged;
+      summary.keptOptedOut += r.keptOptedOut;
       summary.heldBack += r.heldBack;
       summary.evicted += r.evicted;
       r.rejected.forEach((x) => reject(x));
@@ -251,27 +222,46 @@ async function writeRows(
       throw err;
     }
   };
-  try {
-    await attempt(rows);
-  } catch (err) {
-    if (rows.length === 1) {
-      reject({
-        line: rows[0]!.line,
-        field: '(row)',
-        reason: `the database refused it: ${(err as Error).message}`,
-      });
-      return;
-    }
-    for (const row of rows) {
+  // Another writer (a second import, an API call) created one of the batch's new contacts first: the
+  // batch's INSERT waited for it and then lost. Running the whole batch again resolves that contact as
+  // existing and updates it, as the docs promise; a deadlock between two such writers is retried the same way.
+  const withRetry = async (list: StagedContact[]): Promise<void> => {
+    for (let tries = 1; ; tries++) {
       try {
-        await attempt([row]);
-      } catch (e) {
-        reject({
-          line: row.line,
-          field: '(row)',
-          reason: `the database refused it: ${(e as Error).message}`,
-        });
+        return await attempt(list);
+      } catch (err) {
+        if (tries < RACE_RETRIES && isRace(err)) continue;
+        throw err;
       }
     }
+  };
+  try {
+    await withRetry(rows);
+    return;
+  } catch (err) {
+    if (rows.length === 1) {
+      reject(refused(rows[0]!, err));
+      return;
+    }
   }
+  // Something else in the batch was refused: find the row, one at a time, so only it is rejected.
+  for (const row of rows) {
+    try {
+      await withRetry([row]);
+    } catch (e) {
+      reject(refused(row, e));
+    }
+  }
+}
+
+const RACE_RETRIES = 5;
+
+/** Unique violation or deadlock: the other writer has finished, so trying again succeeds. */
+function isRace(err: unknown): boolean {
+  const code = (err as { code?: string }).code;
+  return code === '23505' || code === '40P01' || code === '40001';
+}
+
+function refused(row: StagedContact, err: unknown): RowRejection {
+  return { line: row.line, field: '(row)', reason: describeDatabaseRefusal(err) };
 }

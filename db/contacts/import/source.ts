@@ -1,10 +1,10 @@
 // Streams rows out of a CSV or JSON Lines file with their line numbers, never holding the file in memory.
 // Problems that make the whole file unusable (missing, wrong encoding, unknown columns) throw
 // ImportInputError before anything is written; a bad row only rejects that row.
-import { createReadStream, statSync } from 'node:fs';
+import { closeSync, createReadStream, openSync, readSync, statSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import path from 'node:path';
-import { CsvReader, CsvSyntaxError, MAX_RECORD_CHARS, type CsvRecord } from './csv';
+import { CsvReader, CsvSyntaxError, MAX_RECORD_CHARS, type CsvRecord, type Delimiter } from './csv';
 import { LineSplitter, type TextLine } from './lines';
 
 export type ImportFormat = 'csv' | 'jsonl';
@@ -44,32 +44,62 @@ export const STANDARD_COLUMNS = [
   'categories',
 ] as const;
 
-export function detectFormat(file: string, format?: string): ImportFormat {
-  const f = (format ?? path.extname(file).slice(1)).toLowerCase();
+export function detectFormat(file: string, format?: string, label = file): ImportFormat {
+  const f = (format ?? path.extname(label).slice(1)).toLowerCase();
   if (f === 'csv') return 'csv';
   if (f === 'jsonl' || f === 'ndjson' || f === 'json') return 'jsonl';
+  // No extension at all (standard input, a file saved without one): the content tells.
+  if (format === undefined && !path.extname(label)) return sniffFormat(file);
   throw new ImportInputError(
-    `cannot tell the format of ${file} from its extension; pass --format csv or --format jsonl`,
+    format === undefined
+      ? `cannot tell the format of ${label} from its extension; pass --format csv or --format jsonl`
+      : `format "${format}" is not one the import reads; pass --format csv or --format jsonl`,
   );
 }
 
+/** A first character "{" means JSON Lines, anything else CSV. */
+function sniffFormat(file: string): ImportFormat {
+  const fd = openSync(file, 'r');
+  try {
+    const buf = Buffer.alloc(4096);
+    const n = readSync(fd, buf, 0, buf.length, 0);
+    return buf
+      .subarray(0, n)
+      .toString('utf8')
+      .replace(/^\uFEFF/, '')
+      .trimStart()
+      .startsWith('{')
+      ? 'jsonl'
+      : 'csv';
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** Size in bytes; throws a clear error for a missing or unreadable file. */
-export function fileSize(file: string): number {
+export function fileSize(file: string, label = file): number {
   try {
     const st = statSync(file);
     if (!st.isFile())
-      throw new ImportInputError(`${file} is not a file; give the path of a .csv or .jsonl file`);
+      throw new ImportInputError(
+        `${label} is not a file; give the path of a .csv or .jsonl file (or - for standard input)`,
+      );
     return st.size;
   } catch (err) {
     if (err instanceof ImportInputError) throw err;
+    const code = (err as NodeJS.ErrnoException).code;
     throw new ImportInputError(
-      `cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'}); check the path`,
+      code === 'ENOENT'
+        ? `cannot read ${label}: there is no such file; check the path`
+        : code === 'EACCES'
+          ? `cannot read ${label}: permission denied; check its permissions`
+          : `cannot read ${label}; check the path and its permissions`,
     );
   }
 }
 
 /** Looks at the first 64 KiB: UTF-16/32 byte-order marks and invalid UTF-8 make the file unusable. */
-export async function checkEncoding(file: string): Promise<void> {
+export async function checkEncoding(file: string, label = file): Promise<void> {
   const handle = await open(file, 'r');
   try {
     const buf = Buffer.alloc(64 * 1024);
@@ -77,14 +107,14 @@ export async function checkEncoding(file: string): Promise<void> {
     const head = buf.subarray(0, bytesRead);
     if ((head[0] === 0xff && head[1] === 0xfe) || (head[0] === 0xfe && head[1] === 0xff)) {
       throw new ImportInputError(
-        `${file} is UTF-16 encoded; save it as UTF-8 (e.g. iconv -f UTF-16 -t UTF-8 "${file}" > contacts.utf8.csv) and import that`,
+        `${label} is UTF-16 encoded; save it as UTF-8 (e.g. iconv -f UTF-16 -t UTF-8 "${label}" > contacts.utf8.csv) and import that`,
       );
     }
     try {
       new TextDecoder('utf-8', { fatal: true }).decode(head, { stream: true });
     } catch {
       throw new ImportInputError(
-        `${file} is not UTF-8 (it looks like Latin-1 / Windows-1252); convert it first, e.g. iconv -f WINDOWS-1252 -t UTF-8 "${file}" > contacts.utf8.csv`,
+        `${label} is not UTF-8 (it looks like Latin-1 / Windows-1252); convert it first, e.g. iconv -f WINDOWS-1252 -t UTF-8 "${label}" > contacts.utf8.csv`,
       );
     }
   } finally {
@@ -106,7 +136,9 @@ export async function* readRows(
   format: ImportFormat,
   onBytes: (n: number) => void,
   onHeader: (columns: string[]) => void,
+  options: { delimiter?: Delimiter; label?: string } = {},
 ): AsyncGenerator<SourceRow> {
+  const label = options.label ?? file;
   const raw = createReadStream(file, { highWaterMark: 1 << 20 });
   raw.on('data', (chunk) => onBytes(chunk.length));
   if (format === 'jsonl') {
@@ -141,7 +173,7 @@ export async function* readRows(
     yield* rows(splitter.end());
     return;
   }
-  const reader = new CsvReader();
+  const reader = new CsvReader(options.delimiter);
   let header: string[] | null = null;
   const rows = function* (records: CsvRecord[]): Generator<SourceRow> {
     for (const { line, fields } of records) {
@@ -154,7 +186,7 @@ export async function* readRows(
         yield {
           line,
           values: {},
-          unreadable: `has ${fields.length} fields but the header has ${header.length}; check quoting and separators`,
+          unreadable: `has ${fields.length} fields but the header has ${header.length}; check quoting and separators (this file is read with "${reader.delimiter === '\t' ? 'tab' : reader.delimiter}" between fields)`,
         };
         continue;
       }
@@ -174,9 +206,9 @@ export async function* readRows(
   } catch (err) {
     if (!(err instanceof CsvSyntaxError)) throw err;
     throw new ImportInputError(
-      `${file} is not readable CSV near line ${err.line} (${err.message}); fix the quoting there and import again`,
+      `${label} is not readable CSV near line ${err.line} (${err.message}); fix the quoting there and import again`,
     );
   }
   if (!header)
-    throw new ImportInputError(`${file} is empty; a CSV import needs a header line naming the columns`);
+    throw new ImportInputError(`${label} is empty; a CSV import needs a header line naming the columns`);
 }
