@@ -1,5 +1,6 @@
 // The automation benchmark's set-up: a headless dev server, the production worker runtime wired to the local
 // sinks, a client, and contacts written through the contact store.
+import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import { loadSettings } from '../client/config';
 import { startDevServer, type DevServer } from '../client/dev-server';
@@ -39,6 +40,10 @@ export async function startStack(
     { ...settings, temporalAddress: server.address, taskQueue: TASK_QUEUE, databaseUrl: db.url },
     {
       pool: db.pool,
+      bench: {
+        workflowsPath: fileURLToPath(new URL('./workflows.ts', import.meta.url)),
+        activities: { noop: () => Promise.resolve() },
+      },
       transports: {
         email: createSmtpTransport({ url: smtp.url, from: 'Bench Shop <shop@bench.example>' }),
         sms: createHttpSmsTransport({

@@ -12,7 +12,7 @@ import { loadAutomations, type AutomationCatalog } from '../client/definitions';
 import { DEFAULT_PRAGMAS } from '../client/dev-server';
 import { startSmsSink } from '../activities/transports/sinks/sms-sink';
 import { startSmtpSink } from '../activities/transports/sinks/smtp-sink';
-import { benchNoopWorkflow } from '../workflows/bench-noop';
+import { benchNoopWorkflow } from './noop-workflow';
 import { freshDatabase, mapLimit, percentile, round, type BenchDatabase } from './support';
 import { TASK_QUEUE, seedContacts, startStack, type Stack } from './automation-stack';
 

@@ -9,6 +9,8 @@ export interface CreateWorkerOptions {
   activities: object;
   maxConcurrentActivityTaskExecutions?: number;
   maxConcurrentLocalActivityExecutions?: number;
+  /** Another workflows module than workflows/index.ts (the benchmark's, with its baseline). */
+  workflowsPath?: string;
 }
 
 export async function createWorker(opts: CreateWorkerOptions): Promise<Worker> {
@@ -16,9 +18,8 @@ export async function createWorker(opts: CreateWorkerOptions): Promise<Worker> {
     connection: opts.connection,
     namespace: opts.namespace,
     taskQueue: opts.taskQueue,
-    workflowBundle: await workflowBundle(),
-    // `noop` backs the benchmark's baseline workflow (workflows/bench-noop.ts).
-    activities: { ...opts.activities, noop: () => Promise.resolve() },
+    workflowBundle: await workflowBundle(opts.workflowsPath),
+    activities: opts.activities,
     maxConcurrentActivityTaskExecutions: opts.maxConcurrentActivityTaskExecutions ?? 50,
     ...(opts.maxConcurrentLocalActivityExecutions
       ? { maxConcurrentLocalActivityExecutions: opts.maxConcurrentLocalActivityExecutions }

@@ -29,6 +29,8 @@ export interface WorkerRuntimeOptions {
   /** Overrides the transports built from SMTP_URL / SMS_API_URL (the demo and tests pass their sinks). */
   transports?: Transports;
   pool?: Pool;
+  /** The benchmark's worker: its workflows module and the activities its baseline needs. */
+  bench?: { workflowsPath: string; activities: object };
 }
 
 export interface WorkerRuntime {
@@ -140,7 +142,8 @@ export async function startWorkerRuntime(
       connection,
       namespace: settings.temporalNamespace,
       taskQueue: settings.taskQueue,
-      activities,
+      activities: opts.bench ? { ...activities, ...opts.bench.activities } : activities,
+      ...(opts.bench ? { workflowsPath: opts.bench.workflowsPath } : {}),
       maxConcurrentActivityTaskExecutions: MAX_CONCURRENT_ACTIVITIES,
       maxConcurrentLocalActivityExecutions: MAX_CONCURRENT_LOCAL_ACTIVITIES,
     });

@@ -3,4 +3,3 @@ export { orderConfirmationWorkflow } from './order-confirmation';
 export { welcomeWorkflow } from './welcome';
 export { abandonedCartWorkflow } from './abandoned-cart';
 export { customEventWorkflow } from './custom-event';
-export { benchNoopWorkflow } from './bench-noop';

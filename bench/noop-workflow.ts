@@ -1,5 +1,5 @@
 // Baseline for the automation benchmark: the same shape as an order confirmation (start, one activity, end)
-// with no work in the activity. The worker registers `noop` next to the real activities.
+// with no work in the activity. Only the benchmark's worker (bench/workflows.ts) registers it and `noop`.
 import { proxyActivities } from '@temporalio/workflow';
 
 export interface BenchActivities {
