@@ -12,12 +12,7 @@ import {
 } from '../workflows/abandoned-cart';
 import { appEventSignal, customEventWorkflow } from '../workflows/custom-event';
 import { matches } from '../workflows/conditions';
-import type {
-  AppEvent,
-  AutomationDefinition,
-  EventAutomationDefinition,
-  EventStep,
-} from '../workflows/definitions';
+import type { AppEvent, AutomationDefinition, EventAutomationDefinition } from '../workflows/definitions';
 import {
   orderCancelledSignal,
   orderConfirmationWorkflow,
@@ -28,6 +23,7 @@ import { doubleOptInConfirmedSignal, welcomeWorkflow } from '../workflows/welcom
 import { AUTOMATION, CONTACT_ID, LAST_VERDICT } from '../contracts/search-attributes';
 import { checkBusinessId, checkContactId, checkEventProperties } from './automation-input';
 import { loadAutomations, scaleDurations, type AutomationCatalog } from './definitions';
+import { waitsFor } from './event-match';
 import { ID_POLICIES, workflowIds, type IdPolicy } from './id-policies';
 
 export { workflowIds } from './id-policies';
@@ -42,15 +38,6 @@ export interface AutomationClientOptions {
   timeScale?: number;
   /** Virtual start instant for decisions (see CommonInput.clockStart). */
   clockStart?: () => string | undefined;
-}
-
-function waitsFor(steps: EventStep[], name: string): boolean {
-  return steps.some((s) => {
-    if ('waitForEvent' in s)
-      return s.waitForEvent.name === name || waitsFor(s.waitForEvent.onTimeout ?? [], name);
-    if ('branch' in s) return waitsFor(s.branch.then, name) || waitsFor(s.branch.else ?? [], name);
-    return false;
-  });
 }
 
 /** A start that finds the run already there (running, or closed under REJECT_DUPLICATE) is not an error. */

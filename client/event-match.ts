@@ -17,7 +17,8 @@ const EXPECTED: Partial<Record<string, (value: unknown) => string>> = {
   in: (v) => `one of ${shown(v)}`,
 };
 
-function waitsFor(steps: EventStep[], name: string): boolean {
+/** Whether a journey waits for events of this name anywhere in its steps. */
+export function waitsFor(steps: EventStep[], name: string): boolean {
   return steps.some((s) => {
     if ('waitForEvent' in s)
       return s.waitForEvent.name === name || waitsFor(s.waitForEvent.onTimeout ?? [], name);
