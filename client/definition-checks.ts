@@ -93,3 +93,18 @@ export function transactionalSends(
       hint: 'use "custom_event" unless this message really is an order, shipping or cancellation confirmation',
     }));
 }
+
+/** Sends whose type the rule set does not define: one line each, the allowed types and the near miss. */
+export function unknownTypes(d: unknown, messageTypes: readonly string[]): SchemaProblem[] {
+  const known = new Set(messageTypes);
+  return sendsOf(d)
+    .filter(({ send }) => !known.has(send.type))
+    .map(({ pointer, send }) => {
+      const near = suggest(send.type, messageTypes).trim();
+      return {
+        pointer: `${pointer}/type`,
+        message: `type "${send.type.slice(0, 60)}" is not one of: ${messageTypes.join(', ')}${near ? `; ${lower(near)}` : ''}`,
+        hint: 'use a type of rules/message-types.json, or add it there (with the matrix row it follows)',
+      };
+    });
+}

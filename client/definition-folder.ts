@@ -14,7 +14,7 @@ import {
   type AutomationDefinition,
 } from '../workflows/definitions';
 import { explainSchemaErrors, shown } from './definition-problems';
-import { missingTemplates, templateIdsIn, transactionalSends } from './definition-checks';
+import { missingTemplates, templateIdsIn, transactionalSends, unknownTypes } from './definition-checks';
 import { jsonSyntaxError, lineColumnAt, pointerOffset } from './json-locate';
 
 export interface DefinitionProblem {
@@ -48,6 +48,8 @@ export interface CheckOptions {
   templatesDir?: string;
   /** Message types that are transactional: a custom-event journey sending one gets a warning. */
   transactional?: ReadonlySet<string>;
+  /** The message types the rule set defines (rules/message-types.json): a send of another type is an error. */
+  messageTypes?: readonly string[];
 }
 
 const SCHEMAS: Record<AutomationDefinition['kind'], TSchema> = {
@@ -117,9 +119,12 @@ export function checkDefinitionText(file: string, text: string, opts: CheckOptio
     };
   }
   const gate = gates.get(kind)!;
-  const templates = opts.templatesDir
-    ? missingTemplates(data, templateIdsIn(opts.templatesDir), displayPath(opts.templatesDir))
-    : [];
+  const templates = [
+    ...(opts.templatesDir
+      ? missingTemplates(data, templateIdsIn(opts.templatesDir), displayPath(opts.templatesDir))
+      : []),
+    ...(opts.messageTypes ? unknownTypes(data, opts.messageTypes) : []),
+  ];
   if (!gate(data)) {
     const explained = explainSchemaErrors(SCHEMAS[kind as AutomationDefinition['kind']], data);
     const problems = explained.length

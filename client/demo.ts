@@ -144,11 +144,12 @@ export async function runDemo(opts: DemoOptions): Promise<DemoReport> {
       timeScale: opts.timeScale,
       clockStart: () => afternoon.toISO(),
     });
-    // Dan's series starts 5 s before 08:00 in Los Angeles: its SMS step lands in the quiet hours.
+    // Dan's series starts 12 s before 08:00 in Los Angeles: its SMS step (3 scaled days in) lands in the quiet
+    // hours even on a slow machine, and waits a few seconds for 08:00.
     const danClock = DateTime.now()
       .setZone('America/Los_Angeles')
       .plus({ days: 1 })
-      .set({ hour: 7, minute: 59, second: 55, millisecond: 0 });
+      .set({ hour: 7, minute: 59, second: 48, millisecond: 0 });
     const nightOwl = createAutomationClient({
       client,
       taskQueue: DEMO_QUEUE,

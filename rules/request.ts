@@ -89,7 +89,7 @@ export function validateDecideRequest(value: unknown, messageTypes?: readonly st
     return {
       ok: false,
       error: {
-        message: `/message/type: "${type}" is not a message type of the rules. Use one of ${messageTypes.join(', ')}.${suggest(type, messageTypes)}`,
+        message: `/message/type: ${quote(type)} is not a message type of the rules. Use one of ${messageTypes.join(', ')}.${suggest(type, messageTypes)}`,
         path: '/message/type',
       },
     };

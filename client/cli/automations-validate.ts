@@ -17,9 +17,14 @@ export interface ValidateOptions {
 }
 
 /** The transactional message types of the rule set, or a warning saying the check was skipped. */
-function transactionalTypes(rulesDir: string): { types?: ReadonlySet<string>; warning?: DefinitionProblem } {
+function transactionalTypes(rulesDir: string): {
+  types?: ReadonlySet<string>;
+  messageTypes?: readonly string[];
+  warning?: DefinitionProblem;
+} {
   try {
-    return { types: loadRuleSet(rulesDir).model.transactional };
+    const ruleSet = loadRuleSet(rulesDir);
+    return { types: ruleSet.model.transactional, messageTypes: ruleSet.messageTypes };
   } catch (err) {
     if (!(err instanceof RuleSetError)) throw err;
     return {
@@ -36,10 +41,11 @@ function transactionalTypes(rulesDir: string): { types?: ReadonlySet<string>; wa
 
 /** Prints the report; returns the exit code. */
 export function validateAutomations(dir: string, opts: ValidateOptions): number {
-  const { types, warning } = transactionalTypes(opts.rules ?? loadSettings().rulesDir);
+  const { types, messageTypes, warning } = transactionalTypes(opts.rules ?? loadSettings().rulesDir);
   const report = checkAutomationFolder(dir, {
     templatesDir: opts.templates,
     ...(types ? { transactional: types } : {}),
+    ...(messageTypes ? { messageTypes } : {}),
   });
   for (const f of report.files) {
     const d = f.definition;
