@@ -1,7 +1,8 @@
 // One chaos run, start to finish: the stack up, the seeded workload and faults for the window, a bounded settle,
 // then the checks, the table and the cleanup (also on Ctrl-C). See docs/chaos.md.
+import { loadRuleSet } from '../rules';
 import { Client, Connection } from '@temporalio/client';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
@@ -195,13 +196,8 @@ export async function runChaos(opts: ChaosOptions): Promise<RunSummary> {
     const copies = sinks.copies();
     const pgFacts = await readPgFacts(pool);
     const temporal = await readTemporalFacts(client, taskQueue);
-    const transactional = new Set<string>(
-      (
-        JSON.parse(readFileSync(path.join(REPO_ROOT, 'rules', 'message-types.json'), 'utf8')) as {
-          transactional: string[];
-        }
-      ).transactional,
-    );
+    // The rule set says which types are transactional (they reach unsubscribed contacts by design).
+    const transactional = new Set<string>(loadRuleSet(path.join(REPO_ROOT, 'rules')).model.transactional);
     const result = checkRun({
       copies,
       decisions: pgFacts.decisions,
