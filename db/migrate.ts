@@ -2,6 +2,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runner } from 'node-pg-migrate';
+import pg from 'pg';
 import { DatabaseUnreachableError } from './pool';
 
 export const MIGRATIONS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'migrations');
@@ -14,9 +15,14 @@ export async function migrate(
   databaseUrl: string,
   log: (line: string) => void = () => undefined,
 ): Promise<MigrateResult> {
+  // Our own client, so its 'error' event has a listener: a connection terminated while a worker waits on the
+  // migration lock (failover, pg_terminate_backend) fails this migrate call instead of killing the process.
+  const dbClient = new pg.Client({ connectionString: databaseUrl });
+  dbClient.on('error', (err) => log(`PostgreSQL closed the migration connection (${err.message}).`));
   try {
+    await dbClient.connect();
     const ran = await runner({
-      databaseUrl,
+      dbClient,
       dir: MIGRATIONS_DIR,
       direction: 'up',
       migrationsTable: 'schema_migrations',
@@ -36,5 +42,7 @@ export async function migrate(
       throw new DatabaseUnreachableError(databaseUrl, err);
     }
     throw err;
+  } finally {
+    await dbClient.end().catch(() => undefined);
   }
 }
