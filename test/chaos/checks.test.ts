@@ -139,15 +139,17 @@ describe('lost messages', () => {
 });
 
 describe('duplicates', () => {
-  it('explains an extra copy only when the copy before it was dropped after accepting', () => {
+  it('explains an extra copy when the copy before it was dropped after accepting, or a worker kill or PostgreSQL termination lost the answer between them', () => {
     const r = checkRun(
       input({
-        decisions: [decision('w1:s1', 'send', T), decision('w2:s1', 'send', T)],
+        decisions: [decision('w1:s1', 'send', T), decision('w2:s1', 'send', T), decision('w3:s1', 'send', T)],
         copies: [
           copy('w1:s1', T + 300),
           copy('w1:s1', T + 100, { droppedAfterAccept: true }),
           copy('w2:s1', T + 100),
           copy('w2:s1', T + 900),
+          copy('w3:s1', T + 1_000),
+          copy('w3:s1', T + 1_500),
         ],
         harnessFaults: [
           { kind: 'worker-sigkill', at: T + 500 },
@@ -157,9 +159,13 @@ describe('duplicates', () => {
     );
     const byKey = Object.fromEntries(r.duplicates.map((d) => [d.key, d]));
     expect(byKey['w1:s1']).toMatchObject({ cause: 'accepted-then-dropped', faultsBetween: [] });
-    expect(byKey['w2:s1']).toMatchObject({ cause: 'unexplained', faultsBetween: ['worker-sigkill'] });
-    expect(r.receivedCopies).toBe(4);
-    expect(r.receivedKeys).toBe(2);
+    expect(byKey['w2:s1']).toMatchObject({
+      cause: 'accepted-then-commit-lost',
+      faultsBetween: ['worker-sigkill'],
+    });
+    expect(byKey['w3:s1']).toMatchObject({ cause: 'unexplained', faultsBetween: [] });
+    expect(r.receivedCopies).toBe(6);
+    expect(r.receivedKeys).toBe(3);
   });
 
   it('counts each extra copy: three copies of one key are two duplicates', () => {
