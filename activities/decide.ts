@@ -2,15 +2,14 @@
 // transaction serialized per message (advisory lock on the message key), writes the decision log row, the
 // outbox row a send verdict promises, and the step's outcome. The result goes into the Temporal history: ids,
 // verdicts and reasons, never an address.
-import { decideSend, type RuleSet } from '../rules';
-import { decisionValidUntil } from '../rules/validity';
+import type { RuleSet } from '../rules';
 import type { DecisionReason, MessageSpec, Verdict } from '../rules/model';
 import type { StepOutcome } from '../contracts/automation-result';
 import type { Pool } from '../db/pool';
 import { inTransaction } from '../db/transaction';
 import { activityLogger, attemptNumber, type ActivityLogger } from './context';
 import { checkDecideInput } from './decide-input';
-import { evaluate } from './evaluate';
+import { evaluate, sendValidUntil } from './evaluate';
 import { readOutcome, writeOutcome, type StepRef } from './outcomes';
 import { appendDecision, readOutbox, upsertOutbox, withdrawOutbox, type TemplateVars } from './store';
 
@@ -79,16 +78,10 @@ export function createDecideStep(deps: DecideDependencies) {
         { rule: 'workflow:max-defers', message: `Deferred ${defers} times already; not sent.` },
       ];
     }
+    // Only a send has a validity; a defer that became a suppression (max defers) has none.
     const validUntil =
-      verdict === 'send' && ev.ruleSet && ev.contact
-        ? new Date(
-            decisionValidUntil(
-              ev.ruleSet,
-              { contact: ev.contact, message, at },
-              { verdict, address: ev.address, reasons, rules: ev.rulesHash },
-              input.validForMs ?? DEFAULT_VALID_FOR_MS,
-            ),
-          )
+      verdict === 'send'
+        ? sendValidUntil(ev, message, at, input.validForMs ?? DEFAULT_VALID_FOR_MS)
         : undefined;
     const attempt = attemptNumber() ?? 1;
     const round = input.round ?? 0;
@@ -215,6 +208,3 @@ function decisionFields(input: DecideStepInput, message: MessageSpec, at: Date, 
     attempt,
   };
 }
-
-/** Re-exported for deliver, which asks the same question again before a late or retried delivery. */
-export { decideSend };

@@ -2,13 +2,12 @@
 // before it calls a provider: a STOP in the meantime, or quiet hours that began, must win. The new answer is a
 // decision log row of its own (asked_by = deliver).
 import type { MessageSpec } from '../rules/model';
-import { decisionValidUntil } from '../rules/validity';
 import type { Pool } from '../db/pool';
 import { inTransaction } from '../db/transaction';
 import type { ActivityLogger } from './context';
 import { DEFAULT_VALID_FOR_MS } from './decide';
 import type { DeliveryResult } from './deliver';
-import { evaluate } from './evaluate';
+import { evaluate, sendValidUntil } from './evaluate';
 import { appendDecision, renewOutbox, withdrawOutbox, type OutboxEntry } from './store';
 import type { RuleSet } from '../rules';
 
@@ -25,17 +24,7 @@ export async function askAgain(
   const ref = { contactId: entry.contactId, messageKey: entry.idempotencyKey };
   const ev = await evaluate(deps, ref, message, now, log);
   const stillSend = ev.verdict === 'send' && ev.address === entry.address;
-  const validUntil =
-    stillSend && ev.ruleSet && ev.contact
-      ? new Date(
-          decisionValidUntil(
-            ev.ruleSet,
-            { contact: ev.contact, message, at: now },
-            { verdict: 'send', address: ev.address, reasons: ev.reasons, rules: ev.rulesHash },
-            DEFAULT_VALID_FOR_MS,
-          ),
-        )
-      : undefined;
+  const validUntil = stillSend ? sendValidUntil(ev, message, now, DEFAULT_VALID_FOR_MS) : undefined;
   return inTransaction(deps.pool, async (client) => {
     await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [entry.idempotencyKey]);
     const decisionId = await appendDecision(client, {

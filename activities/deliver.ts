@@ -16,7 +16,15 @@ import { maskAddress } from './mask';
 import { renderTemplate, type RenderedMessage, type TemplateSource } from './templates';
 import type { Transports } from './transports/types';
 import { finishAttempt, startAttempt, writeOutcome, type StepRef } from './outcomes';
-import { markFailed, markFeedbackApplied, readOutbox, type OutboxEntry } from './store';
+import {
+  countAttempt,
+  markFailed,
+  markFeedbackApplied,
+  markSent,
+  noteError,
+  readOutbox,
+  type OutboxEntry,
+} from './store';
 import { askAgain } from './deliver-recheck';
 import { callTransport, classify, type Classified } from './deliver-transport';
 
@@ -120,10 +128,7 @@ async function sendOnce(
   let failure: Classified | undefined;
   // Counted and logged on their own connection, committed before the row lock is taken (the lock holder would
   // otherwise wait for itself), so they survive a crash during the provider call.
-  await deps.pool.query(
-    `UPDATE outbox SET attempts = attempts + 1, last_attempt_at = now() WHERE idempotency_key = $1 AND state = 'pending'`,
-    [key],
-  );
+  await countAttempt(deps.pool, key);
   const attemptId = await startAttempt(deps.pool, key, attemptNumber());
   const result = await inTransaction(
     deps.pool,
@@ -162,14 +167,11 @@ async function sendOnce(
             failure: { kind: 'recipient-refused', detail: failure.detail },
           };
         }
-        await client.query('UPDATE outbox SET error = $2 WHERE idempotency_key = $1', [key, failure.detail]);
+        await noteError(client, key, failure.detail);
         return { state: 'redecide' }; // not returned: the failure is thrown below, after the commit
       }
       await finishAttempt(client, attemptId, 'accepted', { providerId });
-      await client.query(
-        `UPDATE outbox SET state = 'sent', provider_id = $2, sent_at = now() WHERE idempotency_key = $1`,
-        [key, providerId],
-      );
+      await markSent(client, key, providerId);
       await writeOutcome(client, ref, message, {
         outcome: 'sent',
         verdict: 'send',
@@ -283,5 +285,3 @@ async function applyPendingFeedback(
     changes: result.changes,
   });
 }
-
-export { settled as settledDelivery, applyPendingFeedback };

@@ -3,6 +3,7 @@
 // be reached is different: the error propagates and Temporal retries, because suppressing every message
 // during an outage would silently drop them.
 import { decideSend, type RuleSet } from '../rules';
+import { decisionValidUntil } from '../rules/validity';
 import {
   VERDICTS,
   type ContactProfile,
@@ -96,4 +97,19 @@ export async function evaluate(
   } catch (err) {
     return failClosed('decision-error', 'the rules could not decide', err, ruleSet.hash, contact);
   }
+}
+
+/**
+ * How long a send answer holds by the clock alone (rules/validity.ts), at most `maxMs` after `at`; undefined
+ * for any other answer, or one made without a rule set and contact (nothing to ask again).
+ */
+export function sendValidUntil(
+  ev: Evaluation,
+  message: MessageSpec,
+  at: Date,
+  maxMs: number,
+): Date | undefined {
+  if (ev.verdict !== 'send' || !ev.ruleSet || !ev.contact) return undefined;
+  const decision = { verdict: ev.verdict, address: ev.address, reasons: ev.reasons, rules: ev.rulesHash };
+  return new Date(decisionValidUntil(ev.ruleSet, { contact: ev.contact, message, at }, decision, maxMs));
 }
