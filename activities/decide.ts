@@ -10,7 +10,7 @@ import { inTransaction } from '../db/transaction';
 import { activityLogger, attemptNumber, type ActivityLogger } from './context';
 import { checkDecideInput } from './decide-input';
 import { evaluate, sendValidUntil } from './evaluate';
-import { readOutcome, writeOutcome, type StepRef } from './outcomes';
+import { honestOutcome, readOutcome, writeOutcome, type StepRef } from './outcomes';
 import { appendDecision, readOutbox, upsertOutbox, withdrawOutbox, type TemplateVars } from './store';
 
 export interface DecideStepInput extends StepRef {
@@ -172,7 +172,18 @@ export function createDecideStep(deps: DecideDependencies) {
           defers,
         };
       }
-      const outcome: StepOutcome = verdict === 'defer' ? 'deferred' : 'suppressed';
+      // A suppression after an attempt that may have got through says so (`unconfirmed`); a defer stays a defer:
+      // its retry is the same message under the same key, which the provider can recognise.
+      const told = row
+        ? await honestOutcome(
+            client,
+            input.messageKey,
+            verdict === 'defer' ? 'deferred' : 'suppressed',
+            reasons,
+          )
+        : { outcome: (verdict === 'defer' ? 'deferred' : 'suppressed') as StepOutcome, reasons };
+      const outcome = told.outcome;
+      reasons = told.reasons;
       const nextDefers = verdict === 'defer' ? defers + 1 : defers;
       await writeOutcome(client, input, message, {
         outcome,

@@ -18,6 +18,11 @@ export interface Classified {
   /** The provider's answer, address masked, bounded. */
   detail: string;
   feedback?: FailureFeedback;
+  /**
+   * The provider may have the message: the transport handed it over and heard nothing back, or the failure is
+   * not one a transport classified (it says nothing, so nothing is ruled out).
+   */
+  maybeAccepted: boolean;
   toThrow(messageKey: string): ApplicationFailure;
 }
 
@@ -35,9 +40,11 @@ export function classify(err: unknown, address: string): Classified {
           : 'transient'
       : 'transient';
   const feedback = kind === 'permanent' ? d.details?.feedback : undefined;
+  const classified = err instanceof DeliveryError || d?.name === 'DeliveryError';
   return {
     kind,
     detail,
+    maybeAccepted: kind === 'transient' && (!classified || d.details?.maybeAccepted === true),
     ...(feedback ? { feedback } : {}),
     toThrow: (messageKey) =>
       retryable(

@@ -126,25 +126,27 @@ async function sendOnce(
   const ref = refOf(entry, runId);
   const message = { channel: entry.channel, type: entry.messageType };
   let failure: Classified | undefined;
-  // Counted and logged on their own connection, committed before the row lock is taken (the lock holder would
-  // otherwise wait for itself), so they survive a crash during the provider call.
+  // Counted on its own connection, committed before the row lock is taken (the lock holder would otherwise
+  // wait for itself), so it survives a crash during the provider call.
   await countAttempt(deps.pool, key);
-  const attemptId = await startAttempt(deps.pool, key, attemptNumber());
   const result = await inTransaction(
     deps.pool,
     async (client): Promise<DeliveryResult> => {
       // A second attempt for the same key waits here, then sees 'sent'.
       const locked = await readOutbox(client, key, true);
-      if (!locked || locked.state !== 'pending') {
-        await client.query('DELETE FROM delivery_attempts WHERE id = $1', [attemptId]); // no call was made
-        return locked ? settled(locked) : { state: 'redecide' };
-      }
+      if (!locked || locked.state !== 'pending') return locked ? settled(locked) : { state: 'redecide' };
+      // Committed on its own connection right before the call: if the answer is lost with this transaction
+      // (worker killed, connection terminated), the row stays without a result and says "may have been sent".
+      const attemptId = await startAttempt(deps.pool, key, attemptNumber());
       let providerId: string;
       try {
         providerId = (await callTransport(deps.transports, locked, rendered)).providerId;
       } catch (err) {
         failure = classify(err, locked.address);
-        await finishAttempt(client, attemptId, failure.kind, { detail: failure.detail });
+        await finishAttempt(client, attemptId, failure.kind, {
+          detail: failure.detail,
+          maybeAccepted: failure.maybeAccepted,
+        });
         if (failure.kind === 'permanent') {
           await markFailed(client, key, {
             type: ActivityErrorType.PermanentDeliveryFailure,

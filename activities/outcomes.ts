@@ -113,10 +113,52 @@ export async function finishAttempt(
   db: Db,
   id: string,
   result: AttemptResult,
-  r: { providerId?: string; detail?: string } = {},
+  r: { providerId?: string; detail?: string; maybeAccepted?: boolean } = {},
 ): Promise<void> {
   await db.query(
-    `UPDATE delivery_attempts SET finished_at = now(), result = $2, provider_id = $3, detail = $4 WHERE id = $1`,
-    [id, result, r.providerId ?? null, r.detail ?? null],
+    `UPDATE delivery_attempts SET finished_at = now(), result = $2, provider_id = $3, detail = $4, maybe_accepted = $5
+      WHERE id = $1`,
+    [id, result, r.providerId ?? null, r.detail ?? null, r.maybeAccepted ?? false],
   );
+}
+
+/**
+ * The last transport call of a message that may have reached the provider without us hearing so: it handed
+ * the message over and heard nothing (`maybe_accepted`), or its answer was never written (the worker or its
+ * connection died during the call). Read under the message's lock, after any attempt in flight has settled.
+ */
+export async function unansweredAttempt(
+  db: Db,
+  messageKey: string,
+): Promise<{ startedAt: Date } | undefined> {
+  const { rows } = await db.query<{ started_at: Date }>(
+    `SELECT started_at FROM delivery_attempts
+      WHERE message_key = $1 AND (result IS NULL OR maybe_accepted)
+        AND NOT EXISTS (SELECT 1 FROM delivery_attempts a WHERE a.message_key = $1 AND a.result = 'accepted')
+      ORDER BY id DESC LIMIT 1`,
+    [messageKey],
+  );
+  return rows[0] ? { startedAt: rows[0].started_at } : undefined;
+}
+
+/**
+ * The outcome to record when the step ends without a (further) delivery: `unconfirmed` instead of `suppressed`,
+ * `expired` or `stopped` when an earlier attempt may have got through, with a reason saying so first.
+ */
+export async function honestOutcome(
+  db: Db,
+  messageKey: string,
+  outcome: StepOutcome,
+  reasons: DecisionReason[],
+): Promise<{ outcome: StepOutcome; reasons: DecisionReason[] }> {
+  if (outcome !== 'suppressed' && outcome !== 'expired' && outcome !== 'stopped') return { outcome, reasons };
+  const open = await unansweredAttempt(db, messageKey);
+  if (!open) return { outcome, reasons };
+  const why: DecisionReason = {
+    rule: 'deliver:unconfirmed',
+    message:
+      `An attempt at ${open.startedAt.toISOString()} handed the message to the provider and got no answer, ` +
+      `so it may have been delivered; no further attempt was made (${outcome}: see the next reason).`,
+  };
+  return { outcome: 'unconfirmed', reasons: [why, ...reasons] };
 }

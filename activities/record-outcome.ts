@@ -7,7 +7,7 @@ import type { FailureKind, StepOutcome } from '../contracts/automation-result';
 import type { Pool } from '../db/pool';
 import { inTransaction } from '../db/transaction';
 import { ActivityErrorType, nonRetryable } from './errors';
-import { readOutcome, writeOutcome, type StepRef } from './outcomes';
+import { honestOutcome, readOutcome, writeOutcome, type StepRef } from './outcomes';
 import { expireOutbox, readOutbox } from './store';
 
 export interface RecordOutcomeInput extends StepRef {
@@ -39,16 +39,20 @@ export function createRecordOutcome(deps: { pool: Pool }) {
         const settled = await readOutcome(client, input.messageKey);
         if (settled) return { outcome: settled.outcome, verdict: settled.verdict, reasons: settled.reasons };
       }
+      // Expired or stopped after an attempt that may have got through: `unconfirmed`, not a claim it did not.
+      const told = row
+        ? await honestOutcome(client, input.messageKey, input.outcome, input.reasons)
+        : { outcome: input.outcome, reasons: input.reasons };
       await writeOutcome(client, input, input.message, {
-        outcome: input.outcome,
+        outcome: told.outcome,
         verdict: input.verdict,
-        reasons: input.reasons,
+        reasons: told.reasons,
         defers: input.defers ?? 0,
         failureKind: input.failure?.kind ?? null,
         detail: input.failure?.detail ?? null,
         decisionId: row?.decisionId ?? null,
       });
-      return { outcome: input.outcome, verdict: input.verdict, reasons: input.reasons };
+      return { outcome: told.outcome, verdict: input.verdict, reasons: told.reasons };
     });
   };
 }

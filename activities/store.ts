@@ -141,23 +141,30 @@ export async function upsertOutbox(
  * A newer decision says suppress or defer: the row no longer promises a message. Returns the row's state
  * afterwards ('sent' when a delivery already got through: the truth wins over the new decision).
  */
-export async function withdrawOutbox(db: Db, key: string): Promise<OutboxEntry['state'] | undefined> {
-  await db.query(`UPDATE outbox SET state = 'withdrawn' WHERE idempotency_key = $1 AND state = 'pending'`, [
-    key,
-  ]);
-  const { rows } = await db.query<{ state: OutboxEntry['state'] }>(
-    'SELECT state FROM outbox WHERE idempotency_key = $1',
-    [key],
-  );
-  return rows[0]?.state;
+export function withdrawOutbox(db: Db, key: string): Promise<OutboxEntry['state'] | undefined> {
+  return moveOutbox(db, key, 'withdrawn', ['pending']);
 }
 
 /** The business deadline passed: a pending row becomes 'expired'. Returns the state afterwards. */
-export async function expireOutbox(db: Db, key: string): Promise<OutboxEntry['state'] | undefined> {
-  await db.query(
-    `UPDATE outbox SET state = 'expired' WHERE idempotency_key = $1 AND state IN ('pending', 'withdrawn')`,
-    [key],
-  );
+export function expireOutbox(db: Db, key: string): Promise<OutboxEntry['state'] | undefined> {
+  return moveOutbox(db, key, 'expired', ['pending', 'withdrawn']);
+}
+
+/**
+ * Two statements on purpose: the UPDATE waits for a delivery holding the row and re-checks the state it
+ * commits, while a single statement's read would come from before the wait and miss a `sent`.
+ */
+async function moveOutbox(
+  db: Db,
+  key: string,
+  to: OutboxEntry['state'],
+  from: OutboxEntry['state'][],
+): Promise<OutboxEntry['state'] | undefined> {
+  await db.query('UPDATE outbox SET state = $2 WHERE idempotency_key = $1 AND state = ANY($3)', [
+    key,
+    to,
+    from,
+  ]);
   const { rows } = await db.query<{ state: OutboxEntry['state'] }>(
     'SELECT state FROM outbox WHERE idempotency_key = $1',
     [key],

@@ -2,6 +2,7 @@
 // copies, PostgreSQL's decision_log / outbox (and step_outcomes when it exists), the workflows' own step
 // records, the consent withdrawals the harness committed and the faults it injected. No I/O here, so the
 // rules are unit-tested on synthetic data (test/chaos/checks.test.ts).
+import { FINAL_OUTCOMES } from '../contracts/automation-result';
 import type { ChaosChannel, ReceivedCopy } from './sink-faults';
 
 export interface DecisionRow {
@@ -37,6 +38,16 @@ export interface WorkflowStepRecord {
   delivery?: string;
 }
 
+/** One transport call (delivery_attempts), written right before the call. */
+export interface AttemptRow {
+  key: string;
+  startedAt: number;
+  /** null: the call's answer was never committed (the worker or its connection died during it). */
+  result: string | null;
+  /** The transport handed the message over and heard nothing (timeout, dropped connection). */
+  maybeAccepted: boolean;
+}
+
 export interface Withdrawal {
   contactId: string;
   channel: ChaosChannel;
@@ -56,6 +67,8 @@ export interface CheckInput {
   decisions: DecisionRow[];
   outbox: OutboxRow[];
   stepOutcomes?: StepOutcomeRow[];
+  /** delivery_attempts, when the schema has it: duplicates are then explained by the calls themselves. */
+  attempts?: AttemptRow[];
   workflowSteps: WorkflowStepRecord[];
   workflowStates: Map<string, WorkflowState>;
   withdrawals: Withdrawal[];
@@ -81,10 +94,12 @@ export interface DuplicateFinding {
   key: string;
   channel: ChaosChannel;
   /**
-   * `accepted-then-dropped`: the sink accepted and dropped the connection before answering;
-   * `accepted-then-commit-lost`: the sink answered, but a worker kill or a PostgreSQL termination between the two
-   * copies lost the answer before `sent` was committed (the window docs/delivery.md describes);
-   * `unexplained`: neither: a bug.
+   * With delivery_attempts, from the call that produced the earlier copy (the last one started before it
+   * arrived): `accepted-then-dropped` when that call heard no answer (maybe_accepted), `accepted-then-commit-lost`
+   * when its answer was never committed (result NULL: worker killed, connection terminated). `unexplained` when it
+   * was recorded accepted (yet the message went again), answered with a refusal, or there was no call: a bug.
+   * Without the table (older schema): from the sink's own drop, else a worker kill or PostgreSQL termination
+   * between the two copies.
    */
   cause: 'accepted-then-dropped' | 'accepted-then-commit-lost' | 'unexplained';
   /** Harness faults (worker kills, PostgreSQL terminations, server restarts) between the two copies. */
@@ -107,7 +122,7 @@ export interface CheckResult {
   headerMismatches: Finding[];
 }
 
-export const FINAL_OUTCOMES = new Set(['sent', 'suppressed', 'failed', 'expired', 'stopped', 'duplicate']);
+const FINAL = new Set<string>(FINAL_OUTCOMES);
 
 function groupBy<T>(items: T[], key: (t: T) => string): Map<string, T[]> {
   const out = new Map<string, T[]>();
@@ -137,6 +152,14 @@ export function checkRun(input: CheckInput): CheckResult {
   const keyed = input.copies.filter((c): c is ReceivedCopy & { key: string } => c.key !== undefined);
   const copiesByKey = groupBy(keyed, (c) => c.key);
   const withdrawalsBy = groupBy(input.withdrawals, (w) => `${w.contactId}\u0000${w.channel}`);
+  const attemptsByKey = input.attempts ? groupBy(input.attempts, (a) => a.key) : undefined;
+  for (const list of attemptsByKey?.values() ?? []) list.sort((a, b) => a.startedAt - b.startedAt);
+  /** The call that produced a copy: the last one started before the copy arrived. */
+  const callOf = (key: string, copy: ReceivedCopy): AttemptRow | undefined =>
+    attemptsByKey
+      ?.get(key)
+      ?.filter((a) => a.startedAt <= copy.receivedAt)
+      .pop();
 
   const result: CheckResult = {
     decidedSend: 0,
@@ -171,7 +194,7 @@ export function checkRun(input: CheckInput): CheckResult {
     if (last?.verdict !== 'send' || hasCopy) continue;
     const finalOutcome =
       input.stepOutcomes !== undefined
-        ? outcome !== undefined && FINAL_OUTCOMES.has(outcome)
+        ? outcome !== undefined && FINAL.has(outcome)
         : ['sent', 'failed'].includes(outboxByKey.get(key)?.state ?? '');
     if (finalOutcome) continue;
     const state = input.workflowStates.get(last.workflowId);
@@ -196,15 +219,16 @@ export function checkRun(input: CheckInput): CheckResult {
       const faultsBetween = input.harnessFaults
         .filter((f) => f.at >= prev.receivedAt && f.at <= cur.receivedAt)
         .map((f) => f.kind);
-      const commitLost = faultsBetween.some((k) => COMMIT_LOSING_FAULTS.has(k));
       result.duplicates.push({
         key,
         channel: cur.channel,
-        cause: prev.droppedAfterAccept
-          ? 'accepted-then-dropped'
-          : commitLost
-            ? 'accepted-then-commit-lost'
-            : 'unexplained',
+        cause: attemptsByKey
+          ? causeFromCall(callOf(key, prev))
+          : prev.droppedAfterAccept
+            ? 'accepted-then-dropped'
+            : faultsBetween.some((k) => COMMIT_LOSING_FAULTS.has(k))
+              ? 'accepted-then-commit-lost'
+              : 'unexplained',
         faultsBetween,
         sameHeader: ids.size === 1,
       });
@@ -222,8 +246,10 @@ export function checkRun(input: CheckInput): CheckResult {
     const decisions = decisionsByKey.get(key) ?? [];
     const outcome = outcomeByKey.get(key)?.outcome;
     for (const copy of sorted) {
-      // Delivered despite suppression: the latest decision made before the copy arrived was not send.
-      const before = decisions.filter((d) => d.decidedAt <= copy.receivedAt);
+      // Delivered despite suppression: the latest decision made before the call that carried the copy started
+      // (before the copy arrived, without delivery_attempts) was not send.
+      const sentAt = callOf(key, copy)?.startedAt ?? copy.receivedAt;
+      const before = decisions.filter((d) => d.decidedAt <= sentAt);
       const latest = before[before.length - 1];
       if (!latest || latest.verdict !== 'send') {
         result.despiteSuppression.push({
@@ -259,4 +285,10 @@ export function checkRun(input: CheckInput): CheckResult {
     }
   }
   return result;
+}
+
+function causeFromCall(call: AttemptRow | undefined): DuplicateFinding['cause'] {
+  if (call?.result === null) return 'accepted-then-commit-lost';
+  if (call?.maybeAccepted) return 'accepted-then-dropped';
+  return 'unexplained';
 }

@@ -2,7 +2,14 @@
 // step_outcomes / delivery_attempts when the schema has them), and the workflows on the run's task queue.
 import type { Client } from '@temporalio/client';
 import type pg from 'pg';
-import type { DecisionRow, OutboxRow, StepOutcomeRow, WorkflowState, WorkflowStepRecord } from './checks';
+import type {
+  AttemptRow,
+  DecisionRow,
+  OutboxRow,
+  StepOutcomeRow,
+  WorkflowState,
+  WorkflowStepRecord,
+} from './checks';
 
 export interface PgFacts {
   decisions: DecisionRow[];
@@ -10,6 +17,8 @@ export interface PgFacts {
   stepOutcomes?: StepOutcomeRow[];
   /** Rows of delivery_attempts by result, when the table exists. */
   deliveryAttempts?: Record<string, number>;
+  /** Every transport call, when the table exists. */
+  attempts?: AttemptRow[];
 }
 
 async function hasTable(pool: pg.Pool, name: string): Promise<boolean> {
@@ -79,10 +88,28 @@ export async function readPgFacts(pool: pg.Pool): Promise<PgFacts> {
     facts.stepOutcomes = outcomes.map((r) => ({ key: r.key, outcome: r.outcome, decisionId: r.decision_id }));
   }
   if (await hasTable(pool, 'delivery_attempts')) {
-    const { rows } = await pool.query<{ result: string | null; n: string }>(
-      `SELECT result, count(*)::text AS n FROM delivery_attempts GROUP BY result`,
+    const { rows } = await pool.query<{
+      key: string;
+      started_at: Date;
+      result: string | null;
+      maybe_accepted: boolean | null;
+    }>(
+      // maybe_accepted exists from migration 0014 on.
+      `SELECT message_key AS key, started_at, result, (to_jsonb(a) ->> 'maybe_accepted')::boolean AS maybe_accepted
+         FROM delivery_attempts a ORDER BY id`,
     );
-    facts.deliveryAttempts = Object.fromEntries(rows.map((r) => [r.result ?? 'unfinished', Number(r.n)]));
+    facts.attempts = rows.map((r) => ({
+      key: r.key,
+      startedAt: r.started_at.getTime(),
+      result: r.result,
+      maybeAccepted: r.maybe_accepted === true,
+    }));
+    const byResult: Record<string, number> = {};
+    for (const a of facts.attempts) {
+      const k = a.result === null ? 'unfinished' : a.maybeAccepted ? `${a.result} (no answer)` : a.result;
+      byResult[k] = (byResult[k] ?? 0) + 1;
+    }
+    facts.deliveryAttempts = byResult;
   }
   return facts;
 }

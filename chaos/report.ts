@@ -38,6 +38,8 @@ export interface RunSummary {
     headerMismatches: number;
     deliveredDespiteSuppression: number;
     deliveredAfterWithdrawal: number;
+    /** Steps recorded `unconfirmed`: an unanswered call, then no further attempt (docs/delivery.md). */
+    unconfirmed?: number;
   };
   schema: { stepOutcomes: boolean; deliveryAttempts?: Record<string, number> };
   workerExitsNotByHarness: number;
@@ -129,6 +131,12 @@ function rows(s: RunSummary): [string, string][] {
   out.push(['messages duplicated (extra copies)', String(m.duplicated)]);
   for (const [cause, n] of Object.entries(m.duplicatedByCause))
     out.push([`  duplicated: ${cause}`, String(n)]);
+  if (m.unconfirmed !== undefined)
+    out.push(['recorded unconfirmed (unanswered call, no retry)', String(m.unconfirmed)]);
+  for (const [result, n] of Object.entries(s.schema.deliveryAttempts ?? {}).sort(([a], [b]) =>
+    a.localeCompare(b),
+  ))
+    out.push([`  provider calls: ${result}`, String(n)]);
   out.push(['delivered despite suppression', String(m.deliveredDespiteSuppression)]);
   out.push(['delivered after consent withdrawn', String(m.deliveredAfterWithdrawal)]);
   if (m.unkeyedCopies) out.push(['copies without an idempotency key', String(m.unkeyedCopies)]);

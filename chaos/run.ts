@@ -203,6 +203,7 @@ export async function runChaos(opts: ChaosOptions): Promise<RunSummary> {
       decisions: pgFacts.decisions,
       outbox: pgFacts.outbox,
       ...(pgFacts.stepOutcomes ? { stepOutcomes: pgFacts.stepOutcomes } : {}),
+      ...(pgFacts.attempts ? { attempts: pgFacts.attempts } : {}),
       workflowSteps: temporal.steps,
       workflowStates: temporal.states,
       withdrawals: workload.stats.withdrawals,
@@ -272,6 +273,7 @@ export async function runChaos(opts: ChaosOptions): Promise<RunSummary> {
         headerMismatches: result.headerMismatches.length,
         deliveredDespiteSuppression: result.despiteSuppression.length,
         deliveredAfterWithdrawal: result.afterWithdrawal.length,
+        unconfirmed: (pgFacts.stepOutcomes ?? []).filter((o) => o.outcome === 'unconfirmed').length,
       },
       schema: {
         stepOutcomes: pgFacts.stepOutcomes !== undefined,

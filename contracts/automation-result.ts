@@ -10,9 +10,14 @@ import type { Channel, DecisionReason, Verdict } from '../rules/model';
  * - `failed`: it could not be delivered (provider refused it, template error...), see `failure`;
  * - `expired`: its business deadline passed before it could be decided or delivered;
  * - `stopped`: the automation's stop condition came true while it waited (order placed, cart emptied...);
- * - `duplicate`: another run of the same business event already owns this message (a replayed event id).
+ * - `duplicate`: another run of the same business event already owns this message (a replayed event id);
+ * - `unconfirmed`: an attempt handed the message to the provider and never heard back (timeout, dropped
+ *   connection, a crash during the call), then the rules, the deadline or the stop condition ended the step
+ *   before another attempt: the message may have been delivered. Never reported as `suppressed`, which would
+ *   claim it was not.
  */
-export type StepOutcome = 'sent' | 'suppressed' | 'deferred' | 'failed' | 'expired' | 'stopped' | 'duplicate';
+export type StepOutcome =
+  'sent' | 'suppressed' | 'deferred' | 'failed' | 'expired' | 'stopped' | 'duplicate' | 'unconfirmed';
 
 export const FINAL_OUTCOMES: readonly StepOutcome[] = [
   'sent',
@@ -21,6 +26,7 @@ export const FINAL_OUTCOMES: readonly StepOutcome[] = [
   'expired',
   'stopped',
   'duplicate',
+  'unconfirmed',
 ];
 
 /** Why a message could not be delivered (`outcome: failed`). */

@@ -1,9 +1,11 @@
 // The worker's concurrency and time budget in one place, because the numbers only work together:
 //
 // - Every activity holds at most one PostgreSQL connection at a time (decideStep for a few milliseconds, deliver
-//   for the whole provider call, since it keeps the outbox row locked until the outcome is written). A slot
-//   without a connection waits for one, and past the pool's acquire timeout fails, so the pool must cover every
-//   slot that can run at once: regular activities + local activities + a margin for the worker's own queries.
+//   for the whole provider call, since it keeps the outbox row locked until the outcome is written). Right before
+//   the call deliver also borrows a second connection for one insert that must commit on its own; the margin
+//   serves those, and since they wait on no lock they go through one after another even when every slot is busy.
+//   A slot without a connection waits for one, and past the pool's acquire timeout fails, so the pool must cover
+//   every slot that can run at once: regular activities + local activities + a margin.
 // - A provider call ends within TRANSPORT_TOTAL_TIMEOUT_MS (one deadline for the whole send). deliver's
 //   start-to-close must exceed it plus the database work around it, or Temporal starts a retry while the first
 //   attempt is still legitimately waiting for the provider (the retry then waits on the row lock).

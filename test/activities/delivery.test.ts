@@ -2,9 +2,6 @@
 // decision_log and outbox, what the SMTP/SMS servers receive, and what the results (Temporal history) carry.
 import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { MockActivityEnvironment } from '@temporalio/testing';
-import { DefaultLogger } from '@temporalio/worker';
-import { ApplicationFailure } from '@temporalio/common';
 import { createActivities, type ConsentflowActivities, type DecideStepInput } from '../../activities';
 import type { ActivityLogger } from '../../activities/context';
 import {
@@ -21,6 +18,7 @@ import { REPO_ROOT } from '../../client/config';
 import { loadProfiles } from '../../db/contacts/profile';
 import { createTestDatabase, type TestDatabase } from '../support/db';
 import { seedContact, unsubscribeEmail } from './contacts';
+import { failureOf, retry, run } from './activity-run';
 
 // Midday in Berlin on a weekday: no quiet hours in the way of marketing SMS.
 const AT = '2026-03-04T11:00:00.000Z';
@@ -38,16 +36,6 @@ const log: ActivityLogger = {
   info: () => undefined,
   warn: (m, meta) => warnings.push(`${m} ${JSON.stringify(meta ?? {})}`),
 };
-// The SDK logs every failed activity; these tests fail activities on purpose.
-const env = new MockActivityEnvironment({ attempt: 1 }, { logger: new DefaultLogger('ERROR') });
-/** A retry attempt (attempt 2) of the same activity. */
-const retryEnv = new MockActivityEnvironment({ attempt: 2 }, { logger: new DefaultLogger('ERROR') });
-const retry = <A extends unknown[], R>(fn: (...args: A) => Promise<R>, ...args: A): Promise<R> =>
-  retryEnv.run<A, R, typeof fn>(fn, ...args);
-/** env.run with the activity's own result type. */
-const run = <A extends unknown[], R>(fn: (...args: A) => Promise<R>, ...args: A): Promise<R> =>
-  env.run<A, R, typeof fn>(fn, ...args);
-
 const ADA = { id: 'c-ada', email: 'ada.lovelace@example.com', phone: '+4915112345678', first_name: 'Ada' };
 
 const RUN = 'run-1';
@@ -101,16 +89,6 @@ async function outboxRows(key: string) {
     [key],
   );
   return rows;
-}
-
-async function failureOf(p: Promise<unknown>): Promise<ApplicationFailure> {
-  try {
-    await p;
-  } catch (err) {
-    expect(err).toBeInstanceOf(ApplicationFailure);
-    return err as ApplicationFailure;
-  }
-  throw new Error('expected the activity to fail');
 }
 
 beforeAll(async () => {

@@ -168,6 +168,46 @@ describe('duplicates', () => {
     expect(r.receivedKeys).toBe(3);
   });
 
+  it('with delivery_attempts, explains a copy only by the call that produced the one before it', () => {
+    const attempt = (key: string, at: number, result: string | null, maybeAccepted = false) => ({
+      key,
+      startedAt: at,
+      result,
+      maybeAccepted,
+    });
+    const r = checkRun(
+      input({
+        decisions: ['w1:s1', 'w2:s1', 'w3:s1', 'w4:s1'].map((k) => decision(k, 'send', T)),
+        copies: [
+          ...['w1:s1', 'w2:s1', 'w3:s1', 'w4:s1'].map((k) => copy(k, T + 100)),
+          ...['w1:s1', 'w2:s1', 'w3:s1', 'w4:s1'].map((k) => copy(k, T + 900)),
+        ],
+        attempts: [
+          // w1: the first call heard nothing back; w2: its answer was never committed.
+          attempt('w1:s1', T + 90, 'transient', true),
+          attempt('w1:s1', T + 800, 'accepted'),
+          attempt('w2:s1', T + 90, null),
+          attempt('w2:s1', T + 800, 'accepted'),
+          // w3: the first call was recorded accepted, and yet the message went again: a bug.
+          attempt('w3:s1', T + 90, 'accepted'),
+          attempt('w3:s1', T + 800, 'accepted'),
+          // w4: a refusal the provider answered cannot have produced the first copy.
+          attempt('w4:s1', T + 90, 'transient', false),
+          attempt('w4:s1', T + 800, 'accepted'),
+        ],
+        // A fault between the copies explains nothing once the calls are known.
+        harnessFaults: [{ kind: 'worker-sigkill', at: T + 500 }],
+      }),
+    );
+    const byKey = Object.fromEntries(r.duplicates.map((d) => [d.key, d.cause]));
+    expect(byKey).toEqual({
+      'w1:s1': 'accepted-then-dropped',
+      'w2:s1': 'accepted-then-commit-lost',
+      'w3:s1': 'unexplained',
+      'w4:s1': 'unexplained',
+    });
+  });
+
   it('counts each extra copy: three copies of one key are two duplicates', () => {
     const r = checkRun(
       input({
@@ -221,6 +261,20 @@ describe('delivered despite suppression', () => {
       }),
     );
     expect(r.despiteSuppression).toEqual([]);
+  });
+
+  it('with delivery_attempts, judges a copy by the decision in force when its call started', () => {
+    const r = checkRun(
+      input({
+        // The call started under a send decision; a later question suppressed while the provider took it.
+        decisions: [decision('w1:s1', 'send', T), decision('w1:s1', 'suppress', T + 200)],
+        attempts: [{ key: 'w1:s1', startedAt: T + 100, result: null, maybeAccepted: false }],
+        stepOutcomes: [{ key: 'w1:s1', outcome: 'unconfirmed', decisionId: null }],
+        copies: [copy('w1:s1', T + 300)],
+      }),
+    );
+    expect(r.despiteSuppression).toEqual([]);
+    expect(r.lost).toEqual([]);
   });
 
   it('flags a copy of a step whose final outcome is suppressed', () => {
