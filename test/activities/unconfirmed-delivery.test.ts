@@ -135,7 +135,12 @@ describe('an attempt that may have reached the provider, then no further attempt
     expect(again).toMatchObject({ verdict: 'suppress', outcome: 'unconfirmed' });
     expect(again.reasons[0]?.rule).toBe('deliver:unconfirmed');
     // Then why no further attempt was made: the unsubscribe, as any suppression would say it.
-    expect(again.reasons.slice(1).map((r) => r.message).join(' ')).toMatch(/unsubscribed/i);
+    expect(
+      again.reasons
+        .slice(1)
+        .map((r) => r.message)
+        .join(' '),
+    ).toMatch(/unsubscribed/i);
     expect(await outcomeOf(key)).toMatchObject({ outcome: 'unconfirmed', verdict: 'suppress' });
     expect(await attemptsOf(key)).toEqual([{ result: 'transient', maybe_accepted: true }]);
   });
