@@ -20,13 +20,13 @@ import {
   countAttempt,
   markFailed,
   markFeedbackApplied,
-  markSent,
   noteError,
   readOutbox,
   type OutboxEntry,
 } from './store';
 import { askAgain } from './deliver-recheck';
 import { callTransport, classify, type Classified } from './deliver-transport';
+import { recordAccepted, recordAcceptedAfresh, type Acceptance } from './deliver-accepted';
 
 export interface DeliverInput {
   messageKey: string;
@@ -126,6 +126,8 @@ async function sendOnce(
   const ref = refOf(entry, runId);
   const message = { channel: entry.channel, type: entry.messageType };
   let failure: Classified | undefined;
+  // Set once the provider accepted: from then on its answer must not be lost with the connection.
+  let accepted: Acceptance | undefined;
   // Counted on its own connection, committed before the row lock is taken (the lock holder would otherwise
   // wait for itself), so it survives a crash during the provider call.
   await countAttempt(deps.pool, key);
@@ -172,23 +174,14 @@ async function sendOnce(
         await noteError(client, key, failure.detail);
         return { state: 'redecide' }; // not returned: the failure is thrown below, after the commit
       }
-      await finishAttempt(client, attemptId, 'accepted', { providerId });
-      await markSent(client, key, providerId);
-      await writeOutcome(client, ref, message, {
-        outcome: 'sent',
-        verdict: 'send',
-        reasons: [
-          {
-            rule: 'deliver:accepted',
-            message: `Accepted by the ${locked.channel} provider (${providerId}).`,
-          },
-        ],
-        decisionId: locked.decisionId,
-      });
-      return { state: 'sent', channel: locked.channel, providerId };
+      accepted = { ref, message, attemptId, providerId, decisionId: locked.decisionId };
+      return recordAccepted(client, accepted);
     },
     { lockTimeoutMs },
-  );
+  ).catch((err: unknown) => {
+    if (!accepted) throw err;
+    return recordAcceptedAfresh(deps.pool, accepted, err, log);
+  });
   if (failure && failure.kind !== 'permanent') {
     const meta = { messageKey: key, channel: entry.channel, attempt: attemptNumber(), error: failure.detail };
     // Loud: an operator must see an outage or a bad credential long before any deadline runs out.

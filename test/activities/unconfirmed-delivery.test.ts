@@ -145,13 +145,33 @@ describe('an attempt that may have reached the provider, then no further attempt
     expect(await attemptsOf(key)).toEqual([{ result: 'transient', maybe_accepted: true }]);
   });
 
-  it('the answer was lost with the worker`s transaction, then the contact unsubscribed: unconfirmed', async () => {
-    const { key, again } = await attemptThenUnsubscribe('c-lost', 'lose-commit');
-    expect(smtp.messages()).toHaveLength(1);
+  it('the worker died during the call (its attempt has no result), then the contact unsubscribed: unconfirmed', async () => {
+    const id = 'c-killed';
+    const email = `${id}@example.com`;
+    await seedContact(db.pool, { id, email });
+    const d = await run(acts.decideStep, step(id));
+    // What a SIGKILL during the provider call leaves: the attempt row, committed before the call, and nothing else.
+    await db.pool.query('INSERT INTO delivery_attempts (message_key, attempt) VALUES ($1, 1)', [
+      d.messageKey,
+    ]);
+    await unsubscribeEmail(db.pool, email);
+    expect(await retry(acts.deliver, deliverInput(d.messageKey))).toMatchObject({ state: 'redecide' });
+    const again = await run(acts.decideStep, step(id, 'w0', { round: 1 }));
     expect(again).toMatchObject({ verdict: 'suppress', outcome: 'unconfirmed' });
-    // The attempt row was committed before the call; its answer never was.
-    expect(await attemptsOf(key)).toEqual([{ result: null, maybe_accepted: false }]);
-    expect(await outcomeOf(key)).toMatchObject({ outcome: 'unconfirmed' });
+    expect(await outcomeOf(d.messageKey)).toMatchObject({ outcome: 'unconfirmed' });
+  });
+
+  it('the database connection broke after the provider accepted: recorded sent on a fresh connection, sent once', async () => {
+    const id = 'c-lost';
+    await seedContact(db.pool, { id, email: `${id}@example.com` });
+    const d = await run(acts.decideStep, step(id));
+    next = 'lose-commit';
+    expect(await run(acts.deliver, deliverInput(d.messageKey))).toMatchObject({ state: 'sent' });
+    expect(await attemptsOf(d.messageKey)).toEqual([{ result: 'accepted', maybe_accepted: false }]);
+    expect(await outcomeOf(d.messageKey)).toMatchObject({ outcome: 'sent' });
+    // A retry of the activity (its completion was lost too) finds it sent and calls nobody.
+    expect(await retry(acts.deliver, deliverInput(d.messageKey))).toMatchObject({ state: 'sent' });
+    expect(smtp.messages()).toHaveLength(1);
   });
 
   it('a refusal the provider answered, then the contact unsubscribed: suppressed (nothing can be out)', async () => {
