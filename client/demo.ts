@@ -52,7 +52,7 @@ export interface DemoReport {
   workflowIds: string[];
 }
 
-const DEMO_QUEUE = 'consentflow-demo';
+export const DEMO_QUEUE = 'consentflow-demo';
 
 async function recreateDatabase(url: string): Promise<void> {
   const target = parseDatabaseUrl(url);

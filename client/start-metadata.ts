@@ -23,6 +23,7 @@ export function startMetadata(
       definition.description ?? '',
       '',
       'Steps:',
+      '',
       ...plan(definition).map((line) => `- ${line}`),
       '',
       'Every message asks the consent rules first; the `steps` query and the memo `steps` say what each got.',
@@ -48,7 +49,7 @@ function plan(d: AutomationDefinition): string[] {
       return [
         ...d.confirmation.map((s, i) => `confirmation-${i + 1}-${s.channel}: ${send(s)}`),
         ...d.shipping.map(
-          (s, i) => `shipping-<shipment>-${i + 1}-${s.channel}: on each shipment, ${send(s)}`,
+          (s, i) => `shipping-{shipment}-${i + 1}-${s.channel}: on each shipment, ${send(s)}`,
         ),
         ...d.cancellation.map((s, i) => `cancellation-${i + 1}-${s.channel}: on cancellation, ${send(s)}`),
         `closes ${d.closeAfter} after the order unless delivered or cancelled first`,

@@ -30,7 +30,8 @@ export async function welcomeWorkflow(input: WelcomeInput): Promise<AutomationRe
     const name = `welcome-${i + 1}-${step.channel}`;
     const wait = msOf(step.after);
     if (wait > 0) {
-      const due = `${name} due after ${runner.durationText(wait)}`;
+      const previous = i === 0 ? 'the start' : `welcome-${i}-${input.definition.steps[i - 1]!.channel}`;
+      const due = `${name} due ${runner.durationText(wait)} after ${previous}`;
       const summary = `${due}${runner.paced(wait)}`;
       runner.details.set('gap', `waiting: ${due}`);
       await sleep(wait, { summary });

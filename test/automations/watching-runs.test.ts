@@ -136,7 +136,7 @@ test('a deferred step keeps its deferral (until when, why) after it is sent, and
   const timers = await summaries(wf, 'timerStartedEventAttributes');
   expect(timers).toEqual(
     expect.arrayContaining([
-      'welcome-2-email due after 2 days (demo pace: 400 ms)',
+      'welcome-2-email due 2 days after welcome-1-email (demo pace: 400 ms)',
       'welcome-3-sms deferred by quiet-hours:us until 08:00 (asks again at 2026-11-24T16:00:00.000Z)',
     ]),
   );
