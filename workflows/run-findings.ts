@@ -65,18 +65,21 @@ export class RunFindings {
     ]);
   }
 
-  /** A step settled (or was deferred): its entry in the memo, and a rule the workflow added to the lists. */
+  /**
+   * A step settled (or was deferred): its entry in the memo, and a rule the workflow added to the lists. Kept
+   * in memory even while replaying a run from before the patch, so a run that reaches it live upserts all.
+   */
   settled(record: StepRecord): void {
-    if (!patched(STEP_MEMO)) return;
     const before = this.rules.size + this.verdicts.size;
     this.note(record.verdict, record.reasons);
+    this.steps[record.step] = finding(record);
+    if (!patched(STEP_MEMO)) return;
     if (this.rules.size + this.verdicts.size !== before) {
       upsertSearchAttributes([
         { key: VERDICTS, value: [...this.verdicts] },
         { key: DECIDED_BY, value: [...this.rules] },
       ]);
     }
-    this.steps[record.step] = finding(record);
     upsertMemo({ steps: { ...this.steps } });
   }
 }
