@@ -25,6 +25,7 @@ import { checkBusinessId, checkContactId, checkEventProperties } from './automat
 import { loadAutomations, scaleDurations, type AutomationCatalog } from './definitions';
 import { waitsFor } from './event-match';
 import { ID_POLICIES, workflowIds, type IdPolicy } from './id-policies';
+import { startMetadata } from './start-metadata';
 
 export { workflowIds } from './id-policies';
 export { AutomationInputError } from './automation-input';
@@ -64,16 +65,19 @@ export function createAutomationClient(opts: AutomationClientOptions) {
   const { client, taskQueue } = opts;
   const catalog = opts.catalog ?? loadAutomations();
   const scale = <T>(d: T): T => scaleDurations(d, opts.timeScale ?? 1);
-  const clock = (): { clockStart?: string } => {
+  const clock = (): { clockStart?: string; timeScale?: number } => {
     const at = opts.clockStart?.();
-    return at ? { clockStart: at } : {};
+    const pace = opts.timeScale !== undefined && opts.timeScale !== 1 ? { timeScale: opts.timeScale } : {};
+    return at ? { clockStart: at, ...pace } : pace;
   };
   const startOptions = (
     workflowId: string,
     contactId: string,
     definition: AutomationDefinition,
     policy: IdPolicy,
+    subject?: string,
   ) => ({
+    ...startMetadata(definition, contactId, subject),
     taskQueue,
     workflowId,
     workflowIdConflictPolicy: policy.conflict,
@@ -122,7 +126,7 @@ export function createAutomationClient(opts: AutomationClientOptions) {
       checkContactId(contactId);
       const id = workflowIds.cart(cartId);
       await client.workflow.signalWithStart(abandonedCartWorkflow, {
-        ...startOptions(id, contactId, catalog.abandonedCart, ID_POLICIES.cart),
+        ...startOptions(id, contactId, catalog.abandonedCart, ID_POLICIES.cart, `cart ${cartId}`),
         args: [{ cartId, contactId, definition: scale(catalog.abandonedCart), ...clock() }],
         signal: cartUpdatedSignal,
         signalArgs: [change],
@@ -135,7 +139,7 @@ export function createAutomationClient(opts: AutomationClientOptions) {
       checkContactId(contactId);
       const id = workflowIds.cart(cartId);
       await client.workflow.signalWithStart(abandonedCartWorkflow, {
-        ...startOptions(id, contactId, catalog.abandonedCart, ID_POLICIES.cart),
+        ...startOptions(id, contactId, catalog.abandonedCart, ID_POLICIES.cart, `cart ${cartId}`),
         args: [{ cartId, contactId, definition: scale(catalog.abandonedCart), ...clock() }],
         signal: checkoutStartedSignal,
         signalArgs: [],
@@ -158,7 +162,7 @@ export function createAutomationClient(opts: AutomationClientOptions) {
       const id = workflowIds.order(orderId);
       await idempotent(() =>
         client.workflow.start(orderConfirmationWorkflow, {
-          ...startOptions(id, contactId, catalog.order, ID_POLICIES.order),
+          ...startOptions(id, contactId, catalog.order, ID_POLICIES.order, `order ${orderId}`),
           args: [{ orderId, contactId, definition: scale(catalog.order), ...clock() }],
         }),
       );
@@ -222,7 +226,13 @@ export function createAutomationClient(opts: AutomationClientOptions) {
         const safe = { ...full, properties: checkEventProperties(full.properties, definition) };
         if (triggers && matches(safe.properties, definition.trigger.where)) {
           await client.workflow.signalWithStart(customEventWorkflow, {
-            ...startOptions(id, full.contactId, definition, ID_POLICIES.event),
+            ...startOptions(
+              id,
+              full.contactId,
+              definition,
+              ID_POLICIES.event,
+              `event ${full.name} ${full.id}`,
+            ),
             args: [
               {
                 contactId: full.contactId,

@@ -29,6 +29,8 @@ export interface DemoOptions {
   temporalAddress?: string;
   /** The database to recreate for the demo (default: `consentflow_demo` on DATABASE_URL's server). */
   databaseUrl?: string;
+  /** With `keep`: runs while everything stays up, instead of waiting for Ctrl-C (the Web UI test). */
+  whileKept?: (report: DemoReport) => Promise<unknown>;
 }
 
 export interface DemoRow {
@@ -50,7 +52,7 @@ export interface DemoReport {
   workflowIds: string[];
 }
 
-const DEMO_QUEUE = 'consentflow-demo';
+export const DEMO_QUEUE = 'consentflow-demo';
 
 async function recreateDatabase(url: string): Promise<void> {
   const target = parseDatabaseUrl(url);
@@ -222,10 +224,14 @@ export async function runDemo(opts: DemoOptions): Promise<DemoReport> {
       workflowIds: results.map((r) => r.workflowId),
     };
 
-    if (opts.keep && server) {
-      log(`\n--keep: the dev server and Web UI stay up (${uiUrl}). Ctrl-C stops them.`);
-      await runtime.stop();
-      await untilSignal();
+    if (opts.keep) {
+      // The worker stays too: the `steps` query and the current details answer only while one polls the
+      // demo's task queue (the Web UI's Queries tab, `consentflow automations steps`).
+      const what = server
+        ? `the dev server, its Web UI (${uiUrl}) and the demo's worker`
+        : "the demo's worker";
+      log(`\n--keep: ${what} stay up. Ctrl-C stops them.`);
+      await (opts.whileKept ? opts.whileKept(report) : untilSignal());
     }
     return report;
   } finally {

@@ -48,13 +48,22 @@ export interface StepRecord {
   rulesHash: string;
   /** The instant of the last decision (virtual clock). */
   decidedAt: string;
-  /** How many times the step was deferred. */
+  /** How many times the step was deferred (as many as `deferrals` lists, for records written since). */
   defers: number;
+  /** Every deferral of the step, oldest first: kept after the step settles. */
+  deferrals?: Deferral[];
   /** While deferred: when the step asks again. */
   notBefore?: string;
   /** Kept for readers of the first version: `sent` / `failed` when a delivery was attempted. */
   delivery?: 'sent' | 'failed';
   failure?: { kind: FailureKind; detail: string };
+}
+
+/** One deferral of a step: asked at `decidedAt` (virtual clock), told to wait until `notBefore`, and why. */
+export interface Deferral {
+  decidedAt: string;
+  notBefore: string;
+  reasons: DecisionReason[];
 }
 
 export interface AutomationResult {

@@ -40,24 +40,35 @@ export async function abandonedCartWorkflow(input: AbandonedCartInput): Promise<
     changes++;
   });
   setHandler(orderPlacedSignal, () => void (ordered = true));
+  const end = (outcome: string): AutomationResult => {
+    runner.details.done(`ended: ${outcome}`);
+    return { outcome, steps: runner.records };
+  };
 
   for (;;) {
     const reminders: TimedSend[] =
       phase === 'cart' ? input.definition.cartReminders : input.definition.checkoutReminders;
-    if (ordered) return { outcome: 'ordered', steps: runner.records };
-    if (runner.halted) return { outcome: `stopped-after-failure:${runner.halted}`, steps: runner.records };
-    if (itemCount === 0) return { outcome: 'cart-emptied', steps: runner.records };
+    if (ordered) return end('ordered');
+    if (runner.halted) return end(`stopped-after-failure:${runner.halted}`);
+    if (itemCount === 0) return end('cart-emptied');
     const reminder = reminders[next];
     if (!reminder) {
       // Nothing left to remind about in this phase: wait for a checkout or an order, then end.
       const seen = changes;
-      await condition(() => ordered || changes !== seen, msOf(input.definition.cartReminders[0]!.after) * 10);
-      if (ordered || changes === seen)
-        return { outcome: ordered ? 'ordered' : 'reminders-done', steps: runner.records };
+      const idle = msOf(input.definition.cartReminders[0]!.after) * 10;
+      const summary = `no ${phase} reminder left: ends after ${runner.durationText(idle)} without an order or checkout${runner.paced(idle)}`;
+      runner.details.set('cart', `waiting: ${summary}`);
+      await condition(() => ordered || changes !== seen, idle, { summary });
+      if (ordered || changes === seen) return end(ordered ? 'ordered' : 'reminders-done');
       continue;
     }
     const seen = changes;
-    const interrupted = await condition(() => ordered || changes !== seen, msOf(reminder.after));
+    const due = `${phase}-reminder-${next + 1}-${reminder.channel} due after ${runner.durationText(msOf(reminder.after))} unless the cart changes or an order comes${runner.paced(msOf(reminder.after))}`;
+    runner.details.set('cart', `waiting: ${due}`);
+    const interrupted = await condition(() => ordered || changes !== seen, msOf(reminder.after), {
+      summary: due,
+    });
+    runner.details.clear('cart');
     if (interrupted) {
       // A cart change restarts the wait for the same reminder; a long-lived cart rolls its history over.
       const rollover =

@@ -21,6 +21,13 @@ export interface CustomEventInput extends CommonInput {
 /** Runs before this patch ended only the innermost steps on a nested timeout. */
 export const TIMEOUT_ENDS_JOURNEY = 'timeout-ends-journey';
 
+/**
+ * Runs before this patch named their steps `<trigger id>/step-1-send-email`; now `step-1-send-email`. The
+ * message key keeps the trigger id in its scope either way; a running journey keeps the names (and so the
+ * message keys) it started with.
+ */
+export const READABLE_STEP_NAMES = 'readable-step-names';
+
 export async function customEventWorkflow(input: CustomEventInput): Promise<AutomationResult> {
   // The trigger's id scopes the message keys: the same event sent again (a retried call, a replayed
   // webhook) reaches the same keys, even in a new run, and is recorded as a duplicate instead of sent twice.
@@ -50,12 +57,19 @@ export async function customEventWorkflow(input: CustomEventInput): Promise<Auto
         await runner.send(`${here}-send-${step.send.channel}`, step.send);
       } else if ('wait' in step) {
         const ms = msOf(step.wait);
-        if (ms > 0) await sleep(ms);
+        const summary = `${here} waits ${runner.durationText(ms)}${runner.paced(ms)}`;
+        runner.details.set(here, `waiting: ${summary}`);
+        if (ms > 0) await sleep(ms, { summary });
+        runner.details.clear(here);
       } else if ('waitForEvent' in step) {
         const { name, timeout, where, onTimeout } = step.waitForEvent;
         const found = (): AppEvent | undefined =>
           inbox.find((e) => e.name === name && matches(e.properties, where));
-        if (await condition(() => found() !== undefined, msOf(timeout))) {
+        const summary = `${here} waits for event ${name}, at most ${runner.durationText(msOf(timeout))}${runner.paced(msOf(timeout))}`;
+        runner.details.set(here, `waiting: ${summary}`);
+        const arrived = await condition(() => found() !== undefined, msOf(timeout), { summary });
+        runner.details.clear(here);
+        if (arrived) {
           const event = found()!;
           inbox.splice(inbox.indexOf(event), 1);
           context[name] = event.properties;
@@ -72,6 +86,7 @@ export async function customEventWorkflow(input: CustomEventInput): Promise<Auto
     }
   }
 
-  await run(input.definition.steps, `${input.trigger.id}/step-`);
+  await run(input.definition.steps, patched(READABLE_STEP_NAMES) ? 'step-' : `${input.trigger.id}/step-`);
+  runner.details.done(`ended: ${outcome.value}`);
   return { outcome: outcome.value, steps: runner.records };
 }

@@ -62,14 +62,24 @@ export async function orderConfirmationWorkflow(input: OrderConfirmationInput): 
   await sendAll(input.definition.confirmation, (i, spec) => `confirmation-${i + 1}-${spec.channel}`);
   if (runner.halted) return halted();
 
-  const deadline = Date.now() + msOf(input.definition.closeAfter);
+  const closeAfter = msOf(input.definition.closeAfter);
+  const deadline = Date.now() + closeAfter;
+  const closes = `order ${input.orderId} closes ${runner.durationText(closeAfter)} after placement`;
+  const timer = { summary: `${closes}${runner.paced(closeAfter)}` };
+  const waiting = `waiting for a shipment, the delivery or a cancellation; ${closes}`;
   for (;;) {
     const remaining = deadline - Date.now();
-    if (remaining <= 0 || !(await condition(() => pending.length > 0, remaining))) {
+    runner.details.set('order', waiting);
+    if (remaining <= 0 || !(await condition(() => pending.length > 0, remaining, timer))) {
+      runner.details.done(`ended: closed ${runner.durationText(closeAfter)} after placement`);
       return { outcome: 'closed-after-timeout', steps: runner.records };
     }
+    runner.details.clear('order');
     const event = pending.shift()!;
-    if (event.kind === 'delivered') return { outcome: 'delivered', steps: runner.records };
+    if (event.kind === 'delivered') {
+      runner.details.done(`ended: order ${input.orderId} was delivered`);
+      return { outcome: 'delivered', steps: runner.records };
+    }
     if (event.kind === 'shipped') {
       shipments++;
       const id = event.shipmentId ?? String(shipments);
@@ -78,6 +88,7 @@ export async function orderConfirmationWorkflow(input: OrderConfirmationInput): 
       continue;
     }
     await sendAll(input.definition.cancellation, (i, spec) => `cancellation-${i + 1}-${spec.channel}`);
+    runner.details.done(`ended: order ${input.orderId} was cancelled`);
     return { outcome: 'cancelled', steps: runner.records };
   }
 }

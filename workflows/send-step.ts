@@ -12,13 +12,11 @@ import {
   proxyActivities,
   proxyLocalActivities,
   sleep,
-  upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { ConsentflowActivities, DecideStepResult, DeliveryResult } from '../activities';
 import { NON_RETRYABLE_ERROR_TYPES } from '../activities/errors';
-import type { StepOutcome, StepRecord } from '../contracts/automation-result';
-import { LAST_VERDICT } from '../contracts/search-attributes';
+import type { Deferral, StepOutcome, StepRecord } from '../contracts/automation-result';
 import type { DecisionReason } from '../rules/model';
 import {
   DECISION_VALID_FOR_MS,
@@ -31,7 +29,9 @@ import {
 } from './activity-options';
 import type { SendSpec } from './definitions';
 import { msOf } from './duration';
+import { CurrentDetails, decideSummary, deferSummary, deliverSummary, durationWords } from './explain';
 import { messageKeyFor } from './message-key';
+import { RunFindings } from './run-findings';
 import { StepRecords } from './step-records';
 import { VirtualClock, type CommonInput } from './virtual-clock';
 
@@ -41,8 +41,6 @@ export { stepsQuery } from './step-records';
 
 /** Stop conditions are checked during defer waits: runs before this patch slept through them. */
 export const STOP_ENDS_DEFER = 'stop-ends-defer';
-
-const { recordOutcome } = proxyActivities<ConsentflowActivities>(RECORD_OPTIONS);
 
 export interface SendOptions {
   /** Non-personal template values (order id, item count); they travel with the outbox row. */
@@ -60,7 +58,10 @@ export interface StepRunnerOptions {
 
 export class StepRunner {
   readonly clock: VirtualClock;
+  /** The run's current details in the Web UI; the automation adds its own waits. */
+  readonly details = new CurrentDetails();
   private readonly list: StepRecords;
+  private readonly findings: RunFindings;
 
   constructor(
     private readonly input: CommonInput,
@@ -68,6 +69,7 @@ export class StepRunner {
   ) {
     this.clock = new VirtualClock(input);
     this.list = new StepRecords(options.records ?? []);
+    this.findings = new RunFindings(options.records ?? []);
   }
 
   get records(): StepRecord[] {
@@ -76,6 +78,20 @@ export class StepRunner {
 
   /** The step whose failure stopped the automation (its definition says `onFailure: stop`), if any. */
   halted: string | undefined;
+
+  /** A duration of the definition in its own words (`2 days`), even when the client ran it faster. */
+  durationText(ms: number): string {
+    const scale = this.input.timeScale;
+    if (!scale || scale === 1) return durationWords(ms);
+    const original = ms / scale;
+    return durationWords(original >= 1_000 ? Math.round(original / 1_000) * 1_000 : original);
+  }
+
+  /** ` (demo pace: 400 ms)` after a timer's summary when the client scaled the durations, else nothing. */
+  paced(ms: number): string {
+    const scale = this.input.timeScale;
+    return scale && scale !== 1 ? ` (demo pace: ${durationWords(ms)})` : '';
+  }
 
   /** The instant decisions are made for. */
   now(): Date {
@@ -106,6 +122,7 @@ export class StepRunner {
     let defers = 0;
     let reasons: DecisionReason[] = [];
     let last: DecideStepResult | undefined;
+    const deferrals: Deferral[] = [];
 
     const finish = (outcome: StepOutcome, extra: Partial<StepRecord> = {}): StepRecord => {
       const record: StepRecord = {
@@ -116,11 +133,14 @@ export class StepRunner {
         rulesHash: last?.rulesHash ?? '',
         decidedAt: last?.decidedAt ?? this.now().toISOString(),
         defers,
+        ...(deferrals.length > 0 ? { deferrals: [...deferrals] } : {}),
         ...(outcome === 'sent' ? { delivery: 'sent' as const } : {}),
         ...(outcome === 'failed' ? { delivery: 'failed' as const } : {}),
         ...extra,
       };
       this.list.upsert(record);
+      this.findings.settled(record);
+      if (outcome !== 'deferred') this.details.clear(step);
       return record;
     };
     const record = async (
@@ -128,6 +148,8 @@ export class StepRunner {
       why: DecisionReason,
       failure?: StepRecord['failure'],
     ): Promise<StepRecord> => {
+      const summary = `record ${step} ${outcome} (${why.rule})`;
+      const { recordOutcome } = proxyActivities<ConsentflowActivities>({ ...RECORD_OPTIONS, summary });
       const r = await recordOutcome({
         ...ref,
         message: { channel: spec.channel, type: spec.type },
@@ -157,8 +179,10 @@ export class StepRunner {
       const remaining = deadline - Date.now();
       if (remaining <= 0) return record('expired', expiredReason(spec.type, budget));
       let d: DecideStepResult;
+      this.details.set(step, `${step}: asking the consent decision`);
       try {
-        d = await proxyLocalActivities<ConsentflowActivities>(decideOptions(remaining)).decideStep({
+        const options = { ...decideOptions(remaining), summary: decideSummary(step, spec) };
+        d = await proxyLocalActivities<ConsentflowActivities>(options).decideStep({
           ...ref,
           message: spec,
           at: this.now().toISOString(),
@@ -174,16 +198,20 @@ export class StepRunner {
       }
       d = fromFirstVersion(d, defers);
       // Right after the decision, as the first version did: replays of its histories expect it here.
-      upsertSearchAttributes([{ key: LAST_VERDICT, value: d.verdict }]);
+      this.findings.decided(d.verdict, d.reasons);
       last = d;
       defers = d.defers;
       reasons = d.reasons;
       if (d.outcome === 'deferred' && d.notBefore) {
+        deferrals.push({ decidedAt: d.decidedAt, notBefore: d.notBefore, reasons: d.reasons });
         finish('deferred', { notBefore: d.notBefore });
         log.info('step deferred', { step, notBefore: d.notBefore });
         const waitMs = Math.max(0, Date.parse(d.notBefore) - this.now().getTime());
-        if (stopChecked && opts.stopWhen) await condition(() => opts.stopWhen!() !== undefined, waitMs);
-        else await sleep(waitMs);
+        const timer = { summary: deferSummary(step, d.reasons, d.notBefore) };
+        this.details.set(step, `waiting: ${timer.summary}`);
+        if (stopChecked && opts.stopWhen)
+          await condition(() => opts.stopWhen!() !== undefined, waitMs, timer);
+        else await sleep(waitMs, timer);
         deadline = Date.now() + budget; // the deadline counts from the step's last question, defers excluded
         continue;
       }
@@ -192,8 +220,10 @@ export class StepRunner {
       if (stopBeforeDelivery && stopChecked)
         return record('stopped', { rule: 'workflow:stopped', message: stopBeforeDelivery });
       let r: DeliveryResult;
+      this.details.set(step, `${step}: delivering by ${spec.channel}`);
       try {
-        r = await proxyActivities<ConsentflowActivities>(deliverOptions(deadline - Date.now())).deliver({
+        const options = { ...deliverOptions(deadline - Date.now()), summary: deliverSummary(step, spec) };
+        r = await proxyActivities<ConsentflowActivities>(options).deliver({
           messageKey: ref.messageKey,
           runId: ref.runId,
           clockOffsetMs: this.clock.offsetMs,

@@ -10,6 +10,11 @@ export interface CommonInput {
    * Lets the demo and tests exercise quiet hours without waiting for a real 08:00.
    */
   clockStart?: string;
+  /**
+   * The pace the client ran the definition at (the demo: a day takes 200 ms): its durations arrive already
+   * multiplied by it; timer summaries divide it out again to show the definition's own words.
+   */
+  timeScale?: number;
 }
 
 export class VirtualClock {

@@ -18,14 +18,28 @@ export async function welcomeWorkflow(input: WelcomeInput): Promise<AutomationRe
   const runner = new StepRunner(input);
   let confirmed = !input.awaitConfirmation;
   setHandler(doubleOptInConfirmedSignal, () => void (confirmed = true));
-  if (!(await condition(() => confirmed, msOf(input.definition.confirmationTimeout)))) {
+  const timeout = msOf(input.definition.confirmationTimeout);
+  const doi = `waiting for the double opt-in confirmation, at most ${runner.durationText(timeout)}`;
+  if (input.awaitConfirmation) runner.details.set('doi', doi);
+  if (!(await condition(() => confirmed, timeout, { summary: `${doi}${runner.paced(timeout)}` }))) {
+    runner.details.done('ended: the double opt-in was not confirmed in time');
     return { outcome: 'not-confirmed', steps: runner.records };
   }
+  runner.details.clear('doi');
   for (const [i, step] of input.definition.steps.entries()) {
+    const name = `welcome-${i + 1}-${step.channel}`;
     const wait = msOf(step.after);
-    if (wait > 0) await sleep(wait);
-    await runner.send(`welcome-${i + 1}-${step.channel}`, step);
+    if (wait > 0) {
+      const previous = i === 0 ? 'the start' : `welcome-${i}-${input.definition.steps[i - 1]!.channel}`;
+      const due = `${name} due ${runner.durationText(wait)} after ${previous}`;
+      const summary = `${due}${runner.paced(wait)}`;
+      runner.details.set('gap', `waiting: ${due}`);
+      await sleep(wait, { summary });
+      runner.details.clear('gap');
+    }
+    await runner.send(name, step);
     if (runner.halted) return { outcome: `stopped-after-failure:${runner.halted}`, steps: runner.records };
   }
+  runner.details.done('ended: every welcome step ran');
   return { outcome: 'completed', steps: runner.records };
 }

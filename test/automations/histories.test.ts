@@ -50,6 +50,9 @@ beforeAll(async () => {
     properties: { plan: 'pro' },
   });
   runs.push({ kind: 'custom-event', workflowId: event! });
+  // Recorded after the patches step-memo (Verdicts / DecidedBy lists, memo `steps`) and readable-step-names.
+  runs.push({ kind: 'order.step-memo', workflowId: order });
+  runs.push({ kind: 'custom-event.readable-step-names', workflowId: event! });
   await h.automations.orderShipped('H-2');
   await h.automations.orderCancelled('H-2');
   runs.push(...(await fixtureScenarios(a, b)));
@@ -210,10 +213,12 @@ describe('workflow histories', () => {
       'abandoned-cart.json',
       'abandoned-cart.restart.json',
       'custom-event.json',
+      'custom-event.readable-step-names.json',
       'custom-event.wait-hit.json',
       'order.delivery-failure.json',
       'order.json',
       'order.sequential-confirmations.json',
+      'order.step-memo.json',
       'welcome.defer.json',
       'welcome.double-opt-in.json',
       'welcome.json',

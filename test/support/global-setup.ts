@@ -2,6 +2,7 @@
 // its own database cloned from the template (fast) and its own task queue, so files run in parallel safely.
 import type { TestProject } from 'vitest/node';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
+import net from 'node:net';
 import pg from 'pg';
 import { ensureTemporalCli } from '../../scripts/temporal-cli';
 import { ensureDatabase } from '../../db/pool';
@@ -13,10 +14,24 @@ declare module 'vitest' {
     temporalAddress: string;
     templateDatabase: string;
     serverUrl: string;
+    /** The dev server's Web UI (a free port of its own), for the tests that look at it in a browser. */
+    temporalUiUrl: string;
   }
 }
 
 export const TEST_SERVER_URL = process.env.TEST_DATABASE_SERVER_URL ?? 'postgres://postgres@127.0.0.1:5432';
+
+/** A port the OS has just handed out and released: free for the UI to take a moment later. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen({ host: '127.0.0.1', port: 0 }, () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const template = `cf_tpl_${process.pid}_${Date.now().toString(36)}`;
@@ -25,10 +40,13 @@ export default async function setup(project: TestProject): Promise<() => Promise
   await migrate(templateUrl);
 
   const binary = await ensureTemporalCli();
+  const uiPort = await freePort();
   const env = await TestWorkflowEnvironment.createLocal({
     server: {
       executable: { type: 'existing-path', path: binary },
       ip: '127.0.0.1',
+      ui: true,
+      uiPort,
       extraArgs: [...SEARCH_ATTRIBUTE_ARGS, '--log-level', 'error'],
     },
   });
@@ -37,6 +55,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide('temporalAddress', address);
   project.provide('templateDatabase', template);
   project.provide('serverUrl', TEST_SERVER_URL);
+  project.provide('temporalUiUrl', `http://127.0.0.1:${uiPort}`);
 
   return async () => {
     await env.teardown();
