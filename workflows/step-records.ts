@@ -8,7 +8,7 @@ export const stepsQuery = defineQuery<StepRecord[]>('steps');
 /** Shown next to the query in the Web UI (Queries tab) and returned by the workflow metadata query. */
 export const STEPS_QUERY_DESCRIPTION =
   'Every send step of this run, in start order: outcome (sent, suppressed, deferred, failed, expired, ' +
-  'stopped, duplicate), verdict, the reasons with their rule ids, every deferral (until when and why) and ' +
+  'stopped, duplicate, unconfirmed), verdict, the reasons with their rule ids, every deferral (until when and why) and ' +
   'the message key. decidedAt and notBefore are UTC instants on the run’s virtual clock (the demo and tests ' +
   'start runs at a chosen instant; in production it is the real clock). Ids and rule ids only, no address.';
 
