@@ -264,7 +264,7 @@ export function buildEngineRules(rs: RuleSet): EngineRule[] {
     add(
       `${RULE_IDS.quietHours(w.region)}${states ? `:${w.subdivisions.join(',')}` : ''} (${w.channel})`,
       PRIORITY.timing,
-      { all: [...where, fact('timezoneValid', 'equal', true), outside(w)] } as TopLevelCondition,
+      { all: [...where, fact('timezoneValid', 'equal', true), outside(w)] },
       'defer',
       {
         rule: RULE_IDS.quietHours(w.region),
