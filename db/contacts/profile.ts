@@ -1,6 +1,6 @@
 // Read side: the ContactProfile the decision engine reads (batched for large audiences), the fields message
 // templates may use, and the full contact a person looks at.
-import type { Pool } from '../pool';
+import type { Pool, PoolClient } from '../pool';
 import type { ContactProfile, Subscription } from '../../rules/model';
 import { resolveContactKey } from './tx';
 
@@ -25,7 +25,10 @@ const BLACKLIST_FLAG = (channel: 'email' | 'sms', primary: 'email' | 'phone') =>
     SELECT cf_address_hash(s.address) FROM subscriptions s WHERE s.contact_id = c.id AND s.channel = '${channel}'))`;
 
 /** Profiles of many contacts in two queries; ids that do not exist are absent from the map. */
-export async function loadProfiles(pool: Pool, ids: string[]): Promise<Map<string, ContactProfile>> {
+export async function loadProfiles(
+  pool: Pool | PoolClient,
+  ids: string[],
+): Promise<Map<string, ContactProfile>> {
   const out = new Map<string, ContactProfile>();
   if (ids.length === 0) return out;
   const unique = [...new Set(ids)];
