@@ -9,6 +9,7 @@ interface ProfileRow {
   status: ContactProfile['status'];
   active: boolean;
   country: string | null;
+  subdivision: string | null;
   timezone: string | null;
   bl_email: boolean;
   bl_phone: boolean;
@@ -34,7 +35,7 @@ export async function loadProfiles(
   const unique = [...new Set(ids)];
   const anyBlacklisted = (await pool.query('SELECT 1 FROM blacklist LIMIT 1')).rowCount;
   const { rows } = await pool.query<ProfileRow>(
-    `SELECT c.id, c.status, c.active, c.country, c.timezone,
+    `SELECT c.id, c.status, c.active, c.country, c.subdivision, c.timezone,
        ${anyBlacklisted ? BLACKLIST_FLAG('email', 'email') : 'false'} AS bl_email,
        ${anyBlacklisted ? BLACKLIST_FLAG('sms', 'phone') : 'false'} AS bl_phone
      FROM contacts c WHERE c.id = ANY($1::text[])`,
@@ -46,6 +47,7 @@ export async function loadProfiles(
       status: r.status,
       active: r.active,
       country: r.country,
+      ...(r.subdivision ? { subdivision: r.subdivision } : {}),
       timezone: r.timezone,
       blacklist: { email: r.bl_email, phone: r.bl_phone },
       subscriptions: [],
@@ -93,7 +95,7 @@ export async function showContact(pool: Pool, key: string): Promise<ContactDetai
   const profile = (await loadProfiles(pool, [id])).get(id);
   if (!profile) return null;
   const { rows } = await pool.query<Record<string, unknown>>(
-    `SELECT id, email, phone, first_name, last_name, gender, language, country, timezone,
+    `SELECT id, email, phone, first_name, last_name, gender, language, country, subdivision, timezone,
        to_char(birthday, 'YYYY-MM-DD') AS birthday, source, status, active, custom, created_at, updated_at
      FROM contacts WHERE id = $1`,
     [id],
