@@ -1,6 +1,7 @@
-// decideStep: the question every send step asks. Loads the contact, evaluates the current rule set and, in one
-// transaction serialized per message (advisory lock on the message key), writes the decision log row, the
-// outbox row a send verdict promises, and the step's outcome. The result goes into the Temporal history: ids,
+// decideStep: the question every send step asks. In one transaction serialized per contact and per message
+// (advisory locks on the contact id, then the message key), loads the contact and the history its caps count,
+// evaluates the current rule set and writes the decision log row, the outbox row a send verdict promises, and
+// the step's outcome. The result goes into the Temporal history: ids,
 // verdicts and reasons, never an address.
 import type { RuleSet } from '../rules';
 import type { DecisionReason, MessageSpec, Verdict } from '../rules/model';
@@ -12,6 +13,7 @@ import { checkDecideInput } from './decide-input';
 import { evaluate, sendValidUntil } from './evaluate';
 import { honestOutcome, readOutcome, writeOutcome, type StepRef } from './outcomes';
 import { appendDecision, readOutbox, upsertOutbox, withdrawOutbox, type TemplateVars } from './store';
+import { lockContact, readHistory } from './history';
 
 export interface DecideStepInput extends StepRef {
   message: MessageSpec & { template: string };
@@ -66,30 +68,34 @@ export function createDecideStep(deps: DecideDependencies) {
       Math.max(asked.getTime(), input.clockOffsetMs === undefined ? 0 : Date.now() + offset),
     );
     const defers = input.defers ?? 0;
-    const ev = await evaluate(deps, input, message, at, log);
-    let { verdict, reasons } = ev;
-    let notBefore = ev.notBefore;
-    if (verdict === 'defer' && defers >= (input.maxDefers ?? DEFAULT_MAX_DEFERS)) {
-      // A rule set that always defers must not loop forever: fail closed, and say so in both records.
-      verdict = 'suppress';
-      notBefore = undefined;
-      reasons = [
-        ...reasons,
-        { rule: 'workflow:max-defers', message: `Deferred ${defers} times already; not sent.` },
-      ];
-    }
-    // Only a send has a validity; a defer that became a suppression (max defers) has none.
-    const validUntil =
-      verdict === 'send'
-        ? sendValidUntil(ev, message, at, input.validForMs ?? DEFAULT_VALID_FOR_MS)
-        : undefined;
-    const attempt = attemptNumber() ?? 1;
-    const round = input.round ?? 0;
-    const base = { decidedAt: at.toISOString(), rulesHash: ev.rulesHash, messageKey: input.messageKey };
 
     return inTransaction(deps.pool, async (client) => {
-      // Attempts of one step (a local activity that stalled past its timeout and its retry) run one at a time.
+      // One contact's decisions run one at a time (caps count its history, read below in this transaction),
+      // and within it, attempts of one step (a local activity that stalled past its timeout and its retry).
+      await lockContact(client, input.contactId);
       await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [input.messageKey]);
+      const ev = await evaluate({ ...deps, pool: client }, input, message, at, log, (rs) =>
+        readHistory(client, rs, input.contactId, input.messageKey, at),
+      );
+      let { verdict, reasons } = ev;
+      let notBefore = ev.notBefore;
+      if (verdict === 'defer' && defers >= (input.maxDefers ?? DEFAULT_MAX_DEFERS)) {
+        // A rule set that always defers must not loop forever: fail closed, and say so in both records.
+        verdict = 'suppress';
+        notBefore = undefined;
+        reasons = [
+          ...reasons,
+          { rule: 'workflow:max-defers', message: `Deferred ${defers} times already; not sent.` },
+        ];
+      }
+      // Only a send has a validity; a defer that became a suppression (max defers) has none.
+      const validUntil =
+        verdict === 'send'
+          ? sendValidUntil(ev, message, at, input.validForMs ?? DEFAULT_VALID_FOR_MS)
+          : undefined;
+      const attempt = attemptNumber() ?? 1;
+      const round = input.round ?? 0;
+      const base = { decidedAt: at.toISOString(), rulesHash: ev.rulesHash, messageKey: input.messageKey };
       const existing = await readOutcome(client, input.messageKey);
       if (existing && existing.runChain !== input.runChain) {
         // Another run chain owns this business message (a replayed event id): never send it twice.

@@ -8,6 +8,7 @@ import type { ActivityLogger } from './context';
 import { DEFAULT_VALID_FOR_MS } from './decide';
 import type { DeliveryResult } from './deliver';
 import { evaluate, sendValidUntil } from './evaluate';
+import { readHistory } from './history';
 import { appendDecision, renewOutbox, withdrawOutbox, type OutboxEntry } from './store';
 import type { RuleSet } from '../rules';
 
@@ -22,7 +23,10 @@ export async function askAgain(
 ): Promise<DeliveryResult | undefined> {
   const message = await messageOf(deps.pool, entry);
   const ref = { contactId: entry.contactId, messageKey: entry.idempotencyKey };
-  const ev = await evaluate(deps, ref, message, now, log);
+  // Caps count the contact's other messages: this one's own row is not history yet.
+  const ev = await evaluate(deps, ref, message, now, log, (rs) =>
+    readHistory(deps.pool, rs, entry.contactId, entry.idempotencyKey, now),
+  );
   const stillSend = ev.verdict === 'send' && ev.address === entry.address;
   const validUntil = stillSend ? sendValidUntil(ev, message, now, DEFAULT_VALID_FOR_MS) : undefined;
   return inTransaction(deps.pool, async (client) => {

@@ -8,11 +8,12 @@ import {
   VERDICTS,
   type ContactProfile,
   type DecisionReason,
+  type HistoryEntry,
   type MessageSpec,
   type Verdict,
 } from '../rules/model';
 import { loadProfiles } from '../db/contacts/profile';
-import type { Pool } from '../db/pool';
+import type { Pool, PoolClient } from '../db/pool';
 import type { ActivityLogger } from './context';
 import { scrubAddresses } from './mask';
 
@@ -24,14 +25,21 @@ export interface Evaluation {
   rulesHash: string;
   contact?: ContactProfile;
   ruleSet?: RuleSet;
+  /** The history the caps counted, when one was read. */
+  history?: HistoryEntry[];
 }
 
+/**
+ * `deps.pool` may be a transaction's client: decideStep evaluates inside the transaction that writes the
+ * outbox row. `history` reads the messages caps count (activities/history.ts); without it, none.
+ */
 export async function evaluate(
-  deps: { pool: Pool; rules: { current(): RuleSet } },
+  deps: { pool: Pool | PoolClient; rules: { current(): RuleSet } },
   ref: { contactId: string; messageKey: string },
   message: MessageSpec,
   at: Date,
   log: ActivityLogger,
+  history?: (ruleSet: RuleSet) => Promise<HistoryEntry[]>,
 ): Promise<Evaluation> {
   const failClosed = (
     rule: string,
@@ -75,8 +83,9 @@ export async function evaluate(
     };
   }
   const addresses = contact.subscriptions.map((s) => s.address);
+  const past = history ? await history(ruleSet) : undefined;
   try {
-    const d = decideSend(ruleSet, { contact, message, at });
+    const d = decideSend(ruleSet, { contact, message, at, ...(past ? { history: past } : {}) });
     if (!VERDICTS.includes(d.verdict)) throw new Error(`unknown verdict "${String(d.verdict)}"`);
     if (d.verdict === 'send' && !d.address) throw new Error('verdict send without an address');
     if (d.verdict === 'defer' && (!d.notBefore || Number.isNaN(Date.parse(d.notBefore)))) {
@@ -93,6 +102,7 @@ export async function evaluate(
       rulesHash: d.rules || ruleSet.hash,
       contact,
       ruleSet,
+      ...(past ? { history: past } : {}),
     };
   } catch (err) {
     return failClosed('decision-error', 'the rules could not decide', err, ruleSet.hash, contact);
@@ -111,5 +121,6 @@ export function sendValidUntil(
 ): Date | undefined {
   if (ev.verdict !== 'send' || !ev.ruleSet || !ev.contact) return undefined;
   const decision = { verdict: ev.verdict, address: ev.address, reasons: ev.reasons, rules: ev.rulesHash };
-  return new Date(decisionValidUntil(ev.ruleSet, { contact: ev.contact, message, at }, decision, maxMs));
+  const input = { contact: ev.contact, message, at, ...(ev.history ? { history: ev.history } : {}) };
+  return new Date(decisionValidUntil(ev.ruleSet, input, decision, maxMs));
 }

@@ -4,9 +4,9 @@
 import { CHANNELS, GLOBAL_STATUSES, SUBSCRIPTION_STATUSES, type DecisionReason } from './model';
 import type { FactCondition, GateCondition, InnerCondition } from './rule-file';
 import type { RuleModel, WindowModel } from './model-build';
+import { capLimits, type CapModel } from './caps';
 import { RULE_IDS, TEMPLATES, fill, type FactValues } from './reasons';
 import type { RuleSet } from './load';
-import { clock } from './facts';
 
 export type Test = (facts: FactValues) => boolean;
 
@@ -79,8 +79,10 @@ export interface CompiledRules {
   /** Subscription status index; `none` is not a status a subscription may carry, so it is left out. */
   readonly subscriptionStatus: Index;
   readonly typeCount: number;
-  /** Quiet-hours window per `(region * channels + channel) * types + type`; undefined when none applies. */
-  readonly marketingWindow: Array<WindowModel | undefined>;
+  /** Quiet-hours windows per `(region * channels + channel) * types + type`; undefined when none applies. */
+  readonly marketingWindow: Array<WindowChoice | undefined>;
+  /** The caps that may limit a message, per `(region * channels + channel) * types + type` (category aside). */
+  readonly capsFor: ReadonlyArray<readonly CapModel[]>;
   /** Cells per (subscription status) step: the category cells. */
   readonly stride: number;
   readonly noSubscription: number;
@@ -105,7 +107,13 @@ export interface CompiledRules {
   /** Region index of a contact's country (the region count when the rules have none for it). */
   regionIndexOf(country: string | null | undefined): number;
   timezoneReason(window: WindowModel): DecisionReason;
-  quietReason(window: WindowModel, localMinutes: number): DecisionReason;
+}
+
+/** The windows of one region and channel: one for everywhere (federal), and per state where some have their own. */
+export interface WindowChoice {
+  readonly federal: WindowModel | undefined;
+  /** null when no window of the region and channel names a state. */
+  readonly byState: Readonly<Record<string, WindowModel | undefined>> | null;
 }
 
 export function compileRules(rs: RuleSet): CompiledRules {
@@ -192,14 +200,29 @@ export function compileRules(rs: RuleSet): CompiledRules {
     return o < 0 ? fillCell(i) : outcomes[o]!;
   };
 
-  const windows: Array<WindowModel | undefined> = [];
+  const choices: Array<WindowChoice | undefined> = [];
   model.regions.forEach((region, r) =>
     CHANNELS.forEach((channel, ch) => {
-      windows[r * CHANNELS.length + ch] = model.windows.find(
-        (w) => w.region === region.id && w.channel === channel,
-      );
+      const here = model.windows.filter((w) => w.region === region.id && w.channel === channel);
+      if (here.length === 0) return;
+      const states = here.filter((w) => w.subdivisions.length > 0);
+      let byState: Record<string, WindowModel> | null = null;
+      if (states.length > 0) {
+        byState = Object.create(null) as Record<string, WindowModel>;
+        for (const w of states) for (const code of w.subdivisions) byState[code] = w;
+      }
+      choices[r * CHANNELS.length + ch] = {
+        federal: here.find((w) => w.subdivisions.length === 0),
+        byState,
+      };
     }),
   );
+  const perCell = <T>(
+    f: (region: string, channel: (typeof CHANNELS)[number], type: string, r: number, ch: number) => T,
+  ) =>
+    model.regions.flatMap((region, r) =>
+      CHANNELS.flatMap((channel, ch) => types.map((type) => f(region.id, channel, type, r, ch))),
+    );
 
   const regionIndex = indexOf(regionIds);
   const byCountry = Object.create(null) as Record<string, number | undefined>;
@@ -208,19 +231,14 @@ export function compileRules(rs: RuleSet): CompiledRules {
   const other = fallback(model.otherCountries);
   const missing = fallback(model.missingCountry);
 
-  // Quiet-hours reasons are fixed per window but for the local time; fill them once, around a marker.
-  const windowReasons = new Map<WindowModel, { timezone: DecisionReason; before: string; after: string }>();
-  const reasonsOf = (w: WindowModel) => {
-    let r = windowReasons.get(w);
+  // The reason for a contact without a time zone is fixed per window.
+  const timezoneReasons = new Map<WindowModel, DecisionReason>();
+  const timezoneReason = (w: WindowModel) => {
+    let r = timezoneReasons.get(w);
     if (!r) {
-      const words = { channel: w.channel, region: w.region, from: w.from, until: w.until, local: '\u0000' };
-      const [before, after] = fill(TEMPLATES.quietHours, words).split('\u0000') as [string, string];
-      r = {
-        timezone: Object.freeze({ rule: RULE_IDS.timezone, message: fill(TEMPLATES.timezoneMissing, words) }),
-        before,
-        after,
-      };
-      windowReasons.set(w, r);
+      const words = { channel: w.channel, region: w.region, from: w.from, until: w.until };
+      r = Object.freeze({ rule: RULE_IDS.timezone, message: fill(TEMPLATES.timezoneMissing, words) });
+      timezoneReasons.set(w, r);
     }
     return r;
   };
@@ -232,11 +250,17 @@ export function compileRules(rs: RuleSet): CompiledRules {
     globalStatus: indexOf(GLOBAL_STATUSES),
     subscriptionStatus: indexOf(SUBSCRIPTION_STATUSES),
     typeCount: types.length,
-    marketingWindow: model.regions.flatMap((_, r) =>
-      CHANNELS.flatMap((__, ch) =>
-        types.map((type) => (model.transactional.has(type) ? undefined : windows[r * CHANNELS.length + ch])),
-      ),
+    marketingWindow: perCell((_region, _channel, type, r, ch) =>
+      model.transactional.has(type) ? undefined : choices[r * CHANNELS.length + ch],
     ),
+    capsFor: perCell((region, channel, type) => {
+      const kind = model.transactional.has(type) ? 'transactional' : 'marketing';
+      // Category aside: capLimits with the category the cap names (or any, for sameCategory) keeps a cap
+      // whose static parts match; the category is checked per message.
+      return model.caps.filter((cap) =>
+        capLimits(cap, { channel, type, kind, region, category: cap.category ?? 'any' }),
+      );
+    }),
     stride: categoryCells,
     noSubscription: SUB_STATES.indexOf('none'),
     categoryIndex: (categories, category) => {
@@ -251,11 +275,7 @@ export function compileRules(rs: RuleSet): CompiledRules {
     factsAt,
     regionIndexOf: (country) =>
       country === null || country === undefined || country === '' ? missing : (byCountry[country] ?? other),
-    timezoneReason: (w) => reasonsOf(w).timezone,
-    quietReason: (w, minutes) => {
-      const r = reasonsOf(w);
-      return { rule: RULE_IDS.quietHours(w.region), message: r.before + clock(minutes) + r.after };
-    },
+    timezoneReason,
   };
 }
 

@@ -127,6 +127,7 @@ export async function decideBatch(
       contact: contact!,
       message: request.message,
       at: request.at !== undefined ? new Date(request.at) : now(),
+      ...(request.history ? { history: request.history } : {}),
     });
     return JSON.stringify(request.id !== undefined ? { id: request.id, ...decision } : decision);
   });

@@ -4,7 +4,10 @@ import type { Decision, DecisionReason, Subscription } from './model';
 import type { RuleSet } from './load';
 import { compileRules, type CompiledRules, type Outcome } from './compile';
 import { RULE_IDS, TEMPLATES, fill, scrub } from './reasons';
-import { insideWindow, isBlacklisted, localMinutes, nextOpening, zoneOf, type DecideInput } from './facts';
+import { isBlacklisted, zoneOf, type DecideInput } from './facts';
+import { insideWindow, localTime, nextOpening, quietReason } from './windows';
+import { NO_STATE, stateOf } from './subdivision';
+import { capCount, capFreeAt, capReason, type CapModel } from './caps';
 
 const compiledSets = new WeakMap<RuleSet, CompiledRules>();
 // Workers decide with one rule set until the files change: remembering the last one skips the WeakMap.
@@ -67,7 +70,36 @@ function categoryIndex(c: CompiledRules, s: Subscription, category: string | und
   return c.categoryIndex(s.categories, category);
 }
 
-function decide(c: CompiledRules, { contact, message, at }: DecideInput): Decision {
+/** The first cap the message is over, as a decision; undefined when every cap has room. */
+export function overCap(
+  caps: readonly CapModel[],
+  input: DecideInput,
+  ms: number,
+  transactional: ReadonlySet<string>,
+  hash: string,
+): Decision | undefined {
+  const category = input.message.category ?? null;
+  for (let i = 0; i < caps.length; i++) {
+    const cap = caps[i]!;
+    if ((cap.category !== null && cap.category !== category) || (cap.sameCategory && category === null))
+      continue;
+    const n = capCount(cap, input.history, category, ms, transactional);
+    if (n < cap.limit) continue;
+    if (cap.over === 'suppress')
+      return { verdict: 'suppress', reasons: [capReason(cap, n, false)], rules: hash };
+    const free = capFreeAt(cap, input.history!, category, ms, transactional);
+    return {
+      verdict: 'defer',
+      notBefore: new Date(free).toISOString(),
+      reasons: [capReason(cap, n, true)],
+      rules: hash,
+    };
+  }
+  return undefined;
+}
+
+function decide(c: CompiledRules, input: DecideInput): Decision {
+  const { contact, message, at } = input;
   const channel = message.channel;
   const ch = channel === 'email' ? 0 : channel === 'sms' ? 1 : -1;
   const t = c.type[message.type];
@@ -119,18 +151,28 @@ function decide(c: CompiledRules, { contact, message, at }: DecideInput): Decisi
         : best!;
     return { verdict: 'suppress', reasons: [...outcome.suppress], rules: c.hash };
   }
-  const window = c.marketingWindow[(r * 2 + ch) * c.typeCount + t];
-  if (window) {
-    const zone = zoneOf(contact.timezone);
-    if (!zone) return { verdict: 'suppress', reasons: [c.timezoneReason(window)], rules: c.hash };
-    const minutes = localMinutes(zone, ms);
-    if (!insideWindow(window, minutes)) {
-      return {
-        verdict: 'defer',
-        notBefore: nextOpening(window, zone, ms),
-        reasons: [c.quietReason(window, minutes)],
-        rules: c.hash,
-      };
+  const k = (r * 2 + ch) * c.typeCount + t;
+  const caps = c.capsFor[k];
+  if (caps !== undefined && caps.length > 0) {
+    const capped = overCap(caps, input, ms, c.model.transactional, c.hash);
+    if (capped) return capped;
+  }
+  const choice = c.marketingWindow[k];
+  if (choice) {
+    const state = choice.byState ? stateOf(contact, channel, chosen.address) : NO_STATE;
+    const window = (state.code !== null && choice.byState?.[state.code]) || choice.federal;
+    if (window) {
+      const zone = zoneOf(contact.timezone);
+      if (!zone) return { verdict: 'suppress', reasons: [c.timezoneReason(window)], rules: c.hash };
+      const local = localTime(zone, ms);
+      if (!insideWindow(window, local)) {
+        return {
+          verdict: 'defer',
+          notBefore: nextOpening(window, zone, ms),
+          reasons: [quietReason(window, state, local, choice.byState !== null)],
+          rules: c.hash,
+        };
+      }
     }
   }
   const allow = c.outcome(chosenCell).allow!;

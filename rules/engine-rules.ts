@@ -4,7 +4,49 @@ import type { RuleProperties, TopLevelCondition } from 'json-rules-engine';
 import type { RuleSet } from './load';
 import { RULE_IDS, TEMPLATES } from './reasons';
 import type { WindowModel } from './model-build';
-import { MATRIX_COLUMNS } from './rule-file';
+import { MATRIX_COLUMNS, WEEKDAYS } from './rule-file';
+import type { CapModel } from './caps';
+
+/** The fact that holds the count a cap saw, e.g. `count:cap:marketing-sms`. */
+export const capFact = (cap: CapModel) => `count:${cap.id}`;
+
+function capConditions(cap: CapModel): TopLevelCondition {
+  const all: Array<ReturnType<typeof fact>> = [];
+  if (cap.channel !== null) all.push(first('channel', 'equal', cap.channel));
+  if (cap.kinds) all.push(first('kind', 'in', [...cap.kinds]));
+  else all.push(first('type', 'in', [...cap.types!]));
+  if (cap.regions !== null) all.push(fact('region', 'in', [...cap.regions]));
+  if (cap.category !== null) all.push(fact('category', 'equal', cap.category));
+  if (cap.sameCategory) all.push(fact('category', 'notEqual', null));
+  all.push(fact(capFact(cap), 'greaterThanInclusive', cap.limit));
+  return { all };
+}
+
+/** Local times outside the window: a closed date, a closed weekday, or before/after the hours of the day. */
+function outside(w: WindowModel): TopLevelCondition {
+  const branches: unknown[] = [];
+  if (w.closedOn.size > 0) branches.push(fact('localDate', 'in', [...w.closedOn]));
+  const closed = w.days.flatMap((d, i) => (d === null ? [i] : []));
+  if (closed.length > 0) branches.push(fact('weekday', 'in', closed));
+  const groups = new Map<string, number[]>();
+  w.days.forEach((d, i) => {
+    if (d === null) return;
+    const key = `${d.fromMinutes}-${d.untilMinutes}`;
+    groups.set(key, [...(groups.get(key) ?? []), i]);
+  });
+  for (const [key, days] of groups) {
+    const [from, until] = key.split('-').map(Number) as [number, number];
+    const hours = {
+      any: [fact('localMinutes', 'lessThan', from), fact('localMinutes', 'greaterThanInclusive', until)],
+    };
+    branches.push(days.length === 7 ? hours : { all: [fact('weekday', 'in', days), hours] });
+  }
+  return { any: branches } as TopLevelCondition;
+}
+const dayNames = (w: WindowModel) =>
+  w.varies
+    ? ` (${WEEKDAYS.map((d, i) => `${d} ${w.days[i] ? `${w.days[i].from}-${w.days[i].until}` : 'closed'}`).join(', ')}${w.closedOn.size ? `; closed on ${w.closedOn.size} dates` : ''})`
+    : '';
 
 export type Stage = 'consent' | 'timing';
 export type EventKind = 'suppress' | 'defer' | 'allow' | 'halt';
@@ -19,6 +61,10 @@ export interface EventParams {
   /** What the rule checks, for `rules explain`. */
   title: string;
   window?: Pick<WindowModel, 'region' | 'channel' | 'from' | 'until' | 'fromMinutes' | 'untilMinutes'>;
+  /** Index of the window in the model's windows (timing rules of a window). */
+  windowIndex?: number;
+  /** Index of the cap in the model's caps (cap rules). */
+  capIndex?: number;
 }
 
 export interface EngineRule extends RuleProperties {
@@ -26,7 +72,15 @@ export interface EngineRule extends RuleProperties {
   event: { type: EventKind; params: EventParams };
 }
 
-const PRIORITY = { region: 100, gates: 90, subscription: 80, matrix: 70, halt: 20, timing: 10 } as const;
+const PRIORITY = {
+  region: 100,
+  gates: 90,
+  subscription: 80,
+  matrix: 70,
+  halt: 20,
+  caps: 15,
+  timing: 10,
+} as const;
 const fact = (name: string, operator: string, value: unknown) => ({ fact: name, operator, value });
 // json-rules-engine evaluates an `all` by condition priority and stops at the first failing level: testing
 // the cheap, selective fact first (which matrix, which region) spares the rest of the conditions.
@@ -160,7 +214,16 @@ export function buildEngineRules(rs: RuleSet): EngineRule[] {
     template: '',
     title: 'the rules above suppressed the message, so timing rules are not evaluated',
   });
-  for (const w of rs.model.windows) {
+  rs.model.caps.forEach((cap, capIndex) => {
+    add(cap.id, PRIORITY.caps, capConditions(cap), cap.over, {
+      rule: cap.id,
+      stage: 'timing',
+      template: '',
+      title: `at most ${cap.limit} per ${cap.windowHours} hours (${cap.file}); over it: ${cap.over}`,
+      capIndex,
+    });
+  });
+  rs.model.windows.forEach((w, windowIndex) => {
     const window = {
       region: w.region,
       channel: w.channel,
@@ -169,13 +232,23 @@ export function buildEngineRules(rs: RuleSet): EngineRule[] {
       fromMinutes: w.fromMinutes,
       untilMinutes: w.untilMinutes,
     };
+    // A state's window applies to its states; the region's own window to every other state and to none.
+    const others = rs.model.windows
+      .filter((x) => x.region === w.region && x.channel === w.channel && x !== w)
+      .flatMap((x) => x.subdivisions);
     const where = [
       first('region', 'equal', w.region),
       first('channel', 'equal', w.channel),
       first('kind', 'equal', 'marketing'),
+      ...(w.subdivisions.length > 0
+        ? [fact('subdivision', 'in', [...w.subdivisions])]
+        : others.length > 0
+          ? [fact('subdivision', 'notIn', others)]
+          : []),
     ];
+    const states = w.subdivisions.length > 0 ? ` for ${w.subdivisions.join(', ')}` : '';
     add(
-      `${RULE_IDS.timezone} (${w.region} ${w.channel})`,
+      `${RULE_IDS.timezone} (${w.region} ${w.channel}${states})`,
       PRIORITY.timing,
       { all: [...where, fact('timezoneValid', 'equal', false)] },
       'suppress',
@@ -183,34 +256,25 @@ export function buildEngineRules(rs: RuleSet): EngineRule[] {
         rule: RULE_IDS.timezone,
         stage: 'timing',
         template: TEMPLATES.timezoneMissing,
-        title: `marketing ${w.channel} in region ${w.region} needs the contact's time zone (${w.file})`,
+        title: `marketing ${w.channel} in region ${w.region}${states} needs the contact's time zone (${w.file})`,
         window,
+        windowIndex,
       },
     );
     add(
-      `${RULE_IDS.quietHours(w.region)} (${w.channel})`,
+      `${RULE_IDS.quietHours(w.region)}${states ? `:${w.subdivisions.join(',')}` : ''} (${w.channel})`,
       PRIORITY.timing,
-      {
-        all: [
-          ...where,
-          fact('timezoneValid', 'equal', true),
-          {
-            any: [
-              fact('localMinutes', 'lessThan', w.fromMinutes),
-              fact('localMinutes', 'greaterThanInclusive', w.untilMinutes),
-            ],
-          },
-        ],
-      },
+      { all: [...where, fact('timezoneValid', 'equal', true), outside(w)] },
       'defer',
       {
         rule: RULE_IDS.quietHours(w.region),
         stage: 'timing',
-        template: TEMPLATES.quietHours,
-        title: `marketing ${w.channel} in region ${w.region} goes out between ${w.from} and ${w.until} local time (${w.file})`,
+        template: w.varies ? TEMPLATES.quietHoursDay : TEMPLATES.quietHours,
+        title: `marketing ${w.channel} in region ${w.region}${states} goes out between ${w.from} and ${w.until} local time${dayNames(w)} (${w.file})`,
         window,
+        windowIndex,
       },
     );
-  }
+  });
   return rules;
 }

@@ -16,17 +16,11 @@ import {
 import type { RuleSet } from './load';
 import { buildEngineRules, type EngineRule, type EventParams } from './engine-rules';
 import { TEMPLATES, fill, type FactValues } from './reasons';
-import {
-  candidates,
-  categoryState,
-  clock,
-  isBlacklisted,
-  localMinutes,
-  nextOpening,
-  regionOf,
-  zoneOf,
-  type DecideInput,
-} from './facts';
+import { candidates, categoryState, clock, isBlacklisted, regionOf, zoneOf, type DecideInput } from './facts';
+import { localDate, localTime, nextOpening, quietReason } from './windows';
+import { stateOf } from './subdivision';
+import { capCount, capFreeAt, capReason } from './caps';
+import { capFact } from './engine-rules';
 import {
   UNKNOWN_SUBSCRIPTION_STATUS,
   UNSAFE_PRIORITY,
@@ -37,7 +31,15 @@ import {
 
 export interface EngineFacts extends FactValues {
   localMinutes: number | null;
+  /** Local weekday, 0 = Sunday; null without a valid time zone. */
+  weekday: number | null;
+  /** Local date YYYY-MM-DD; null without a valid time zone. */
+  localDate: string | null;
   timezoneValid: boolean;
+  /** The contact's state (ISO 3166-2) as the chosen address presumes it; null when unknown. */
+  subdivision: string | null;
+  /** The count each cap saw: `count:<cap id>`. */
+  [count: `count:${string}`]: number;
 }
 
 /** A condition of the run as plain data, with the result of every part that was evaluated. */
@@ -178,7 +180,7 @@ function prepare(rs: RuleSet): Prepared {
 
 const has = (list: readonly string[], v: unknown) => typeof v === 'string' && list.includes(v);
 
-function baseFacts(rs: RuleSet, { contact, message, at }: DecideInput) {
+function baseFacts(rs: RuleSet, { contact, message, at, history }: DecideInput) {
   if (
     !has(CHANNELS, message.channel) ||
     !has(rs.model.messageTypes, message.type) ||
@@ -190,10 +192,22 @@ function baseFacts(rs: RuleSet, { contact, message, at }: DecideInput) {
   if (!Number.isFinite(ms)) throw new UndecidableInput('the instant is not a valid date');
   const region = regionOf(rs.model, contact.country);
   const zone = zoneOf(contact.timezone);
+  const local = zone ? localTime(zone, ms) : null;
+  const counts: Record<`count:${string}`, number> = {};
+  for (const cap of rs.model.caps)
+    counts[capFact(cap) as `count:${string}`] = capCount(
+      cap,
+      history,
+      message.category ?? null,
+      ms,
+      rs.model.transactional,
+    );
   return {
     ms,
     zone,
+    local,
     facts: {
+      ...counts,
       channel: message.channel,
       type: message.type,
       kind: rs.model.transactional.has(message.type) ? 'transactional' : 'marketing',
@@ -204,9 +218,11 @@ function baseFacts(rs: RuleSet, { contact, message, at }: DecideInput) {
       active: contact.active !== false,
       blacklisted: isBlacklisted(contact, message.channel),
       timezoneValid: zone !== null,
-      localMinutes: zone ? localMinutes(zone, ms) : null,
+      localMinutes: local ? local.minutes : null,
+      weekday: local ? local.weekday : null,
+      localDate: local ? localDate(local.day) : null,
       category: message.category ?? null,
-    } satisfies Omit<EngineFacts, 'subscriptionStatus' | 'column' | 'categoryState'>,
+    } satisfies Omit<EngineFacts, 'subscriptionStatus' | 'column' | 'categoryState' | 'subdivision'>,
   };
 }
 
@@ -261,7 +277,9 @@ function traceOf(p: Prepared, r: Run): RuleTrace[] {
 
 async function decideTraced(rs: RuleSet, input: DecideInput): Promise<EngineDecision> {
   const p = prepare(rs);
-  const { ms, zone, facts } = baseFacts(rs, input);
+  const { ms, zone, local, facts } = baseFacts(rs, input);
+  const subdivision = (address: string | undefined) =>
+    stateOf(input.contact, input.message.channel, address).code;
   const subs = candidates(input.contact, input.message);
   // Checked in profile order, as decideSend does, so both fail closed with the same reason.
   const candidate = new Set(subs);
@@ -276,6 +294,7 @@ async function decideTraced(rs: RuleSet, input: DecideInput): Promise<EngineDeci
     runs.push(
       await run(p, {
         ...facts,
+        subdivision: subdivision(s.address),
         subscriptionStatus: s.status,
         column: rs.model.columns[s.status],
         categoryState: category,
@@ -286,6 +305,7 @@ async function decideTraced(rs: RuleSet, input: DecideInput): Promise<EngineDeci
     runs.push(
       await run(p, {
         ...facts,
+        subdivision: subdivision(undefined),
         subscriptionStatus: 'none',
         column: 'none',
         categoryState: categoryState(undefined, input.message.category),
@@ -315,26 +335,43 @@ async function decideTraced(rs: RuleSet, input: DecideInput): Promise<EngineDeci
   const timed = deciding.fired
     .filter((e) => e.params.stage === 'timing')
     .sort((a, b) => a.params.seq - b.params.seq)[0];
+  if (timed && timed.params.capIndex !== undefined) {
+    const cap = rs.model.caps[timed.params.capIndex]!;
+    const category = input.message.category ?? null;
+    const count = deciding.facts[capFact(cap) as `count:${string}`] ?? 0;
+    const reason = capReason(cap, count, timed.type === 'defer');
+    const free = () => capFreeAt(cap, input.history ?? [], category, ms, rs.model.transactional);
+    const decision: Decision =
+      timed.type === 'defer'
+        ? { verdict: 'defer', notBefore: new Date(free()).toISOString(), reasons: [reason], rules: hash }
+        : { verdict: 'suppress', reasons: [reason], rules: hash };
+    return { decision, trace };
+  }
   if (timed) {
-    const w = timed.params.window!;
-    const reason = {
-      rule: timed.params.rule,
-      message: fill(timed.params.template, {
-        ...deciding.facts,
-        from: w.from,
-        until: w.until,
-        local: clock(deciding.facts.localMinutes ?? 0),
-      }),
-    };
+    const w = rs.model.windows[timed.params.windowIndex!]!;
+    const byState = rs.model.windows.some(
+      (x) => x.region === w.region && x.channel === w.channel && x.subdivisions.length > 0,
+    );
     const decision: Decision =
       timed.type === 'defer'
         ? {
             verdict: 'defer',
-            notBefore: nextOpening({ ...w, file: '' }, zone!, ms),
-            reasons: [reason],
+            notBefore: nextOpening(w, zone!, ms),
+            reasons: [
+              quietReason(w, stateOf(input.contact, input.message.channel, chosen.address), local!, byState),
+            ],
             rules: hash,
           }
-        : { verdict: 'suppress', reasons: [reason], rules: hash };
+        : {
+            verdict: 'suppress',
+            reasons: [
+              {
+                rule: timed.params.rule,
+                message: fill(timed.params.template, { ...deciding.facts, from: w.from, until: w.until }),
+              },
+            ],
+            rules: hash,
+          };
     return { decision, trace };
   }
   const allow = deciding.fired.find((e) => e.type === 'allow');

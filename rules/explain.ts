@@ -215,6 +215,11 @@ export function explainDecision(result: EngineDecision, opts: { timezone?: strin
         ? `  local time ${clock(f.localMinutes ?? 0)}${opts.timezone ? ` (${opts.timezone})` : ''}`
         : `  local time unknown (${opts.timezone ? `"${opts.timezone}" is not a known time zone` : 'no time zone'})`,
     );
+    out.push(`  state for state sending hours ${f.subdivision ?? 'unknown'}`);
+    // What each cap counted in the history (only caps that limit this message can hold it).
+    for (const [name, value] of Object.entries(f))
+      if (name.startsWith('count:'))
+        out.push(`  ${name.slice('count:'.length)} counted ${String(value)} earlier messages in its window`);
   }
   if (trace.candidates.length === 0)
     out.push('Subscriptions considered: none on this channel for this resource.');

@@ -1,14 +1,16 @@
 // From (contact, message, instant) to the facts the rules read. Shared by the compiled path and the
 // json-rules-engine path so that they can only differ in how they evaluate, never in what they see.
 import { IANAZone } from 'luxon';
-import type { Channel, ContactProfile, MessageSpec, Subscription } from './model';
-import type { RuleModel, WindowModel } from './model-build';
+import type { Channel, ContactProfile, HistoryEntry, MessageSpec, Subscription } from './model';
+import type { RuleModel } from './model-build';
 import type { FactValues } from './reasons';
 
 export interface DecideInput {
   contact: ContactProfile;
   message: MessageSpec;
   at: Date;
+  /** Messages already sent to the contact, in any order (frequency caps count them); none when absent. */
+  history?: readonly HistoryEntry[];
 }
 
 /** Region id of a contact, or null when the rules have no region for it (which suppresses: fail closed). */
@@ -66,7 +68,6 @@ export function zoneOf(name: string | null | undefined): IANAZone | null {
 }
 
 const HOUR = 3_600_000;
-const DAY = 86_400_000;
 const offsetCache = new Map<IANAZone, Map<number, number>>();
 
 /**
@@ -93,7 +94,7 @@ export function offsetAt(zone: IANAZone, ms: number): number {
  * time with seconds, e.g. New York -4:56:02 = -296.0333... minutes; rounding to the second keeps local times
  * whole minutes and instants whole milliseconds.
  */
-function offsetMs(zone: IANAZone, ms: number): number {
+export function offsetMs(zone: IANAZone, ms: number): number {
   return Math.round(offsetAt(zone, ms) * 60) * 1000;
 }
 
@@ -103,12 +104,8 @@ export function localMinutes(zone: IANAZone, ms: number): number {
   return ((local % 1440) + 1440) % 1440;
 }
 
-export function insideWindow(window: WindowModel, minutes: number): boolean {
-  return minutes >= window.fromMinutes && minutes < window.untilMinutes;
-}
-
 /** UTC instant of a local wall-clock time: luxon's own two-pass method; a time in a DST gap moves forward. */
-function localToUtc(zone: IANAZone, local: number, guessOffset: number): number {
+export function localToUtc(zone: IANAZone, local: number, guessOffset: number): number {
   let utc = local - guessOffset;
   const o2 = offsetMs(zone, utc);
   if (o2 === guessOffset) return utc;
@@ -116,16 +113,6 @@ function localToUtc(zone: IANAZone, local: number, guessOffset: number): number 
   const o3 = offsetMs(zone, utc);
   if (o2 === o3) return utc;
   return local - Math.min(o2, o3);
-}
-
-/** The next opening of the window after `ms`, as a UTC ISO instant (wall-clock days, so DST is handled). */
-export function nextOpening(window: WindowModel, zone: IANAZone, ms: number): string {
-  const offset = offsetMs(zone, ms);
-  const local = ms + offset;
-  const midnight = local - (((local % DAY) + DAY) % DAY);
-  const minutes = Math.floor((local - midnight) / 60_000);
-  const opening = midnight + (minutes < window.fromMinutes ? 0 : DAY) + window.fromMinutes * 60_000;
-  return new Date(localToUtc(zone, opening, offset)).toISOString();
 }
 
 /** HH:MM of minutes since midnight; a fraction of a minute is dropped, as a wall clock does. */

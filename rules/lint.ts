@@ -2,13 +2,7 @@
 // sender's reputation. The first is Omnisend's own default: custom-event workflows reach unsubscribed contacts.
 // What the gates let through is judged by evaluating them (lint-outcomes.ts), not by reading them.
 import type { RuleSet } from './load';
-import type {
-  MatrixFile,
-  MessageTypesFile,
-  QuietHoursFile,
-  RegionsFile,
-  SubscriptionColumnsFile,
-} from './rule-file';
+import type { MatrixFile, MessageTypesFile, RegionsFile, SubscriptionColumnsFile } from './rule-file';
 import { consentOutcomeWarnings } from './lint-outcomes';
 
 export interface LintWarning {
@@ -87,19 +81,55 @@ export function lintRuleSet(rs: RuleSet): LintWarning[] {
     });
   }
 
-  for (const f of files('quiet-hours')) {
-    (f.content as QuietHoursFile).windows.forEach((w, i) => {
-      const window = model.windows.find((x) => x.region === w.region && x.channel === w.channel)!;
-      const us = usRegions.some((r) => r.id === w.region);
-      if (us && w.channel === 'sms' && (window.fromMinutes < TCPA.from || window.untilMinutes > TCPA.until)) {
-        out.push({
-          check: 'tcpa-window',
-          file: f.name,
-          pointer: `/windows/${i}`,
-          message: `the SMS window of region ${w.region} (${w.from}-${w.until}) is wider than 08:00-21:00`,
-          hint: "TCPA allows marketing texts only between 8 a.m. and 9 p.m. at the recipient's location.",
-        });
-      }
+  for (const w of model.windows) {
+    const us = usRegions.some((r) => r.id === w.region);
+    const pointer = `/windows/${w.index}`;
+    const open = w.days.filter((d) => d !== null);
+    const from = Math.min(...open.map((d) => d.fromMinutes));
+    const until = Math.max(...open.map((d) => d.untilMinutes));
+    if (us && w.channel === 'sms' && (from < TCPA.from || until > TCPA.until)) {
+      out.push({
+        check: 'tcpa-window',
+        file: w.file,
+        pointer,
+        message: `the SMS window of region ${w.region}${w.subdivisions.length ? ` for ${w.subdivisions.join(', ')}` : ''} (${w.from}-${w.until}${w.varies ? ' or other hours on some days' : ''}) is wider than 08:00-21:00`,
+        hint: "TCPA allows marketing texts only between 8 a.m. and 9 p.m. at the recipient's location.",
+      });
+    }
+    // A state's window that lets more through than the region's own (federal) one is almost always a typo:
+    // state laws only ever narrow the hours.
+    const federal = model.windows.find(
+      (x) => x.region === w.region && x.channel === w.channel && x.subdivisions.length === 0,
+    );
+    const wider =
+      federal &&
+      w.subdivisions.length > 0 &&
+      w.days.some((d, i) => {
+        const f = federal.days[i];
+        return d !== null && (!f || d.fromMinutes < f.fromMinutes || d.untilMinutes > f.untilMinutes);
+      });
+    if (wider) {
+      out.push({
+        check: 'state-window-wider',
+        file: w.file,
+        pointer,
+        message: `the ${w.channel} window for ${w.subdivisions.join(', ')} lets marketing out at hours the region's own window (${federal.from}-${federal.until}) does not`,
+        hint: 'A state window replaces the federal one for that state: keep its hours inside the federal hours, every day.',
+      });
+    }
+  }
+
+  for (const cap of model.caps) {
+    const counted = cap.kinds
+      ? cap.kinds.has('transactional')
+      : [...cap.types!].some((t) => model.transactional.has(t));
+    if (!counted) continue;
+    out.push({
+      check: 'cap-counts-transactional',
+      file: cap.file,
+      pointer: `/caps/${cap.index}`,
+      message: `cap ${cap.id} limits and counts transactional messages: an order confirmation could be suppressed, and receipts use up the allowance for marketing`,
+      hint: 'Limit marketing only: "kinds": ["marketing"], or list marketing types in "types".',
     });
   }
 

@@ -9,7 +9,6 @@ import {
   type InnerCondition,
   type MatrixColumn,
   type MatrixFile,
-  type QuietHoursFile,
   type RegionsFile,
   type GatesFile,
   type SubscriptionColumnsFile,
@@ -18,6 +17,8 @@ import type { Channel, MessageType, SubscriptionStatus } from './model';
 import type { MessageTypesModel } from './message-types';
 import { suggest } from './problems';
 import { looksLikeAddress } from './reasons';
+import { buildWindows, type WindowModel } from './windows';
+import { buildCaps, type CapModel } from './caps';
 
 export interface MatrixModel {
   id: string;
@@ -35,15 +36,7 @@ export interface GateModel extends Gate {
   file: string;
   index: number;
 }
-export interface WindowModel {
-  region: string;
-  channel: Channel;
-  from: string;
-  until: string;
-  fromMinutes: number;
-  untilMinutes: number;
-  file: string;
-}
+export type { WindowModel } from './windows';
 export interface RuleModel {
   matrices: Map<string, MatrixModel>;
   regions: RegionModel[];
@@ -51,6 +44,7 @@ export interface RuleModel {
   missingCountry: string | null;
   gates: GateModel[];
   windows: WindowModel[];
+  caps: CapModel[];
   /** Every message type, in the order of the message-types file. */
   messageTypes: readonly MessageType[];
   transactional: ReadonlySet<MessageType>;
@@ -59,7 +53,6 @@ export interface RuleModel {
 
 // The category name is free text: decisions share their reasons across names, so it is not a placeholder.
 const GATE_PLACEHOLDERS = new Set(Object.keys(GATE_FACTS).filter((f) => f !== 'category'));
-const minutes = (hhmm: string) => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5));
 
 function of<T>(files: LoadedFile[], kind: LoadedFile['kind']): Array<{ name: string; content: T }> {
   return files.filter((f) => f.kind === kind).map((f) => ({ name: f.name, content: f.content as T }));
@@ -308,51 +301,8 @@ export function buildModel(
     });
   }
 
-  const windows: WindowModel[] = [];
-  for (const { name, content } of of<QuietHoursFile>(files, 'quiet-hours')) {
-    content.windows.forEach((w, i) => {
-      const at = `/windows/${i}`;
-      if (!regionIds.includes(w.region)) {
-        problems.push({
-          file: name,
-          pointer: `${at}/region`,
-          message: `region "${w.region}" does not exist`,
-          hint: `Use one of ${regionIds.join(', ')}.${suggest(w.region, regionIds)}`,
-        });
-      }
-      if (w.from === '24:00') {
-        problems.push({
-          file: name,
-          pointer: `${at}/from`,
-          message: 'the window cannot open at 24:00, the end of the day',
-          hint: 'Write "00:00" for a window that opens at midnight.',
-        });
-      } else if (minutes(w.from) === minutes(w.until)) {
-        problems.push({
-          file: name,
-          pointer: at,
-          message: `the window is empty: it opens and closes at ${w.from}, so marketing would never go out`,
-          hint: 'Write the hours sending is allowed, e.g. from "08:00" until "21:00"; for any hour, from "00:00" until "24:00" (or remove the window).',
-        });
-      } else if (minutes(w.from) > minutes(w.until)) {
-        problems.push({
-          file: name,
-          pointer: `${at}/until`,
-          message: `the window closes (${w.until}) before it opens (${w.from}); a window cannot run across midnight`,
-          hint: 'Write the sending window within one day, e.g. from "08:00" until "21:00".',
-        });
-      }
-      if (windows.some((x) => x.region === w.region && x.channel === w.channel)) {
-        problems.push({
-          file: name,
-          pointer: at,
-          message: `a second ${w.channel} window for region "${w.region}"`,
-          hint: 'Keep one window per region and channel.',
-        });
-      }
-      windows.push({ ...w, fromMinutes: minutes(w.from), untilMinutes: minutes(w.until), file: name });
-    });
-  }
+  const windows = buildWindows(files, regionIds, problems);
+  const caps = buildCaps(files, { regions: regionIds, types: types?.types ?? [] }, problems);
 
   exactlyOne(of(files, 'message-types'), 'message-types', 'message-types.json', problems);
   const columns = exactlyOne(
@@ -371,6 +321,7 @@ export function buildModel(
     missingCountry,
     gates,
     windows,
+    caps,
     messageTypes: types.types,
     transactional: types.transactional,
     columns: columns.content.columns,

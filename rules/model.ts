@@ -57,6 +57,9 @@ export const Subscription = Type.Object(
 );
 export type Subscription = Static<typeof Subscription>;
 
+/** ISO 3166-2: the country code, a hyphen and one to three letters or digits. */
+export const SUBDIVISION_PATTERN = '^[A-Z]{2}-[A-Z0-9]{1,3}$';
+
 /**
  * The profile as the decision engine reads it and `contacts show --json` prints it. No names, no custom
  * fields: only what consent depends on (addresses are needed to say which one a send goes to).
@@ -71,6 +74,16 @@ export const ContactProfile = Type.Object(
         Type.String({
           pattern: '^[A-Z]{2}$',
           description: 'ISO 3166-1 alpha-2 country code in capitals, e.g. "US".',
+        }),
+        Type.Null(),
+      ]),
+    ),
+    subdivision: Type.Optional(
+      Type.Union([
+        Type.String({
+          pattern: SUBDIVISION_PATTERN,
+          description:
+            'ISO 3166-2 code of the state or province, e.g. "US-FL"; it starts with the country code. Without it, a US contact\'s state is presumed from the area code of the SMS number.',
         }),
         Type.Null(),
       ]),
@@ -98,6 +111,21 @@ export const MessageSpec = Type.Object(
   { additionalProperties: false },
 );
 export type MessageSpec = Static<typeof MessageSpec>;
+
+/** One message already sent (or promised by a pending outbox row) to the contact; caps count these. */
+export const HistoryEntry = Type.Object(
+  {
+    channel: Channel,
+    type: MessageType,
+    at: Type.String({
+      format: 'date-time',
+      description: 'When it was sent: an ISO-8601 instant with its offset, e.g. "2026-03-01T15:00:00Z".',
+    }),
+    category: Type.Optional(Type.String({ minLength: 1 })),
+  },
+  { additionalProperties: false },
+);
+export type HistoryEntry = Static<typeof HistoryEntry>;
 
 export const VERDICTS = ['send', 'suppress', 'defer'] as const;
 export type Verdict = (typeof VERDICTS)[number];

@@ -38,6 +38,9 @@ export const TEMPLATES = {
   quietHours:
     "Marketing {channel} in region {region} goes out only between {from} and {until} in the contact's time " +
     'zone; it is {local} there now, so it waits until {from}.',
+  quietHoursDay:
+    "Marketing {channel} in region {region} goes out only {hours} in the contact's time zone; it is {local} " +
+    'there now, so it waits until the window next opens.',
   priority:
     'Of the {count} {channel} subscriptions that could carry this message, chose the one with the lowest ' +
     'priority number ({priority}) that may receive it.',

@@ -1,6 +1,6 @@
 // The request of the decision contract (`consentflow decide`, one JSON line each) and its validator.
 import { Type, type Static } from '@sinclair/typebox';
-import { ContactProfile, MessageSpec } from './model';
+import { ContactProfile, HistoryEntry, MessageSpec } from './model';
 import { suggest, validateAgainst } from './problems';
 import { quote } from './quote';
 
@@ -18,6 +18,12 @@ export const DecideRequest = Type.Object(
       Type.String({
         format: 'date-time',
         description: 'An ISO-8601 instant with its offset, e.g. "2026-03-01T15:00:00Z"; default now.',
+      }),
+    ),
+    history: Type.Optional(
+      Type.Array(HistoryEntry, {
+        description:
+          'Messages already sent to this contact, in any order; frequency caps count them. For a stored contact (contactId) the outbox supplies it.',
       }),
     ),
   },
@@ -82,6 +88,26 @@ export function validateDecideRequest(value: unknown, messageTypes?: readonly st
     return {
       ok: false,
       error: { message: `/at: ${quote(request.at)} is not a real instant.`, path: '/at' },
+    };
+  }
+  const subdivision = request.contact?.subdivision;
+  const country = request.contact?.country;
+  if (subdivision && country && !subdivision.startsWith(`${country}-`)) {
+    return {
+      ok: false,
+      error: {
+        message: `/contact/subdivision: ${quote(subdivision)} is not a subdivision of ${country}. Write an ISO 3166-2 code that starts with "${country}-", e.g. "${country === 'US' ? 'US-FL' : `${country}-XX`}", or fix the country.`,
+        path: '/contact/subdivision',
+      },
+    };
+  }
+  const history = request.history ?? [];
+  for (let i = 0; i < history.length; i++) {
+    if (!Number.isNaN(Date.parse(history[i]!.at))) continue;
+    const path = `/history/${i}/at`;
+    return {
+      ok: false,
+      error: { message: `${path}: ${quote(history[i]!.at)} is not a real instant.`, path },
     };
   }
   const type = request.message.type;

@@ -1,7 +1,14 @@
 // The shapes of the marketer-editable rule files. One TypeBox source gives the TypeScript types, the
 // loader's ajv validation and the committed JSON Schema that editors use through each file's "$schema".
 import { Type, type Static, type TLiteral, type TSchema } from '@sinclair/typebox';
-import { Channel, MessageType, SUBSCRIPTION_STATUSES, GLOBAL_STATUSES, CHANNELS } from './model';
+import {
+  Channel,
+  MessageType,
+  SUBSCRIPTION_STATUSES,
+  GLOBAL_STATUSES,
+  CHANNELS,
+  SUBDIVISION_PATTERN,
+} from './model';
 
 export const MATRIX_COLUMNS = ['subscribed', 'non_subscribed', 'unsubscribed'] as const;
 export type MatrixColumn = (typeof MATRIX_COLUMNS)[number];
@@ -191,18 +198,50 @@ export type GatesFile = Static<typeof GatesFile>;
 
 // 24:00 is the end of the day: meaningful as "until", refused as "from" (checked with the other files).
 const TIME = '^(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$';
+const From = Type.String({
+  pattern: TIME,
+  description: 'Earliest local sending time, HH:MM (24 h), e.g. "08:00".',
+});
+const Until = Type.String({
+  pattern: TIME,
+  description: 'Local time sending stops, HH:MM (24 h), e.g. "21:00"; "24:00" is the end of the day.',
+});
+export const WEEKDAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] as const;
+export type Weekday = (typeof WEEKDAYS)[number];
+export const DayWindow = Type.Union(
+  [
+    Type.Object({ from: From, until: Until }, { additionalProperties: false, title: '{"from", "until"}' }),
+    Type.Null(),
+  ],
+  { description: "The hours of this weekday instead of the window's own; null: no marketing that day." },
+);
 export const QuietHoursWindow = Type.Object(
   {
     region: Type.String({ pattern: REGION_ID, description: 'Region id from a regions file.' }),
     channel: Channel,
-    from: Type.String({
-      pattern: TIME,
-      description: 'Earliest local sending time, HH:MM (24 h), e.g. "08:00".',
-    }),
-    until: Type.String({
-      pattern: TIME,
-      description: 'Local time sending stops, HH:MM (24 h), e.g. "21:00"; "24:00" is the end of the day.',
-    }),
+    subdivisions: Type.Optional(
+      Type.Array(Type.String({ pattern: SUBDIVISION_PATTERN, description: 'ISO 3166-2, e.g. "US-FL".' }), {
+        minItems: 1,
+        uniqueItems: true,
+        description:
+          'States or provinces this window is for; the window without subdivisions applies everywhere else in the region.',
+      }),
+    ),
+    from: From,
+    until: Until,
+    days: Type.Optional(
+      Type.Object(Object.fromEntries(WEEKDAYS.map((d) => [d, Type.Optional(DayWindow)])), {
+        additionalProperties: false,
+        description:
+          'Other hours on some weekdays (local), e.g. {"sun": {"from": "12:00", "until": "21:00"}}.',
+      }),
+    ),
+    closedOn: Type.Optional(
+      Type.Array(Type.String({ format: 'date', description: 'A local date, e.g. "2026-12-25".' }), {
+        uniqueItems: true,
+        description: 'Local dates without marketing (state holidays).',
+      }),
+    ),
     note: Description,
   },
   { additionalProperties: false, title: 'a window {"region", "channel", "from", "until"}' },
@@ -221,6 +260,72 @@ export const QuietHoursFile = Type.Object(
   { additionalProperties: false, title: 'a quiet-hours file' },
 );
 export type QuietHoursFile = Static<typeof QuietHoursFile>;
+
+export const Cap = Type.Object(
+  {
+    id: Type.String({
+      pattern: '^cap:[a-z0-9-]+$',
+      description: 'Stable rule id, e.g. "cap:marketing-sms".',
+    }),
+    description: Description,
+    channel: Type.Optional(Channel),
+    kinds: Type.Optional(
+      Type.Array(literals(KINDS, 'transactional or marketing'), {
+        minItems: 1,
+        uniqueItems: true,
+        description: 'The kinds of message the cap limits and counts (give kinds or types).',
+      }),
+    ),
+    types: Type.Optional(
+      Type.Array(MessageType, {
+        minItems: 1,
+        uniqueItems: true,
+        description: 'The message types the cap limits and counts (give kinds or types).',
+      }),
+    ),
+    category: Type.Optional(
+      Type.String({ minLength: 1, description: 'Only messages of this category are limited and counted.' }),
+    ),
+    sameCategory: Type.Optional(
+      Type.Boolean({
+        description:
+          'true: a message with a category counts only earlier messages of the same category (a limit per subject).',
+      }),
+    ),
+    regions: Type.Optional(
+      Type.Array(Type.String({ pattern: REGION_ID }), {
+        minItems: 1,
+        uniqueItems: true,
+        description: 'Only contacts in these regions; default every region.',
+      }),
+    ),
+    windowHours: Type.Integer({
+      minimum: 1,
+      maximum: 8784,
+      description: 'Length of the rolling window in hours, e.g. 24.',
+    }),
+    limit: Type.Integer({ minimum: 1, description: 'How many messages the window may hold.' }),
+    over: Type.Optional(
+      Type.Union([Type.Literal('suppress'), Type.Literal('defer')], {
+        description:
+          'What happens to a message over the limit: suppress (default), or defer until the window frees up.',
+      }),
+    ),
+  },
+  { additionalProperties: false, title: 'a cap {"id", "windowHours", "limit", ...}' },
+);
+export type Cap = Static<typeof Cap>;
+
+export const CapsFile = Type.Object(
+  {
+    $schema: SchemaRef,
+    kind: Type.Literal('caps'),
+    description: Description,
+    caps: Type.Array(Cap, { description: 'Each cap a message is over suppresses or defers it.' }),
+  },
+  { additionalProperties: false, title: 'a caps file' },
+);
+export type CapsFile = Static<typeof CapsFile>;
 
 export const MessageTypeEntry = Type.Object(
   {
@@ -283,6 +388,7 @@ export const RULE_FILE_KINDS = {
   regions: RegionsFile,
   gates: GatesFile,
   'quiet-hours': QuietHoursFile,
+  caps: CapsFile,
   'message-types': MessageTypesFile,
   'subscription-columns': SubscriptionColumnsFile,
 } as const;

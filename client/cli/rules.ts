@@ -187,7 +187,13 @@ async function runExplain(
       throw new CliError(`no contact with id ${quote(check.request.contactId)} in the contact store`, 2);
   }
   const at = check.request.at ? new Date(check.request.at) : new Date();
-  const result = await decideWithEngine(ruleSet, { contact: contact!, message: check.request.message, at });
+  const history = check.request.history;
+  const result = await decideWithEngine(ruleSet, {
+    contact: contact!,
+    message: check.request.message,
+    at,
+    ...(history ? { history } : {}),
+  });
   if (check.request.id !== undefined) result.decision = { id: check.request.id, ...result.decision };
   process.stdout.write(
     opts.json

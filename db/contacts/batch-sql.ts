@@ -138,6 +138,7 @@ export function batchSql(l: BatchLiterals, limit: number, withIds: boolean): Bat
        AND c.language IS NOT DISTINCT FROM coalesce(s.language, c.language)
        AND c.country IS NOT DISTINCT FROM coalesce(s.country, c.country)
        AND c.timezone IS NOT DISTINCT FROM coalesce(s.timezone, c.timezone)
+       AND c.subdivision IS NOT DISTINCT FROM coalesce(s.subdivision, c.subdivision)
        AND c.birthday IS NOT DISTINCT FROM coalesce(s.birthday, c.birthday)
        AND c.source IS NOT DISTINCT FROM coalesce(s.source, c.source)
        AND c.status = s.final_status AND c.active = coalesce(s.active, c.active)
@@ -148,16 +149,17 @@ export function batchSql(l: BatchLiterals, limit: number, withIds: boolean): Bat
          OR ss.before_categories || coalesce(ss.categories, '{}') <> ss.before_categories
          OR jsonb_strip_nulls(ss.before_custom || coalesce(ss.custom, '{}')) <> ss.before_custom))`,
     // Contacts.
-    `INSERT INTO contacts (id, email, phone, first_name, last_name, gender, language, country, timezone, birthday,
-       source, status, active, custom)
-     SELECT contact_id, email, phone, first_name, last_name, gender, language, country, timezone, birthday,
-       source, final_status, coalesce(active, true), jsonb_strip_nulls(coalesce(custom, '{}'))
+    `INSERT INTO contacts (id, email, phone, first_name, last_name, gender, language, country, subdivision, timezone,
+       birthday, source, status, active, custom)
+     SELECT contact_id, email, phone, first_name, last_name, gender, language, country, subdivision, timezone,
+       birthday, source, final_status, coalesce(active, true), jsonb_strip_nulls(coalesce(custom, '{}'))
      FROM cf_stage WHERE is_new ORDER BY n`,
     `UPDATE contacts c SET
        email = coalesce(s.email, c.email), phone = coalesce(s.phone, c.phone),
        first_name = coalesce(s.first_name, c.first_name), last_name = coalesce(s.last_name, c.last_name),
        gender = coalesce(s.gender, c.gender), language = coalesce(s.language, c.language),
        country = coalesce(s.country, c.country), timezone = coalesce(s.timezone, c.timezone),
+       subdivision = coalesce(s.subdivision, c.subdivision),
        birthday = coalesce(s.birthday, c.birthday), source = coalesce(s.source, c.source),
        status = s.final_status, active = coalesce(s.active, c.active),
        custom = jsonb_strip_nulls(c.custom || coalesce(s.custom, '{}')), updated_at = now()

@@ -1,6 +1,6 @@
 // Read side: the ContactProfile the decision engine reads (batched for large audiences), the fields message
 // templates may use, and the full contact a person looks at.
-import type { Pool } from '../pool';
+import type { Pool, PoolClient } from '../pool';
 import type { ContactProfile, Subscription } from '../../rules/model';
 import { resolveContactKey } from './tx';
 
@@ -9,6 +9,7 @@ interface ProfileRow {
   status: ContactProfile['status'];
   active: boolean;
   country: string | null;
+  subdivision: string | null;
   timezone: string | null;
   bl_email: boolean;
   bl_phone: boolean;
@@ -25,13 +26,16 @@ const BLACKLIST_FLAG = (channel: 'email' | 'sms', primary: 'email' | 'phone') =>
     SELECT cf_address_hash(s.address) FROM subscriptions s WHERE s.contact_id = c.id AND s.channel = '${channel}'))`;
 
 /** Profiles of many contacts in two queries; ids that do not exist are absent from the map. */
-export async function loadProfiles(pool: Pool, ids: string[]): Promise<Map<string, ContactProfile>> {
+export async function loadProfiles(
+  pool: Pool | PoolClient,
+  ids: string[],
+): Promise<Map<string, ContactProfile>> {
   const out = new Map<string, ContactProfile>();
   if (ids.length === 0) return out;
   const unique = [...new Set(ids)];
   const anyBlacklisted = (await pool.query('SELECT 1 FROM blacklist LIMIT 1')).rowCount;
   const { rows } = await pool.query<ProfileRow>(
-    `SELECT c.id, c.status, c.active, c.country, c.timezone,
+    `SELECT c.id, c.status, c.active, c.country, c.subdivision, c.timezone,
        ${anyBlacklisted ? BLACKLIST_FLAG('email', 'email') : 'false'} AS bl_email,
        ${anyBlacklisted ? BLACKLIST_FLAG('sms', 'phone') : 'false'} AS bl_phone
      FROM contacts c WHERE c.id = ANY($1::text[])`,
@@ -43,6 +47,7 @@ export async function loadProfiles(pool: Pool, ids: string[]): Promise<Map<strin
       status: r.status,
       active: r.active,
       country: r.country,
+      ...(r.subdivision ? { subdivision: r.subdivision } : {}),
       timezone: r.timezone,
       blacklist: { email: r.bl_email, phone: r.bl_phone },
       subscriptions: [],
@@ -90,7 +95,7 @@ export async function showContact(pool: Pool, key: string): Promise<ContactDetai
   const profile = (await loadProfiles(pool, [id])).get(id);
   if (!profile) return null;
   const { rows } = await pool.query<Record<string, unknown>>(
-    `SELECT id, email, phone, first_name, last_name, gender, language, country, timezone,
+    `SELECT id, email, phone, first_name, last_name, gender, language, country, subdivision, timezone,
        to_char(birthday, 'YYYY-MM-DD') AS birthday, source, status, active, custom, created_at, updated_at
      FROM contacts WHERE id = $1`,
     [id],

@@ -40,6 +40,8 @@ export interface ContactInput {
   gender?: string | number | null;
   language?: string | null;
   country?: string | null;
+  /** ISO 3166-2 state or province, e.g. US-FL; it must belong to the country. */
+  subdivision?: string | null;
   timezone?: string | null;
   birthday?: string | null;
   source?: string | null;
@@ -69,6 +71,7 @@ export interface StagedContact {
   gender: number | null;
   language: string | null;
   country: string | null;
+  subdivision: string | null;
   timezone: string | null;
   birthday: string | null;
   source: string | null;

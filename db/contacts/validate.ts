@@ -92,6 +92,25 @@ export function parseCountry(raw: string): string {
   return code;
 }
 
+/** ISO 3166-2 (e.g. US-FL), in capitals; when the row names a country, the code must start with it. */
+export function parseSubdivision(raw: string, country: string | null): string {
+  const code = raw.trim().toUpperCase();
+  if (!/^[A-Z]{2}-[A-Z0-9]{1,3}$/.test(code) || !ISO_3166_1.has(code.slice(0, 2))) {
+    throw new ContactFieldError(
+      'subdivision',
+      `"${raw}" is not an ISO 3166-2 subdivision code (country, hyphen, region, e.g. US-FL, US-TX, CA-ON)`,
+    );
+  }
+  const c = country?.trim().toUpperCase();
+  if (c && ISO_3166_1.has(c) && code.slice(0, 2) !== c) {
+    throw new ContactFieldError(
+      'subdivision',
+      `"${raw}" is not a subdivision of ${c}; write one that starts with "${c}-", or fix the country`,
+    );
+  }
+  return code;
+}
+
 const zoneCache = new Map<string, string | null>();
 
 /** IANA zone name in its canonical spelling (luxon validates; Intl gives the canonical case). */

@@ -35,7 +35,7 @@ export interface BatchOptions {
 const STAGE_DDL = `
 CREATE TEMP TABLE IF NOT EXISTS cf_stage (
   n int PRIMARY KEY, line int, id text, email text, phone text, first_name text, last_name text,
-  gender smallint, language text, country text, timezone text, birthday date, source text, status text,
+  gender smallint, language text, country text, subdivision text, timezone text, birthday date, source text, status text,
   active boolean, custom jsonb, subs jsonb,
   contact_id text, is_new boolean, before_status text, before_active boolean, final_status text,
   problem_field text, problem text, unchanged boolean, kept boolean
@@ -60,6 +60,7 @@ const STAGE_COLUMNS = [
   'gender',
   'language',
   'country',
+  'subdivision',
   'timezone',
   'birthday',
   'source',

@@ -32,6 +32,7 @@ export const STANDARD_COLUMNS = [
   'gender',
   'language',
   'country',
+  'subdivision',
   'timezone',
   'birthday',
   'source',
