@@ -87,7 +87,9 @@ export async function buildServer(deps: ServerDependencies): Promise<FastifyInst
         ? 'Something went wrong on our side; nothing was changed. Please try again later.'
         : error.validation
           ? `The request is not valid: ${error.message}.`
-          : error.message;
+          : error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE'
+            ? 'Unsupported content type: send application/json or application/x-www-form-urlencoded.'
+            : error.message;
     if (isPage(request))
       return reply
         .code(status)

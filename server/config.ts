@@ -48,7 +48,12 @@ export function loadServerConfig(env: NodeJS.ProcessEnv = process.env): ServerCo
   return {
     host: env.CONSENTFLOW_HTTP_HOST || '127.0.0.1',
     port,
-    links: loadLinkConfig(env),
+    // Without CONSENTFLOW_PUBLIC_URL, links point at this server as it listens (development).
+    links: loadLinkConfig({
+      ...env,
+      CONSENTFLOW_PUBLIC_URL:
+        env.CONSENTFLOW_PUBLIC_URL || `http://${env.CONSENTFLOW_HTTP_HOST || '127.0.0.1'}:${port}`,
+    }),
     providers,
     publicRateLimit: limit,
   };
