@@ -11,11 +11,14 @@ import { messagePage } from './html';
 import { registerUnsubscribe } from './unsubscribe';
 import { registerPreferences } from './preferences';
 import { registerWebhooks } from './webhooks';
+import type { SnsDependencies } from './webhooks/sns-verify';
 
 export interface ServerDependencies {
   pool: Pool;
   links: LinkConfig;
   providers: ProviderSecrets;
+  /** Amazon SES via SNS: topic allow-list and (for tests) the certificate fetcher. */
+  sns?: SnsDependencies;
   /** Requests per minute per client IP on public pages; default 60. */
   publicRateLimit?: number;
   /** Trust X-Forwarded-For (behind a reverse proxy); default false. */
@@ -64,10 +67,16 @@ export async function buildServer(deps: ServerDependencies): Promise<FastifyInst
       done(null, Object.fromEntries(new URLSearchParams(body as string)));
     },
   );
-  // text/plain: some mailbox providers post the one-click body without a form content type.
+  // text/plain: Amazon SNS posts its JSON messages so; some mailbox providers post the one-click body so.
   app.addContentTypeParser('text/plain', { parseAs: 'string' }, (request, body, done) => {
-    request.rawBody = body as string;
-    done(null, Object.fromEntries(new URLSearchParams(body as string)));
+    const text = body as string;
+    request.rawBody = text;
+    if (!text.trimStart().startsWith('{')) return done(null, Object.fromEntries(new URLSearchParams(text)));
+    try {
+      done(null, JSON.parse(text));
+    } catch {
+      done(badRequest('the body is not valid JSON'), undefined);
+    }
   });
 
   await app.register(rateLimit, {

@@ -20,6 +20,8 @@ export interface ServerConfig {
   providers: ProviderSecrets;
   /** Requests per minute per client IP on public pages (unsubscribe, preferences). */
   publicRateLimit: number;
+  /** SNS topics (SES notifications) accepted on /webhooks/ses; empty: the route is not enabled. */
+  snsTopics: string[];
 }
 
 const nonEmpty = (v: string | undefined) => (v && v.trim() ? v.trim() : undefined);
@@ -56,5 +58,9 @@ export function loadServerConfig(env: NodeJS.ProcessEnv = process.env): ServerCo
     }),
     providers,
     publicRateLimit: limit,
+    snsTopics: (env.SES_SNS_TOPIC_ARNS ?? '')
+      .split(',')
+      .map((t) => t.trim())
+      .filter(Boolean),
   };
 }

@@ -32,6 +32,7 @@ export function registerServeCommand(program: Command): void {
         links: config.links,
         providers: config.providers,
         publicRateLimit: config.publicRateLimit,
+        sns: { topics: config.snsTopics },
         trustProxy: process.env.CONSENTFLOW_TRUST_PROXY === '1',
       });
       try {
@@ -43,7 +44,7 @@ export function registerServeCommand(program: Command): void {
           1,
         );
       }
-      const enabled = Object.keys(config.providers);
+      const enabled = [...Object.keys(config.providers), ...(config.snsTopics.length ? ['ses'] : [])];
       process.stdout.write(
         `consent server at http://${config.host}:${config.port} (links point to ${config.links.baseUrl})\n` +
           `webhooks enabled: ${enabled.length ? enabled.join(', ') : 'none (set the provider secrets, see docs/consent-http.md)'}\n` +

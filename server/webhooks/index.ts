@@ -5,8 +5,10 @@ import type { FastifyInstance } from 'fastify';
 import type { ServerDependencies } from '../app';
 import { registerTwilio } from './twilio';
 import { registerEmailProviders } from './email-providers';
+import { registerSes } from './ses';
 
 export function registerWebhooks(app: FastifyInstance, deps: ServerDependencies): void {
   registerTwilio(app, deps);
   registerEmailProviders(app, deps);
+  registerSes(app, deps);
 }
