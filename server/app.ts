@@ -11,6 +11,7 @@ import { messagePage } from './html';
 import { registerUnsubscribe } from './unsubscribe';
 import { registerPreferences } from './preferences';
 import { registerWebhooks } from './webhooks';
+import { registerAdmin } from './admin';
 import type { SnsDependencies } from './webhooks/sns-verify';
 
 export interface ServerDependencies {
@@ -21,6 +22,8 @@ export interface ServerDependencies {
   sns?: SnsDependencies;
   /** Requests per minute per client IP on public pages; default 60. */
   publicRateLimit?: number;
+  /** Bearer token of the operator routes (/admin/...); absent: they answer 404. */
+  operatorToken?: string;
   /** Trust X-Forwarded-For (behind a reverse proxy); default false. */
   trustProxy?: boolean;
   logger?: boolean;
@@ -117,6 +120,7 @@ export async function buildServer(deps: ServerDependencies): Promise<FastifyInst
   registerUnsubscribe(app, deps, publicLimit);
   registerPreferences(app, deps, publicLimit);
   registerWebhooks(app, deps);
+  registerAdmin(app, deps);
   app.get('/healthz', () => ({ ok: true }));
   return app;
 }

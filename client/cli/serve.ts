@@ -33,6 +33,9 @@ export function registerServeCommand(program: Command): void {
         providers: config.providers,
         publicRateLimit: config.publicRateLimit,
         sns: { topics: config.snsTopics },
+        ...(process.env.CONSENTFLOW_OPERATOR_TOKEN
+          ? { operatorToken: process.env.CONSENTFLOW_OPERATOR_TOKEN }
+          : {}),
         trustProxy: process.env.CONSENTFLOW_TRUST_PROXY === '1',
       });
       try {
