@@ -84,11 +84,9 @@ export async function buildServer(deps: ServerDependencies): Promise<FastifyInst
 
   await app.register(rateLimit, {
     global: false,
-    errorResponseBuilder: (_request, context) => ({
-      statusCode: 429,
-      error: 'too_many_requests',
-      message: `Too many requests; try again in ${context.after}.`,
-    }),
+    // Thrown through the error handler below, which shows HttpError messages as they are.
+    errorResponseBuilder: (_request, context) =>
+      new HttpError(429, `Too many requests; try again in ${context.after}.`),
   });
 
   app.setErrorHandler((error: FastifyError, request, reply) => {

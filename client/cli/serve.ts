@@ -12,9 +12,7 @@ import { untilSignal } from './signals';
 export function registerServeCommand(program: Command): void {
   program
     .command('serve')
-    .description(
-      'run the consent HTTP server: one-click unsubscribe, preference page, provider webhooks (docs/consent-http.md)',
-    )
+    .description('run the consent HTTP server: unsubscribe links, webhooks')
     .action(async () => {
       const settings = loadSettings();
       let config;

@@ -170,4 +170,42 @@ describe('unsubscribe links', () => {
     expect(r.body).toContain('List-Unsubscribe=One-Click');
     expect(await count()).toBe(before);
   });
+
+  it('public pages are rate limited per client and route: beyond the limit a 429 says when to retry', async () => {
+    const limited = await buildServer({
+      pool: db.pool,
+      links: { baseUrl: 'https://x.test', keys: [NEW_KEY] },
+      providers: {},
+      publicRateLimit: 2,
+    });
+    try {
+      const url = `/u/${signLink([NEW_KEY], claims)}`;
+      expect((await limited.inject({ url })).statusCode).toBe(200);
+      expect((await limited.inject({ url })).statusCode).toBe(200);
+      expect((await limited.inject({ url })).statusCode).toBe(429);
+      expect((await limited.inject({ url, ...ONE_CLICK })).statusCode).toBe(200);
+      const before = await count();
+      await applyFeedback(db.pool, {
+        kind: 'resubscribe',
+        channel: 'email',
+        address: 'ada@example.com',
+        resource: 'newsletter',
+      });
+      const confirm = {
+        url,
+        method: 'POST' as const,
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        payload: 'confirm=yes',
+      };
+      const resubscribed = await count();
+      expect(resubscribed).toBeGreaterThan(before);
+      const third = await limited.inject(confirm); // the second POST of this client within the minute
+      expect(third.statusCode).toBe(200);
+      const fourth = await limited.inject(confirm);
+      expect(fourth.statusCode).toBe(429);
+      expect(fourth.body).toMatch(/try again in/i);
+    } finally {
+      await limited.close();
+    }
+  });
 });
