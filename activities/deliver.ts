@@ -235,9 +235,10 @@ async function render(
     const template = deps.templates.get(entry.template);
     const links = await consentLinksFor(deps, entry);
     // Step values (order id...) win over contact fields of the same name: they are the more specific context.
+    // The signed links win over both: no field or step value may replace where "unsubscribe" leads.
     const rendered = renderTemplate(
       template,
-      { ...fields, ...links?.vars, ...entry.templateVars },
+      { ...fields, ...entry.templateVars, ...links?.vars },
       entry.channel,
     );
     return links && rendered.channel === 'email' ? { ...rendered, headers: links.headers } : rendered;
