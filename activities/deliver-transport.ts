@@ -72,6 +72,7 @@ export async function callTransport(
         subject: message.subject,
         text: message.text,
         ...(message.html ? { html: message.html } : {}),
+        ...(message.headers ? { headers: message.headers } : {}),
         idempotencyKey,
         ...(signal ? { signal } : {}),
       };

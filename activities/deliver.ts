@@ -25,6 +25,8 @@ import {
   type OutboxEntry,
 } from './store';
 import { askAgain } from './deliver-recheck';
+import { consentLinksFor } from './consent-links';
+import type { LinkConfig } from '../contracts/link-config';
 import { callTransport, classify, type Classified } from './deliver-transport';
 import { recordAccepted, recordAcceptedAfresh, type Acceptance } from './deliver-accepted';
 
@@ -58,6 +60,8 @@ export interface DeliverDependencies {
   log?: ActivityLogger;
   /** How long an attempt waits for another attempt holding the same row (a zombie after a timeout). */
   lockTimeoutMs?: number;
+  /** Unsubscribe / preference links (activities/consent-links.ts); default from the environment. */
+  links?: LinkConfig;
 }
 
 export function createDeliver(deps: DeliverDependencies) {
@@ -224,8 +228,15 @@ async function render(
   if (!fields) return { state: 'redecide' }; // the contact was erased: the rules will say so and suppress
   try {
     const template = deps.templates.get(entry.template);
+    const links = await consentLinksFor(deps, entry);
     // Step values (order id...) win over contact fields of the same name: they are the more specific context.
-    return renderTemplate(template, { ...fields, ...entry.templateVars }, entry.channel);
+    // The signed links win over both: no field or step value may replace where "unsubscribe" leads.
+    const rendered = renderTemplate(
+      template,
+      { ...fields, ...entry.templateVars, ...links?.vars },
+      entry.channel,
+    );
+    return links && rendered.channel === 'email' ? { ...rendered, headers: links.headers } : rendered;
   } catch (err) {
     if (!(err instanceof TemplateError)) throw err;
     const detail = err.message;

@@ -9,6 +9,7 @@ import { createDeliver } from './deliver';
 import { createRecordOutcome } from './record-outcome';
 import { createTemplateSource, type TemplateSource } from './templates';
 import type { Transports } from './transports/types';
+import type { LinkConfig } from '../contracts/link-config';
 
 export interface ActivityDependencies {
   pool: Pool;
@@ -21,6 +22,8 @@ export interface ActivityDependencies {
   log?: ActivityLogger;
   /** How long a delivery attempt waits for a concurrent attempt on the same message; default 30 s. */
   lockTimeoutMs?: number;
+  /** Where unsubscribe and preference links point and what signs them; default from the environment. */
+  links?: LinkConfig;
 }
 
 export function createActivities(deps: ActivityDependencies) {
@@ -35,6 +38,7 @@ export function createActivities(deps: ActivityDependencies) {
       templates,
       log: deps.log,
       lockTimeoutMs: deps.lockTimeoutMs,
+      links: deps.links,
     }),
     recordOutcome: createRecordOutcome({ pool: deps.pool }),
   };

@@ -46,7 +46,15 @@ export type SmsTemplate = Static<typeof SmsTemplate>;
 export type MessageTemplate = Static<typeof MessageTemplate>;
 
 export type RenderedMessage =
-  { channel: 'email'; subject: string; text: string; html?: string } | { channel: 'sms'; body: string };
+  | {
+      channel: 'email';
+      subject: string;
+      text: string;
+      html?: string;
+      /** Extra headers (List-Unsubscribe on marketing email), added by deliver, not by templates. */
+      headers?: Record<string, string>;
+    }
+  | { channel: 'sms'; body: string };
 
 /** Where `deliver` gets templates from. Reading per call lets a marketer's edit apply without a restart. */
 export interface TemplateSource {

@@ -15,6 +15,7 @@ import {
 } from '../workflows/definitions';
 import { explainSchemaErrors, shown } from './definition-problems';
 import { missingTemplates, templateIdsIn, transactionalSends, unknownTypes } from './definition-checks';
+import { missingUnsubscribeLinks } from './definition-unsubscribe';
 import { jsonSyntaxError, lineColumnAt, pointerOffset } from './json-locate';
 
 export interface DefinitionProblem {
@@ -124,6 +125,9 @@ export function checkDefinitionText(file: string, text: string, opts: CheckOptio
       ? missingTemplates(data, templateIdsIn(opts.templatesDir), displayPath(opts.templatesDir))
       : []),
     ...(opts.messageTypes ? unknownTypes(data, opts.messageTypes) : []),
+    ...(opts.templatesDir && opts.transactional
+      ? missingUnsubscribeLinks(data, opts.templatesDir, opts.transactional)
+      : []),
   ];
   if (!gate(data)) {
     const explained = explainSchemaErrors(SCHEMAS[kind as AutomationDefinition['kind']], data);

@@ -9,7 +9,6 @@ import { createSmtpTransport } from '../activities/transports/email';
 import { createHttpSmsTransport } from '../activities/transports/sms';
 import { startSmsSink } from '../activities/transports/sinks/sms-sink';
 import { startSmtpSink } from '../activities/transports/sinks/smtp-sink';
-import { applyFeedback } from '../db/contacts/feedback';
 import { createPool, parseDatabaseUrl } from '../db/pool';
 import { migrate } from '../db/migrate';
 import type { AutomationResult } from '../contracts/automation-result';
@@ -19,6 +18,7 @@ import { loadSettings } from './config';
 import { seedDemoContacts, type DemoContacts } from './demo-contacts';
 import { startDevServer, isPortFree, type DevServer } from './dev-server';
 import { untilSignal } from './cli/signals';
+import { clickOneClickUnsubscribe, startDemoConsentServer } from './demo-consent';
 
 export interface DemoOptions {
   keep: boolean;
@@ -115,10 +115,12 @@ export async function runDemo(opts: DemoOptions): Promise<DemoReport> {
 
   const smtp = await startSmtpSink();
   const sms = await startSmsSink();
+  const consent = await startDemoConsentServer(pool);
   const runtime = await startWorkerRuntime(
     { ...settings, temporalAddress: address, taskQueue: DEMO_QUEUE, databaseUrl },
     {
       pool,
+      links: consent.links,
       transports: {
         email: createSmtpTransport({ url: smtp.url, from: 'Demo Shop <hello@demo-shop.example>' }),
         sms: createHttpSmsTransport({
@@ -134,7 +136,9 @@ export async function runDemo(opts: DemoOptions): Promise<DemoReport> {
   const client = new Client({ connection, namespace: settings.temporalNamespace });
 
   try {
-    log(`[${elapsed()}] Seeding contacts, SMTP server at ${smtp.url}, SMS sink at ${sms.url}`);
+    log(
+      `[${elapsed()}] Seeding contacts, SMTP server at ${smtp.url}, SMS sink at ${sms.url}, consent server at ${consent.url}`,
+    );
     const contacts = await seedDemoContacts(pool);
     const run = `${Date.now().toString(36)}`;
     // Decisions are asked as of 13:00 UTC today (a shop's afternoon in Europe), so quiet hours never stall the demo
@@ -163,21 +167,21 @@ export async function runDemo(opts: DemoOptions): Promise<DemoReport> {
       `[${elapsed()}] Starting automations (decisions as of ${afternoon.toISO()}; Dan's at ${danClock.toISO()})`,
     );
     const started = await startScenario(automations, nightOwl, contacts, run);
-    // Finn unsubscribes (link in the first welcome email) once that email has arrived.
+    // Finn unsubscribes with his mail program's button (the one-click header of his first welcome email) once
+    // that email has arrived.
     await smtp.waitFor(1, 30_000);
     const finnsFirst = async () => {
       for (let i = 0; i < 300; i++) {
-        if (smtp.messages().some((m) => m.to.includes(contacts.finn.email))) return;
+        const mail = smtp.messages().find((m) => m.to.includes(contacts.finn.email));
+        if (mail) return mail;
         await new Promise((r) => setTimeout(r, 50));
       }
+      throw new Error("Finn's first welcome email did not arrive within 15 s.");
     };
-    await finnsFirst();
-    await applyFeedback(pool, {
-      kind: 'unsubscribe',
-      channel: 'email',
-      address: contacts.finn.email,
-      source: { via: 'demo link' },
-    });
+    const click = await clickOneClickUnsubscribe(await finnsFirst());
+    log(
+      `[${elapsed()}] Finn clicked "Unsubscribe" in his mail program: one-click POST answered ${click.status}`,
+    );
     await started.afterFirstSends();
 
     const results = await Promise.all(
@@ -238,6 +242,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoReport> {
     await connection.close();
     await runtime.stop().catch(() => undefined);
     await pool.end();
+    await consent.close();
     await smtp.close();
     await sms.close();
     await server?.stop();

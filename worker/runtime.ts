@@ -8,6 +8,7 @@ import {
   type Worker,
 } from '@temporalio/worker';
 import { createActivities } from '../activities';
+import { loadLinkConfig, type LinkConfig } from '../contracts/link-config';
 import { createSmtpTransport } from '../activities/transports/email';
 import { createHttpSmsTransport } from '../activities/transports/sms';
 import { transportNotConfigured, type Transports } from '../activities/transports/types';
@@ -29,6 +30,8 @@ export interface WorkerRuntimeOptions {
   /** Overrides the transports built from SMTP_URL / SMS_API_URL (the demo and tests pass their sinks). */
   transports?: Transports;
   pool?: Pool;
+  /** Where unsubscribe and preference links point and what signs them; default loadLinkConfig() (env). */
+  links?: LinkConfig;
   /** The benchmark's worker: its workflows module and the activities its baseline needs. */
   bench?: { workflowsPath: string; activities: object };
 }
@@ -135,7 +138,8 @@ export async function startWorkerRuntime(
     throw err;
   }
   const transports = opts.transports ?? transportsFromEnv();
-  const activities = createActivities({ pool, rules, transports });
+  // Read at start, so a bad CONSENTFLOW_LINK_SECRET stops the worker before it sends anything.
+  const activities = createActivities({ pool, rules, transports, links: opts.links ?? loadLinkConfig() });
   let worker: Worker;
   try {
     worker = await createWorker({

@@ -69,7 +69,10 @@ export function createSmtpTransport(options: SmtpTransportOptions): EmailTranspo
           text: message.text,
           ...(message.html ? { html: message.html } : {}),
           messageId,
-          headers: { 'X-Consentflow-Idempotency-Key': message.idempotencyKey },
+          headers: {
+            ...preparedHeaders(message.headers),
+            'X-Consentflow-Idempotency-Key': message.idempotencyKey,
+          },
           // nodemailer >= 10 takes a signal; its type definitions do not know it yet.
           ...({ signal, [PROGRESS]: progress } as object),
         });
@@ -86,6 +89,16 @@ export function createSmtpTransport(options: SmtpTransportOptions): EmailTranspo
       transporter.close();
     },
   };
+}
+
+/**
+ * Extra headers written as given: nodemailer would otherwise fold or encode a long List-Unsubscribe URL, and a
+ * mailbox provider must read the URL back byte for byte (our values are ASCII and far below 998 characters).
+ */
+function preparedHeaders(headers: Record<string, string> | undefined) {
+  return Object.fromEntries(
+    Object.entries(headers ?? {}).map(([name, value]) => [name, { prepared: true, value }]),
+  );
 }
 
 /**

@@ -14,6 +14,8 @@ export interface OutgoingEmail {
   subject: string;
   text: string;
   html?: string;
+  /** Extra headers, e.g. List-Unsubscribe and List-Unsubscribe-Post on marketing email (RFC 8058). */
+  headers?: Record<string, string>;
   /** Stable per message (workflow id + step): becomes the Message-ID, so a resend after a crash is recognisable. */
   idempotencyKey: string;
   /** Aborts the send (e.g. the activity was cancelled); the send then fails with a transient DeliveryError. */

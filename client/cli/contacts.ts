@@ -6,6 +6,7 @@ import { assertReachable, createPool, type Pool } from '../../db/pool';
 import * as store from '../contacts';
 import { CliError, numberOption } from './errors';
 import { registerImportCommand } from './contacts-import';
+import { registerExportCommand } from './contacts-export';
 
 const out = (line = ''): boolean => process.stdout.write(`${line}\n`);
 const json = (value: unknown): boolean => out(JSON.stringify(value, null, 2));
@@ -84,6 +85,7 @@ export function registerContactsCommands(program: Command): void {
     .description('contacts and consent: import, show, change, erase');
 
   registerImportCommand(contacts, withPool);
+  registerExportCommand(contacts, withPool);
 
   contacts
     .command('show <key>')

@@ -10,6 +10,7 @@ import { registerRulesCommands } from './rules';
 import { registerContactsCommands } from './contacts';
 import { registerFeedbackCommand } from './feedback';
 import { registerAutomationCommands } from './automations';
+import { registerServeCommand } from './serve';
 import { CliError } from './errors';
 import { installSignalHandling } from './signals';
 
@@ -40,6 +41,7 @@ registerRulesCommands(program);
 registerContactsCommands(program);
 registerFeedbackCommand(program);
 registerAutomationCommands(program);
+registerServeCommand(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -29,6 +29,8 @@ export interface FeedbackResult {
   keyword?: string;
   /** Subscriptions (and global statuses) left alone because a newer event had already decided them. */
   superseded?: number;
+  /** The event (by its provider id, options.eventKey) was applied before: nothing was written. */
+  duplicate?: true;
 }
 
 export interface FeedbackOptions {
@@ -38,6 +40,11 @@ export interface FeedbackOptions {
   now?: Date;
   /** Recorded in the ledger under the event's own source (e.g. {via: "cli", line: 3}). */
   source?: Record<string, unknown>;
+  /**
+   * The provider's id of this event (webhook event id, message sid, link token): an event whose key was
+   * applied before changes nothing and comes back `duplicate` (providers deliver webhooks more than once).
+   */
+  eventKey?: { provider: string; id: string };
 }
 
 /**
@@ -195,6 +202,14 @@ export async function applyFeedback(
     source: { ...options.source, ...e.source, event: e.kind, ...(keyword ? { keyword } : {}) },
   };
   const result = await inTransaction(pool, async (client) => {
+    if (options.eventKey) {
+      // In the same transaction as the change: a crash before commit leaves the event to be applied again.
+      const seen = await client.query(
+        `INSERT INTO feedback_events (provider, event_id) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING 1`,
+        [options.eventKey.provider, options.eventKey.id],
+      );
+      if (seen.rowCount === 0) return null;
+    }
     // Every contact with the address, locked in id order: concurrent feedback for one contact runs one
     // event after the other, and each sees the clocks the previous one left.
     const { rows } = await client.query<{ id: string; status: string }>(
@@ -221,6 +236,7 @@ export async function applyFeedback(
     }
     return { contactIds: rows.map((r) => r.id), changes, superseded, decided };
   });
+  if (!result) return { contactIds: [], changes: 0, duplicate: true };
   // The reply must not say what did not happen: no "resubscribed" unless something is subscribed by this
   // event, no "unsubscribed" when a newer opt-in outranked every subscription it named.
   const truthful =

@@ -42,9 +42,13 @@ describe('shipped templates', () => {
 
   it('render for a contact with only an email address (fallbacks cover first_name)', () => {
     const source = createTemplateSource();
-    const welcome = renderTemplate(source.get('welcome-1-email'), {});
+    // deliver always supplies the consent links of an email (activities/consent-links.ts).
+    const links = { unsubscribe_url: 'https://x.test/u/t', preferences_url: 'https://x.test/p/t' };
+    const welcome = renderTemplate(source.get('welcome-1-email'), links);
     expect(welcome).toMatchObject({ channel: 'email', subject: 'Welcome, friend!' });
-    const named = renderTemplate(source.get('welcome-1-email'), { first_name: 'Ada' });
+    expect(welcome.channel === 'email' && welcome.text).toContain('Unsubscribe: https://x.test/u/t');
+    expect(() => renderTemplate(source.get('welcome-1-email'), {})).toThrow(/\{\{unsubscribe_url\}\}/);
+    const named = renderTemplate(source.get('welcome-1-email'), { first_name: 'Ada', ...links });
     expect(named.channel === 'email' && named.subject).toBe('Welcome, Ada!');
   });
 

@@ -191,6 +191,27 @@ describe('consentflow automations validate', () => {
     expect(strict.code).toBe(2);
   });
 
+  test('a marketing email template without {{unsubscribe_url}} fails; a transactional one needs none', () => {
+    const templates = mkdtempSync(path.join(os.tmpdir(), 'cf-templates-'));
+    cpSync(path.join(REPO_ROOT, 'templates'), templates, { recursive: true });
+    const file = path.join(templates, 'welcome-2-email.json');
+    const t = JSON.parse(readFileSync(file, 'utf8')) as { text: string };
+    t.text = t.text.replace(/\n\n--[\s\S]*$/, '');
+    expect(t.text).not.toContain('unsubscribe_url');
+    writeFileSync(file, JSON.stringify(t, null, 2));
+    const r = validate(['--templates', templates]);
+    expect(r.code).toBe(2);
+    const lines = problemLines(r.all);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain('welcome.json');
+    expect(lines[0]).toContain('/steps/1/template');
+    expect(lines[0]).toContain('{{unsubscribe_url}}');
+    // order-confirmation-email has no link and is not reported: order_confirmation is transactional.
+    expect(readFileSync(path.join(templates, 'order-confirmation-email.json'), 'utf8')).not.toContain(
+      'unsubscribe_url',
+    );
+  });
+
   test('a folder that does not exist is one line, exit 2', () => {
     const r = validate([path.join(os.tmpdir(), 'no-such-automations-dir')]);
     expect(r.code).toBe(2);

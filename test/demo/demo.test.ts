@@ -78,4 +78,26 @@ test('the demo runs every automation and its table matches the rules for each se
     expect(printed).not.toContain(cast.email);
     expect(printed).not.toContain(cast.phone);
   }
+  // Finn's unsubscribe is his mail program's one-click POST to the demo's consent server: proof in the ledger.
+  expect(printed).toMatch(/one-click POST answered 200/);
+  const db = new pg.Client({ connectionString: `${serverUrl}/${database}` });
+  await db.connect();
+  try {
+    const { rows } = await db.query<{ origin: string; source: Record<string, unknown> }>(
+      `SELECT l.origin, l.source FROM consent_ledger l JOIN contacts c ON c.id = l.contact_id
+       WHERE c.email = $1 AND l.after->>'status' = 'unsubscribed'`,
+      [DEMO_CAST.finn.email],
+    );
+    expect(rows.length).toBeGreaterThan(0);
+    for (const r of rows) {
+      expect(r.origin).toBe('feedback');
+      expect(r.source).toMatchObject({
+        via: 'one-click',
+        ip: '127.0.0.1',
+        userAgent: 'consentflow-demo-mailbox',
+      });
+    }
+  } finally {
+    await db.end();
+  }
 }, 120_000);

@@ -43,6 +43,7 @@ describe('consentflow CLI', () => {
       'events',
       'automations',
       'demo',
+      'serve',
     ]) {
       expect(names).toContain(command);
     }

@@ -16,6 +16,9 @@ export interface ReceivedEmail {
   messageId: string;
   /** The value of X-Consentflow-Idempotency-Key, when present. */
   idempotencyKey?: string;
+  /** List-Unsubscribe and List-Unsubscribe-Post (RFC 8058), when present: what a mailbox provider acts on. */
+  listUnsubscribe?: string;
+  listUnsubscribePost?: string;
   /** The id this sink answered with ("queued as ..."). */
   queueId: string;
   receivedAt: Date;
@@ -97,6 +100,12 @@ export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<Smtp
           messageId,
           ...(mail.headers.has('x-consentflow-idempotency-key')
             ? { idempotencyKey: mail.headers.get('x-consentflow-idempotency-key') }
+            : {}),
+          ...(mail.headers.has('list-unsubscribe')
+            ? { listUnsubscribe: mail.headers.get('list-unsubscribe') }
+            : {}),
+          ...(mail.headers.has('list-unsubscribe-post')
+            ? { listUnsubscribePost: mail.headers.get('list-unsubscribe-post') }
             : {}),
           queueId,
           receivedAt: new Date(),

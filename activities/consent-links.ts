@@ -1,0 +1,60 @@
+// What an email carries so its reader can leave: the visible links templates use ({{unsubscribe_url}},
+// {{preferences_url}}) and, on marketing messages only, the RFC 8058 one-click headers mailbox providers show
+// as their own "Unsubscribe" button. Transactional messages (order, shipping...) get the links for templates
+// that want them, but no List-Unsubscribe: a receipt is not a list.
+import type { Pool } from '../db/pool';
+import { signLink } from '../contracts/consent-link';
+import { loadLinkConfig, type LinkConfig } from '../contracts/link-config';
+import type { OutboxEntry } from './store';
+
+export interface ConsentLinks {
+  /** Template variables. */
+  vars: { unsubscribe_url: string; preferences_url: string };
+  /** Extra email headers (empty for transactional messages). */
+  headers: Record<string, string>;
+}
+
+export interface ConsentLinkDependencies {
+  pool: Pool;
+  rules: { current(): { model: { transactional: ReadonlySet<string> } } };
+  /** Default: loadLinkConfig() from the environment, read once. */
+  links?: LinkConfig;
+}
+
+let fromEnv: LinkConfig | undefined;
+
+/** The links of one outbox row's email; undefined for SMS (opt-out there is the STOP keyword). */
+export async function consentLinksFor(
+  deps: ConsentLinkDependencies,
+  entry: Pick<OutboxEntry, 'channel' | 'contactId' | 'idempotencyKey' | 'messageType' | 'decisionId'>,
+): Promise<ConsentLinks | undefined> {
+  if (entry.channel !== 'email') return undefined;
+  const config = deps.links ?? (fromEnv ??= loadLinkConfig());
+  // Resource and category live with the decision that allowed the message.
+  const { rows } = entry.decisionId
+    ? await deps.pool.query<{ resource: string | null; category: string | null }>(
+        'SELECT resource, category FROM decision_log WHERE id = $1',
+        [entry.decisionId],
+      )
+    : { rows: [] };
+  const scope = {
+    contactId: entry.contactId,
+    channel: 'email' as const,
+    ...(rows[0]?.resource ? { resource: rows[0].resource } : {}),
+    ...(rows[0]?.category ? { category: rows[0].category } : {}),
+    messageId: entry.idempotencyKey,
+  };
+  const unsubscribeUrl = `${config.baseUrl}/u/${signLink(config.keys, { purpose: 'unsubscribe', ...scope })}`;
+  const preferencesUrl = `${config.baseUrl}/p/${signLink(config.keys, { purpose: 'preferences', ...scope })}`;
+  const marketing = !deps.rules.current().model.transactional.has(entry.messageType);
+  const headers: Record<string, string> = marketing
+    ? {
+        'List-Unsubscribe': [
+          `<${unsubscribeUrl}>`,
+          ...(config.mailto ? [`<mailto:${config.mailto}?subject=unsubscribe>`] : []),
+        ].join(', '),
+        'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
+      }
+    : {};
+  return { vars: { unsubscribe_url: unsubscribeUrl, preferences_url: preferencesUrl }, headers };
+}

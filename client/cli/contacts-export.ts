@@ -1,0 +1,25 @@
+// `consentflow contacts export <key>`: everything the store holds about one contact, as JSON on stdout
+// (GDPR Art. 15/20). Exit 1 with one line when no contact has that id, email or phone.
+import type { Command } from 'commander';
+import type { Pool } from '../../db/pool';
+import { exportContact } from '../../db/contacts/export';
+import { ContactNotFoundError } from '../../db/contacts/errors';
+
+export function registerExportCommand(
+  contacts: Command,
+  withPool: <T>(fn: (pool: Pool) => Promise<T>) => Promise<T>,
+): void {
+  contacts
+    .command('export <key>')
+    .description(
+      'print everything stored about a contact (id, email or phone) as JSON: profile, subscriptions, ledger with proof, decisions, deliveries',
+    )
+    .action(async (key: string) => {
+      const data = await withPool(async (pool) => {
+        const found = await exportContact(pool, key);
+        if (!found) throw new ContactNotFoundError(key);
+        return found;
+      });
+      process.stdout.write(`${JSON.stringify(data, null, 2)}\n`);
+    });
+}
