@@ -17,7 +17,21 @@ import {
 const RULES_DIR = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../rules');
 const MESSAGE_TYPES = loadRuleSet(RULES_DIR).messageTypes;
 
-/** Every channel x region x type x subscription status x global status, at noon and at night. */
+const AREA_CODES = ['305', '512', '212', '555'];
+
+/** 0-20 earlier messages (marketing and transactional SMS, email), canonical UTC instants as the outbox gives. */
+function historyOf(i: number, at: Date): DecideInput['history'] {
+  return Array.from({ length: i % 21 }, (_, k) => ({
+    channel: k % 3 ? ('sms' as const) : ('email' as const),
+    type: k % 4 === 0 ? 'order_confirmation' : 'campaign',
+    at: new Date(at.getTime() - (k * 2 + 1) * 3_600_000).toISOString(),
+  }));
+}
+
+/**
+ * Every channel x region x type x subscription status x global status, at noon and at night, each with a
+ * history of 0-20 messages; US SMS numbers carry area codes of states with their own hours and of none.
+ */
 function requestSet(): DecideInput[] {
   const out: DecideInput[] = [];
   let i = 0;
@@ -27,13 +41,23 @@ function requestSet(): DecideInput[] {
         for (const subStatus of SUBSCRIPTION_STATUSES)
           for (const status of GLOBAL_STATUSES) {
             i++;
+            const at = new Date(i % 2 ? '2026-06-15T16:00:00Z' : '2026-06-15T04:00:00Z');
             out.push({
               contact: {
                 status,
                 country,
                 timezone: country === 'DE' ? 'Europe/Berlin' : 'America/New_York',
                 subscriptions: [
-                  { resource: 'shop', channel, address: `a${i}`, status: subStatus, priority: 2 },
+                  {
+                    resource: 'shop',
+                    channel,
+                    address:
+                      channel === 'sms'
+                        ? `+1${AREA_CODES[i % 4]}555${String(i % 10000).padStart(4, '0')}`
+                        : `a${i}`,
+                    status: subStatus,
+                    priority: 2,
+                  },
                   ...(i % 3 === 0
                     ? [
                         {
@@ -48,7 +72,8 @@ function requestSet(): DecideInput[] {
                 ],
               },
               message: { channel, type },
-              at: new Date(i % 2 ? '2026-06-15T16:00:00Z' : '2026-06-15T04:00:00Z'),
+              at,
+              history: historyOf(i, at),
             });
           }
   return out;

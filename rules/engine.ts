@@ -255,7 +255,13 @@ function traceOf(p: Prepared, r: Run): RuleTrace[] {
     const seen = byName.get(rule.name);
     const params = rule.event.params;
     const words = params.window
-      ? { ...r.facts, ...params.window, local: clock(r.facts.localMinutes ?? 0) }
+      ? {
+          ...r.facts,
+          ...params.window,
+          local: clock(r.facts.localMinutes ?? 0),
+          // the trace names the window's usual hours; the decision's reason names the day's own
+          hours: `between ${params.window.from} and ${params.window.until} (other hours on some days)`,
+        }
       : r.facts;
     return {
       name: rule.name,
