@@ -8,6 +8,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { build, type Plugin } from 'esbuild';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { REPO_ROOT } from '../client/config';
@@ -19,28 +20,30 @@ const DIST = path.join(REPO_ROOT, 'dist');
 /**
  * Modules find their data files (rules, templates, automations, migrations) relative to their own source file:
  * `new URL('./sms-keywords.json', import.meta.url)`. Bundled, every module would share the bundle's URL, so each
- * module's `import.meta.url` is rewritten to the URL its source has in the package (dist/ is one level below
- * the package root, and every output file sits directly in dist/). The data files ship as they are in the
+ * module's `import.meta.url` is rewritten to the URL its source has in the package (every output file sits
+ * directly in the output folder, dist/ in the package). The data files ship as they are in the
  * clone, and no module needs to know whether it runs from source or compiled.
  */
-const sourceUrls: Plugin = {
+const sourceUrls = (outdir: string): Plugin => ({
   name: 'source-import-meta-url',
   setup(b) {
+    const root = path.relative(outdir, REPO_ROOT).split(path.sep).join('/');
     b.onLoad({ filter: /\.ts$/ }, (args) => {
       if (args.path.includes(`${path.sep}node_modules${path.sep}`)) return undefined;
       const rel = path.relative(REPO_ROOT, args.path).split(path.sep).join('/');
       const source = readFileSync(args.path, 'utf8');
-      const url = `new URL(${JSON.stringify(`../${rel}`)}, import.meta.url).href`;
+      const url = `new URL(${JSON.stringify(`${root}/${rel}`)}, import.meta.url).href`;
       return { contents: source.replaceAll('import.meta.url', url), loader: 'ts' };
     });
   },
-};
+});
 
-async function compileJavaScript(): Promise<void> {
+/** The CLI and the client API as JavaScript in `outdir` (dist/; the start-up benchmark uses its own). */
+export async function compileJavaScript(outdir = DIST): Promise<void> {
   const result = await build({
     entryPoints: { cli: 'client/cli/main.ts', index: 'client/index.ts' },
     absWorkingDir: REPO_ROOT,
-    outdir: DIST,
+    outdir,
     outExtension: { '.js': '.mjs' },
     chunkNames: 'chunk-[hash]',
     bundle: true,
@@ -52,7 +55,7 @@ async function compileJavaScript(): Promise<void> {
     sourcemap: 'linked',
     // Compiled code uses the workflow bundle built next to it (worker/bundle.ts).
     define: { __CONSENTFLOW_COMPILED__: 'true' },
-    plugins: [sourceUrls],
+    plugins: [sourceUrls(outdir)],
     logLevel: 'warning',
   });
   if (result.errors.length) throw new Error('esbuild failed');
@@ -106,9 +109,11 @@ async function main(): Promise<void> {
   console.log(`built in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 }
 
-try {
-  await main();
-} catch (err) {
-  console.error(`build failed: ${(err as Error).message}`);
-  process.exitCode = 1;
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  try {
+    await main();
+  } catch (err) {
+    console.error(`build failed: ${(err as Error).message}`);
+    process.exitCode = 1;
+  }
 }
