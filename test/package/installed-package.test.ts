@@ -5,6 +5,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
 import { REPO_ROOT } from '../../client/config';
 import { replayFixtures } from '../../scripts/replay-fixtures';
@@ -39,6 +40,8 @@ function consentflow(args: string[], opts: { input?: string; env?: Record<string
 }
 
 beforeAll(() => {
+  // The replay below runs workers in this process; their state changes at INFO are noise here.
+  Runtime.install({ logger: new DefaultLogger('WARN') });
   work = mkdtempSync(path.join(os.tmpdir(), 'cf-package-'));
   // `npm pack` runs `prepack`, which is `npm run build`.
   npm(['pack', '--pack-destination', work], REPO_ROOT);
