@@ -61,12 +61,43 @@ export async function compileJavaScript(outdir = DIST): Promise<void> {
   if (result.errors.length) throw new Error('esbuild failed');
 }
 
-function emitDeclarations(): void {
+function emitDeclarations(outDir = path.join(DIST, 'types')): void {
   execFileSync(
     process.execPath,
-    [path.join(REPO_ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'],
+    [
+      path.join(REPO_ROOT, 'node_modules', 'typescript', 'bin', 'tsc'),
+      '-p',
+      'tsconfig.build.json',
+      '--outDir',
+      outDir,
+    ],
     { cwd: REPO_ROOT, stdio: 'inherit' },
   );
+  addExtensions(outDir);
+}
+
+/**
+ * The sources import without extensions (moduleResolution "Bundler"); an app on "NodeNext" only follows
+ * relative imports in declarations that name the file, so each gets `.js` (or `/index.js`) here.
+ */
+export function addExtensions(dir: string): void {
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const file = path.join(dir, entry.name);
+    if (entry.isDirectory()) addExtensions(file);
+    else if (entry.name.endsWith('.d.ts')) {
+      const text = readFileSync(file, 'utf8').replace(
+        /(from |import\()(['"])(\.{1,2}\/[^'"]*?)\2/g,
+        (whole, head: string, q: string, spec: string) => {
+          if (/\.(js|json)$/.test(spec)) return whole;
+          const target = path.resolve(dir, spec);
+          if (existsSync(`${target}.d.ts`)) return `${head}${q}${spec}.js${q}`;
+          if (existsSync(path.join(target, 'index.d.ts'))) return `${head}${q}${spec}/index.js${q}`;
+          return whole;
+        },
+      );
+      writeFileSync(file, text);
+    }
+  }
 }
 
 async function bundleWorkflows(): Promise<void> {

@@ -2,7 +2,7 @@
 // with npm, and the `consentflow` it installs works there without the clone and without tsx: --version, --help,
 // decide, and a worker that runs workflows from the prebuilt bundle against the real dev server.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
@@ -109,6 +109,40 @@ describe('the packed tarball installed into an empty folder', () => {
     const answer = JSON.parse(stdout.trim()) as { id: string; verdict: string; rules: string };
     expect(answer.id).toBe('r1');
     expect(answer.verdict).toBe('send');
+  });
+
+  test('its declarations type-check an app on NodeNext resolution, and catch a wrong type', () => {
+    const tsc = path.join(REPO_ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
+    const check = (body: string) => {
+      writeFileSync(path.join(app, 'app.mts'), body);
+      return spawnSync(
+        process.execPath,
+        [
+          tsc,
+          '--noEmit',
+          '--strict',
+          '--skipLibCheck',
+          '--module',
+          'nodenext',
+          '--moduleResolution',
+          'nodenext',
+        ]
+          .concat(['--types', 'node', '--typeRoots', path.join(REPO_ROOT, 'node_modules', '@types')])
+          .concat(['app.mts']),
+        { cwd: app, encoding: 'utf8', timeout: 120_000 },
+      );
+    };
+    const good = check(
+      "import { createAutomationClient, loadSettings, type AutomationClient } from 'consentflow';\n" +
+        'export const queue: string = loadSettings().taskQueue;\n' +
+        'export const make: typeof createAutomationClient = createAutomationClient;\n' +
+        'export type Client = AutomationClient;\n',
+    );
+    expect(good.status, good.stdout).toBe(0);
+    const bad = check(
+      "import { loadSettings } from 'consentflow';\nexport const n: number = loadSettings().taskQueue;\n",
+    );
+    expect(bad.stdout).toContain("Type 'string' is not assignable to type 'number'");
   });
 
   test('the workflow bundle it ships replays every committed history', async () => {
