@@ -23,7 +23,7 @@ const num = (r: Result, key: string): number => {
 };
 const sub = (r: Result, key: string): Result => (r[key] ?? {}) as Result;
 
-export const BENCHMARKS = ['decisions', 'decideCli', 'import', 'audience', 'automations'] as const;
+export const BENCHMARKS = ['decisions', 'decideCli', 'startup', 'import', 'audience', 'automations'] as const;
 export type BenchmarkName = (typeof BENCHMARKS)[number];
 
 export const ROWS: Record<BenchmarkName, (r: Result) => Row[]> = {
@@ -66,6 +66,30 @@ export const ROWS: Record<BenchmarkName, (r: Result) => Row[]> = {
       baseline: 'node parse + answer',
       baselineValue: num(r, 'baselineLinesPerSecond'),
       ratio: num(r, 'ratioToBaseline'),
+    },
+  ],
+  startup: (r) => [
+    {
+      benchmark: 'start-up',
+      figure: 'consentflow --help (compiled)',
+      value: num(r, 'helpMs'),
+      unit: 'ms',
+      baseline: "node -e ''",
+      baselineValue: num(r, 'nodeMs'),
+      ratio: num(r, 'helpRatioToNode'),
+      target: '< 300 ms',
+      met: num(r, 'helpMs') < 300,
+    },
+    {
+      benchmark: 'start-up',
+      figure: 'consentflow decide, first line (compiled)',
+      value: num(r, 'decideFirstLineMs'),
+      unit: 'ms',
+      baseline: "node -e ''",
+      baselineValue: num(r, 'nodeMs'),
+      ratio: num(r, 'decideRatioToNode'),
+      target: '< 500 ms',
+      met: num(r, 'decideFirstLineMs') < 500,
     },
   ],
   import: (r) => {

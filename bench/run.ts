@@ -7,6 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { benchDecisions } from './decisions';
 import { benchDecideCli } from './decide-cli';
+import { benchStartup } from './startup';
 import { benchImport } from './import';
 import { audienceFlag, benchAudience } from './audience';
 import { benchAutomations } from './automations';
@@ -49,6 +50,8 @@ function runner(name: Name, args: Args): () => Promise<Record<string, unknown>> 
       return () => benchDecisions({ quick });
     case 'decideCli':
       return () => benchDecideCli({ quick });
+    case 'startup':
+      return () => benchStartup({ quick });
     case 'import':
       return () => benchImport({ quick });
     case 'audience':

@@ -1,26 +1,77 @@
-// Workflow code is bundled once per process and reused by every worker it creates (tests create several).
+// The workflow code a worker runs. Compiled (the installed package, `npm run build`), it is the bundle built and
+// replayed against the history fixtures at build time (dist/workflow-bundle.js), so a worker starts without
+// webpack. From the TypeScript sources (a clone, tests) it is bundled once per process and reused by every
+// worker the process creates, so an edit to workflows/ is never hidden by a stale build.
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 
-export const WORKFLOWS_PATH = path.join(
-  path.dirname(fileURLToPath(import.meta.url)),
-  '..',
-  'workflows',
-  'index.ts',
-);
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+
+export const WORKFLOWS_PATH = path.join(HERE, '..', 'workflows', 'index.ts');
+/** Where `npm run build` writes the bundle; the compiled worker loads it from here. */
+export const PREBUILT_BUNDLE_PATH = path.join(HERE, '..', 'dist', 'workflow-bundle.js');
+
+/** Set to true by the build (esbuild `define`); undefined when the sources run through tsx. */
+declare const __CONSENTFLOW_COMPILED__: boolean | undefined;
+const COMPILED = typeof __CONSENTFLOW_COMPILED__ !== 'undefined' && __CONSENTFLOW_COMPILED__;
+
+export type WorkflowBundleOption = WorkflowBundleWithSourceMap | { codePath: string };
 
 const cached = new Map<string, Promise<WorkflowBundleWithSourceMap>>();
 
 /** The production workflows, or another workflows module (the benchmark adds its baseline). */
-export function workflowBundle(workflowsPath = WORKFLOWS_PATH): Promise<WorkflowBundleWithSourceMap> {
+export function workflowBundle(workflowsPath = WORKFLOWS_PATH): Promise<WorkflowBundleOption> {
+  if (workflowsPath === WORKFLOWS_PATH && COMPILED) {
+    if (!existsSync(PREBUILT_BUNDLE_PATH))
+      return Promise.reject(
+        new Error(`the workflow bundle ${PREBUILT_BUNDLE_PATH} is missing; run \`npm run build\` again`),
+      );
+    return Promise.resolve({ codePath: PREBUILT_BUNDLE_PATH });
+  }
   let bundle = cached.get(workflowsPath);
   if (!bundle) {
-    bundle = bundleWorkflowCode({ workflowsPath, logger: quietLogger });
+    bundle = buildWorkflowBundle(workflowsPath);
     cached.set(workflowsPath, bundle);
   }
   return bundle;
 }
 
-const noop = (): void => undefined;
-const quietLogger = { log: noop, trace: noop, debug: noop, info: noop, warn: noop, error: noop };
+/**
+ * Bundles workflow code with webpack. The bundler reports through its logger at `info` the whole webpack
+ * statistics (every module, on every worker start), with any warning buried in it; that listing is dropped,
+ * and each webpack warning (a module that may break determinism, a missing export, a size limit) is printed
+ * on its own to stderr instead, where an operator sees it. Errors still fail the bundle.
+ */
+export function buildWorkflowBundle(
+  workflowsPath = WORKFLOWS_PATH,
+  warn: (line: string) => void = (line) => process.stderr.write(`${line}\n`),
+): Promise<WorkflowBundleWithSourceMap> {
+  return bundleWorkflowCode({
+    workflowsPath,
+    logger: {
+      log: noop,
+      trace: noop,
+      debug: noop,
+      info: noop,
+      warn: (message) => warn(`workflow bundle: ${message}`),
+      error: (message) => warn(`workflow bundle: ${message}`),
+    },
+    webpackConfigHook: (config) => ({
+      ...config,
+      plugins: [
+        ...(config.plugins ?? []),
+        {
+          apply(compiler) {
+            compiler.hooks.done.tap('consentflow-warnings', (stats) => {
+              for (const w of stats.compilation.warnings) warn(`workflow bundle warning: ${w.message}`);
+            });
+          },
+        },
+      ],
+    }),
+  });
+}
+
+function noop(): void {}

@@ -1,14 +1,33 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import { loadSettings, REPO_ROOT } from '../config';
-import { connectClient } from '../temporal';
-import { createAutomationClient } from '../automations';
-import { AUTOMATIONS_DIR, DefinitionError, catalogOf, checkAutomationFolder } from '../definitions';
-import { explainUnreached } from '../event-match';
+import type * as TemporalModule from '../temporal';
+import type * as AutomationsModule from '../automations';
+import type * as DefinitionsModule from '../definitions';
+import type * as EventMatchModule from '../event-match';
+import type * as ValidateModule from './automations-validate';
 import { jsonSyntaxError } from '../json-locate';
 import type { StepRecord } from '../../workflows/send-step';
 import { CliError } from './errors';
-import { validateAutomations, type ValidateOptions } from './automations-validate';
+import type { ValidateOptions } from './automations-validate';
+
+// The Temporal client and the definition checks load when a command of this file runs, not at every CLI start.
+let connectClient: typeof TemporalModule.connectClient;
+let createAutomationClient: typeof AutomationsModule.createAutomationClient;
+let AUTOMATIONS_DIR: string;
+let DefinitionError: typeof DefinitionsModule.DefinitionError;
+let catalogOf: typeof DefinitionsModule.catalogOf;
+let checkAutomationFolder: typeof DefinitionsModule.checkAutomationFolder;
+let explainUnreached: typeof EventMatchModule.explainUnreached;
+let validateAutomations: typeof ValidateModule.validateAutomations;
+
+async function loadAutomationModules(): Promise<void> {
+  ({ connectClient } = await import('../temporal'));
+  ({ createAutomationClient } = await import('../automations'));
+  ({ AUTOMATIONS_DIR, DefinitionError, catalogOf, checkAutomationFolder } = await import('../definitions'));
+  ({ explainUnreached } = await import('../event-match'));
+  ({ validateAutomations } = await import('./automations-validate'));
+}
 
 /** The catalog a command runs on; broken definitions are bad input (exit 2), listed in full. */
 function catalogFor(dir: string | undefined) {
@@ -38,7 +57,10 @@ function parseProperties(text: string | undefined): Record<string, unknown> {
 }
 
 export function registerAutomationCommands(program: Command): void {
-  const events = program.command('events').description('fire custom events at custom-event automations');
+  const events = program
+    .command('events')
+    .description('fire custom events at custom-event automations')
+    .hook('preAction', loadAutomationModules);
   events
     .command('send <name>')
     .description('fire an event for a contact; prints the workflow ids it reached')
@@ -68,7 +90,10 @@ export function registerAutomationCommands(program: Command): void {
       },
     );
 
-  const automations = program.command('automations').description('automation definitions and runs');
+  const automations = program
+    .command('automations')
+    .description('automation definitions and runs')
+    .hook('preAction', loadAutomationModules);
   automations
     .command('validate [dir]')
     .description('check every automation definition and the templates it names (default automations/)')

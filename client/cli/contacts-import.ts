@@ -7,8 +7,14 @@ import { pipeline } from 'node:stream/promises';
 import { Option, type Command } from 'commander';
 import { progressReporter, summaryLines } from '../../db/contacts/import/report';
 import type { Pool } from '../../db/pool';
-import * as store from '../contacts';
+import type * as Store from '../contacts';
 import { CliError, numberOption } from './errors';
+
+// The contact store and the PostgreSQL driver load when a command of this file runs, not at every CLI start.
+let store: typeof Store;
+async function loadStore(): Promise<void> {
+  store = await import('../contacts');
+}
 
 interface ImportFlags {
   format?: string;
@@ -39,6 +45,7 @@ export function registerImportCommand(
 ): void {
   contacts
     .command('import <file>')
+    .hook('preAction', loadStore)
     .description(
       'import contacts from CSV or JSON Lines, "-" for standard input (columns: docs/consent-model.md)',
     )

@@ -2,11 +2,22 @@
 // people by default and JSON with --json; errors are one line with the exit code the docs promise.
 import { Option, type Command } from 'commander';
 import { loadSettings } from '../config';
-import { assertReachable, createPool, type Pool } from '../../db/pool';
-import * as store from '../contacts';
+import type { Pool } from '../../db/pool';
+import type * as Store from '../contacts';
+import { ORIGINS } from '../../db/contacts/types';
+import type * as PoolModule from '../../db/pool';
 import { CliError, numberOption } from './errors';
 import { registerImportCommand } from './contacts-import';
 import { registerExportCommand } from './contacts-export';
+
+// The contact store and the PostgreSQL driver load when a command of this file runs, not at every CLI start.
+let store: typeof Store;
+let assertReachable: typeof PoolModule.assertReachable;
+let createPool: typeof PoolModule.createPool;
+async function loadStore(): Promise<void> {
+  store = await import('../contacts');
+  ({ assertReachable, createPool } = await import('../../db/pool'));
+}
 
 const out = (line = ''): boolean => process.stdout.write(`${line}\n`);
 const json = (value: unknown): boolean => out(JSON.stringify(value, null, 2));
@@ -54,10 +65,10 @@ function asCliError(err: unknown): unknown {
  * Who made the change, for the consent ledger. A change typed here is an operator's: it may not claim to be
  * a form sign-up, an import or provider feedback, which are proof of something else.
  */
-const originOption = (allowed: store.Origin[] = ['admin']) =>
+const originOption = (allowed: Store.Origin[] = ['admin']) =>
   new Option('--origin <origin>', `who made the change, for the consent ledger (${allowed.join(' or ')})`)
     .argParser((raw: string) => {
-      const origin = raw.trim().toLowerCase() as store.Origin;
+      const origin = raw.trim().toLowerCase() as Store.Origin;
       if (allowed.includes(origin)) return origin;
       throw new CliError(
         `--origin ${raw} is not allowed here: a change made with this command is recorded as ${allowed.join(' or ')}. ` +
@@ -66,7 +77,7 @@ const originOption = (allowed: store.Origin[] = ['admin']) =>
       );
     })
     .default(allowed[0]!);
-const ctx = (o: { origin: store.Origin; note?: string }): store.ConsentContext => ({
+const ctx = (o: { origin: Store.Origin; note?: string }): Store.ConsentContext => ({
   origin: o.origin,
   source: { via: 'cli', user: process.env.USER ?? 'unknown', ...(o.note ? { note: o.note } : {}) },
 });
@@ -82,7 +93,9 @@ const channelOption = () =>
 export function registerContactsCommands(program: Command): void {
   const contacts = program
     .command('contacts')
-    .description('contacts and consent: import, show, change, erase');
+    .description('contacts and consent: import, show, change, erase')
+    // Before the subcommand parses its options: --channel's parser uses the store's validation.
+    .hook('preSubcommand', loadStore);
 
   registerImportCommand(contacts, withPool);
   registerExportCommand(contacts, withPool);
@@ -123,7 +136,7 @@ export function registerContactsCommands(program: Command): void {
     .command('history <key>')
     .description('the consent ledger of a contact (activity feed), newest first')
     .addOption(channelOption())
-    .addOption(new Option('--origin <origin>').choices([...store.ORIGINS]))
+    .addOption(new Option('--origin <origin>').choices([...ORIGINS]))
     .option('--status <status>', 'status after the change')
     .option(
       '--days <n>',
@@ -131,7 +144,7 @@ export function registerContactsCommands(program: Command): void {
       numberOption('--days', { what: 'how many days back', min: 1, max: 36_500, example: 30 }),
     )
     .option('--json')
-    .action(async (key: string, o: store.FeedFilter & { json?: boolean }) => {
+    .action(async (key: string, o: Store.FeedFilter & { json?: boolean }) => {
       await withPool(async (pool) => {
         const rows = await store.activityFeed(pool, key, o);
         if (o.json) {
@@ -169,14 +182,14 @@ export function registerContactsCommands(program: Command): void {
     .option('--categories <list>')
     .option('--field <name=value...>', 'custom field value (repeatable)')
     .addOption(originOption(['api', 'admin']))
-    .action(async (o: Record<string, string | string[] | undefined> & { origin: store.Origin }) => {
+    .action(async (o: Record<string, string | string[] | undefined> & { origin: Store.Origin }) => {
       const custom = Object.fromEntries(
         ((o.field as string[] | undefined) ?? []).map((f) => [
           f.split('=')[0]!,
           f.split('=').slice(1).join('='),
         ]),
       );
-      const input: store.ContactInput = {
+      const input: Store.ContactInput = {
         id: o.id as string,
         email: o.email as string,
         phone: o.phone as string,
@@ -257,7 +270,7 @@ export function registerContactsCommands(program: Command): void {
       'set the global status (subscribed, unsubscribed, complainer, hard_bounced, unconfirmed, suspended, invalid; any case)',
     )
     .addOption(originOption())
-    .action(async (key: string, status: string, o: { origin: store.Origin }) => {
+    .action(async (key: string, status: string, o: { origin: Store.Origin }) => {
       const r = await withPool((pool) => store.setStatus(pool, key, status, ctx(o)));
       out(
         r.changed
@@ -290,7 +303,7 @@ export function registerContactsCommands(program: Command): void {
           status?: string;
           priority?: number;
           category?: string;
-          origin: store.Origin;
+          origin: Store.Origin;
         },
       ) => {
         await withPool(async (pool) => {
@@ -317,7 +330,7 @@ export function registerContactsCommands(program: Command): void {
               resource: o.resource,
               channel: o.channel,
               address: o.address,
-              status: o.status as store.SubscriptionInput['status'],
+              status: o.status as Store.SubscriptionInput['status'],
               priority: o.priority,
             },
             ctx(o),
@@ -335,7 +348,7 @@ export function registerContactsCommands(program: Command): void {
     .option('--category <name>')
     .option('--address <address>', 'only the subscriptions of this address')
     .addOption(originOption())
-    .action(async (key: string, o: store.UnsubscribeScope & { origin: store.Origin }) => {
+    .action(async (key: string, o: Store.UnsubscribeScope & { origin: Store.Origin }) => {
       const r = await withPool((pool) => store.unsubscribe(pool, key, o, ctx(o)));
       out(`contact ${r.contactId}: ${r.changes} change${r.changes === 1 ? '' : 's'}`);
     });
@@ -352,7 +365,7 @@ export function registerContactsCommands(program: Command): void {
           : 'disable a contact: nothing is sent to it',
       )
       .addOption(originOption())
-      .action(async (key: string, o: { origin: store.Origin }) => {
+      .action(async (key: string, o: { origin: Store.Origin }) => {
         const r = await withPool((pool) => store.setActive(pool, key, active, ctx(o)));
         out(
           `contact ${r.contactId} ${r.changed ? 'is now' : 'was already'} ${active ? 'active' : 'inactive'}`,
@@ -393,7 +406,7 @@ export function registerContactsCommands(program: Command): void {
       )
       .option('--reason <text>')
       .addOption(originOption())
-      .action(async (channel: string, address: string, o: { reason?: string; origin: store.Origin }) => {
+      .action(async (channel: string, address: string, o: { reason?: string; origin: Store.Origin }) => {
         const r = await withPool((pool) =>
           add
             ? store.addToBlacklist(pool, channel, address, { reason: o.reason }, ctx(o))
@@ -412,7 +425,7 @@ export function registerContactsCommands(program: Command): void {
     )
     .option('--yes', 'confirm: this cannot be undone')
     .addOption(originOption())
-    .action(async (key: string, o: { yes?: boolean; origin: store.Origin }) => {
+    .action(async (key: string, o: { yes?: boolean; origin: Store.Origin }) => {
       if (!o.yes) throw new CliError(`erasing ${key} cannot be undone; run again with --yes to confirm`, 2);
       const r = await withPool((pool) => store.eraseContact(pool, key, ctx(o)));
       out(
@@ -469,7 +482,7 @@ function registerNoteAndFieldCommands(contacts: Command): void {
         await withPool((pool) =>
           store.defineCustomField(pool, {
             name,
-            kind: kind as store.CustomFieldKind,
+            kind: kind as Store.CustomFieldKind,
             scope: o.scope,
             options: o.options?.split(','),
           }),

@@ -1,10 +1,16 @@
 import type { Command } from 'commander';
 import { loadSettings } from '../config';
-import { startDevServer } from '../dev-server';
+import type * as DevServerModule from '../dev-server';
+import { describeTemporalError } from '../../worker/temporal-errors';
 import { CliError } from './errors';
 import { untilSignal } from './signals';
 import type { WorkerRuntime } from '../../worker/runtime';
-import { describeTemporalError } from '../../worker/temporal-errors';
+
+// The Temporal client loads when `dev` runs, not at every CLI start.
+let startDevServer: typeof DevServerModule.startDevServer;
+async function loadDevServer(): Promise<void> {
+  ({ startDevServer } = await import('../dev-server'));
+}
 
 function portOption(value: string): number {
   const n = Number(value);
@@ -16,6 +22,7 @@ function portOption(value: string): number {
 export function registerDevCommands(program: Command): void {
   program
     .command('dev')
+    .hook('preAction', loadDevServer)
     .description('run the Temporal dev server and its Web UI')
     .option('--port <port>', 'frontend port', portOption, Number(process.env.CONSENTFLOW_DEV_PORT ?? 7233))
     .option('--ui-port <port>', 'Web UI port', portOption, Number(process.env.CONSENTFLOW_UI_PORT ?? 8233))

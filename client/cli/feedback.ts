@@ -5,13 +5,23 @@
 import { createReadStream, statSync } from 'node:fs';
 import { Option, type Command } from 'commander';
 import { loadSettings } from '../config';
-import { assertReachable, createPool, type Pool } from '../../db/pool';
-import * as store from '../contacts';
+import type { Pool } from '../../db/pool';
+import type * as Store from '../contacts';
+import type * as PoolModule from '../../db/pool';
 import { CliError } from './errors';
+
+// The contact store and the PostgreSQL driver load when a command of this file runs, not at every CLI start.
+let store: typeof Store;
+let assertReachable: typeof PoolModule.assertReachable;
+let createPool: typeof PoolModule.createPool;
+async function loadStore(): Promise<void> {
+  store = await import('../contacts');
+  ({ assertReachable, createPool } = await import('../../db/pool'));
+}
 
 const out = (line: string): boolean => process.stdout.write(`${line}\n`);
 
-function keywordsFor(rulesDir: string | undefined): store.SmsKeywords {
+function keywordsFor(rulesDir: string | undefined): Store.SmsKeywords {
   try {
     return store.loadSmsKeywords(rulesDir ?? loadSettings().rulesDir);
   } catch (err) {
@@ -54,7 +64,7 @@ function openEvents(file: string): AsyncIterable<Buffer | string> {
 }
 
 interface FeedbackFlags {
-  kind?: store.FeedbackKind;
+  kind?: Store.FeedbackKind;
   channel?: 'email' | 'sms';
   address?: string;
   text?: string;
@@ -65,10 +75,17 @@ interface FeedbackFlags {
 }
 
 export function registerFeedbackCommand(program: Command): void {
+  // The store (and the list of kinds) loads before `feedback` parses its options, and only for `feedback`.
+  const kindOption = new Option('--kind <kind>');
+  program.hook('preSubcommand', async (_program, sub) => {
+    if (sub.name() !== 'feedback') return;
+    await loadStore();
+    kindOption.choices([...store.FEEDBACK_KINDS]);
+  });
   program
     .command('feedback')
     .description('apply bounces, complaints, unsubscribes, SMS replies')
-    .addOption(new Option('--kind <kind>').choices([...store.FEEDBACK_KINDS]))
+    .addOption(kindOption)
     .addOption(new Option('--channel <channel>', 'email or sms').choices(['email', 'sms']))
     .option('--address <address>')
     .option('--text <text>', 'inbound SMS text')
@@ -84,7 +101,7 @@ export function registerFeedbackCommand(program: Command): void {
       if (o.kind) {
         if (!o.address)
           throw new CliError('--kind needs --address (and --channel, except for inbound_sms)', 2);
-        const event: store.FeedbackEvent = {
+        const event: Store.FeedbackEvent = {
           kind: o.kind,
           address: o.address,
           source: { via: 'cli' },

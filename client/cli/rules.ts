@@ -5,24 +5,40 @@ import type { Command } from 'commander';
 import { once } from 'node:events';
 import path from 'node:path';
 import { isUtf8 } from 'node:buffer';
-import {
-  decideWithEngine,
-  explainDecision,
-  lintRuleSet,
-  loadRuleSet,
-  RuleSetError,
-  validateDecideRequest,
-  type ContactProfile,
-  type ProfileLookup,
-  type RuleProblem,
-  type RuleSet,
+import type {
+  ContactProfile,
+  ProfileLookup,
+  RuleProblem,
+  RuleSet,
+  RuleSetError as RuleSetErrorClass,
 } from '../../rules/index';
-import { MAX_LINE_BYTES } from '../../rules/decide-lines';
+import type * as RulesApi from '../../rules/index';
 import { MAX_JSON_DEPTH, jsonDepthOffset } from '../../rules/json-position';
-import { clip, quote } from '../../rules/quote';
+import type * as QuoteModule from '../../rules/quote';
 import { loadSettings } from '../config';
-import { answerStream } from './decide-stream';
+import type * as DecideStream from './decide-stream';
 import { CliError } from './errors';
+
+// The rule engine (Ajv, json-rules-engine, Luxon) loads when a command of this file runs, not for
+// `consentflow --help` or another command: start-up is most of a short CLI call (docs/deployment.md).
+let decideWithEngine: typeof RulesApi.decideWithEngine;
+let explainDecision: typeof RulesApi.explainDecision;
+let lintRuleSet: typeof RulesApi.lintRuleSet;
+let loadRuleSet: typeof RulesApi.loadRuleSet;
+let RuleSetError: typeof RuleSetErrorClass;
+let validateDecideRequest: typeof RulesApi.validateDecideRequest;
+let answerStream: typeof DecideStream.answerStream;
+let MAX_LINE_BYTES: number;
+let clip: typeof QuoteModule.clip;
+let quote: typeof QuoteModule.quote;
+
+async function loadRuleEngine(): Promise<void> {
+  ({ decideWithEngine, explainDecision, lintRuleSet, loadRuleSet, RuleSetError, validateDecideRequest } =
+    await import('../../rules/index'));
+  ({ answerStream } = await import('./decide-stream'));
+  ({ MAX_LINE_BYTES } = await import('../../rules/decide-lines'));
+  ({ clip, quote } = await import('../../rules/quote'));
+}
 
 interface RulesOption {
   rules?: string;
@@ -215,9 +231,13 @@ export function registerRulesCommands(program: Command): void {
     .command('decide')
     .description('answer JSON Lines decision requests from stdin, in order')
     .option(...rulesOption)
+    .hook('preAction', loadRuleEngine)
     .action(runDecide);
 
-  const rules = program.command('rules').description('validate, explain and lint the consent rule files');
+  const rules = program
+    .command('rules')
+    .description('validate, explain and lint the consent rule files')
+    .hook('preAction', loadRuleEngine);
 
   rules
     .command('validate [dir]')

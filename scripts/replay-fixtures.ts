@@ -1,0 +1,33 @@
+// Replays every committed workflow history (test/fixtures/histories) against a workflow bundle: the build runs
+// it on the bundle it is about to ship, and the package test on the bundle an installed package holds.
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { Worker } from '@temporalio/worker';
+import { REPO_ROOT } from '../client/config';
+
+export const HISTORY_FIXTURES = path.join(REPO_ROOT, 'test', 'fixtures', 'histories');
+
+export interface ReplayReport {
+  count: number;
+  failures: { file: string; error: string }[];
+}
+
+export async function replayFixtures(bundle: { codePath: string }): Promise<ReplayReport> {
+  const files = readdirSync(HISTORY_FIXTURES)
+    .filter((f) => f.endsWith('.json'))
+    .sort();
+  if (files.length === 0) throw new Error(`no history fixtures in ${HISTORY_FIXTURES}`);
+  const histories = files.map((file) => ({
+    workflowId: file,
+    history: JSON.parse(readFileSync(path.join(HISTORY_FIXTURES, file), 'utf8')) as unknown,
+  }));
+  const failures: ReplayReport['failures'] = [];
+  for await (const result of Worker.runReplayHistories({ workflowBundle: bundle }, histories)) {
+    if (result.error) failures.push({ file: result.workflowId, error: describe(result.error) });
+  }
+  return { count: files.length, failures };
+}
+
+function describe(err: unknown): string {
+  return (err instanceof Error ? err.message : String(err)).split('\n')[0] ?? 'unknown error';
+}
