@@ -2,8 +2,6 @@
 // (GDPR Art. 15/20). Exit 1 with one line when no contact has that id, email or phone.
 import type { Command } from 'commander';
 import type { Pool } from '../../db/pool';
-import { exportContact } from '../../db/contacts/export';
-import { ContactNotFoundError } from '../../db/contacts/errors';
 
 export function registerExportCommand(
   contacts: Command,
@@ -15,6 +13,9 @@ export function registerExportCommand(
       'print everything stored about a contact (id, email or phone) as JSON: profile, subscriptions, ledger with proof, decisions, deliveries',
     )
     .action(async (key: string) => {
+      // Loaded on use: `--help` must not load the contact store.
+      const { exportContact } = await import('../../db/contacts/export');
+      const { ContactNotFoundError } = await import('../../db/contacts/errors');
       const data = await withPool(async (pool) => {
         const found = await exportContact(pool, key);
         if (!found) throw new ContactNotFoundError(key);

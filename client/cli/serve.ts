@@ -2,10 +2,6 @@
 // Configuration is environment only (docs/consent-http.md); it migrates the database first, like the worker.
 import type { Command } from 'commander';
 import { loadSettings } from '../config';
-import { assertReachable, createPool, ensureDatabase } from '../../db/pool';
-import { migrate } from '../../db/migrate';
-import { loadServerConfig } from '../../server/config';
-import { buildServer } from '../../server/app';
 import { CliError } from './errors';
 import { untilSignal } from './signals';
 
@@ -14,6 +10,11 @@ export function registerServeCommand(program: Command): void {
     .command('serve')
     .description('run the consent HTTP server: unsubscribe links, webhooks')
     .action(async () => {
+      // The driver, the migrator and Fastify load when the server starts, not at every CLI start.
+      const { assertReachable, createPool, ensureDatabase } = await import('../../db/pool');
+      const { migrate } = await import('../../db/migrate');
+      const { loadServerConfig } = await import('../../server/config');
+      const { buildServer } = await import('../../server/app');
       const settings = loadSettings();
       let config;
       try {
