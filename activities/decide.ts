@@ -180,14 +180,7 @@ export function createDecideStep(deps: DecideDependencies) {
       }
       // A suppression after an attempt that may have got through says so (`unconfirmed`); a defer stays a defer:
       // its retry is the same message under the same key, which the provider can recognise.
-      const told = row
-        ? await honestOutcome(
-            client,
-            input.messageKey,
-            verdict === 'defer' ? 'deferred' : 'suppressed',
-            reasons,
-          )
-        : { outcome: (verdict === 'defer' ? 'deferred' : 'suppressed') as StepOutcome, reasons };
+      const told = await honestOutcome(client, row, verdict === 'defer' ? 'deferred' : 'suppressed', reasons);
       const outcome = told.outcome;
       reasons = told.reasons;
       const nextDefers = verdict === 'defer' ? defers + 1 : defers;

@@ -143,16 +143,18 @@ export async function unansweredAttempt(
 
 /**
  * The outcome to record when the step ends without a (further) delivery: `unconfirmed` instead of `suppressed`,
- * `expired` or `stopped` when an earlier attempt may have got through, with a reason saying so first.
+ * `expired` or `stopped` when an earlier attempt may have got through, with a reason saying so first. Only a
+ * message with an outbox row (`row`) can have had an attempt: without one, nothing is read.
  */
 export async function honestOutcome(
   db: Db,
-  messageKey: string,
+  row: { idempotencyKey: string } | undefined,
   outcome: StepOutcome,
   reasons: DecisionReason[],
 ): Promise<{ outcome: StepOutcome; reasons: DecisionReason[] }> {
-  if (outcome !== 'suppressed' && outcome !== 'expired' && outcome !== 'stopped') return { outcome, reasons };
-  const open = await unansweredAttempt(db, messageKey);
+  if (!row || (outcome !== 'suppressed' && outcome !== 'expired' && outcome !== 'stopped'))
+    return { outcome, reasons };
+  const open = await unansweredAttempt(db, row.idempotencyKey);
   if (!open) return { outcome, reasons };
   const why: DecisionReason = {
     rule: 'deliver:unconfirmed',

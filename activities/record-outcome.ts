@@ -40,9 +40,7 @@ export function createRecordOutcome(deps: { pool: Pool }) {
         if (settled) return { outcome: settled.outcome, verdict: settled.verdict, reasons: settled.reasons };
       }
       // Expired or stopped after an attempt that may have got through: `unconfirmed`, not a claim it did not.
-      const told = row
-        ? await honestOutcome(client, input.messageKey, input.outcome, input.reasons)
-        : { outcome: input.outcome, reasons: input.reasons };
+      const told = await honestOutcome(client, row, input.outcome, input.reasons);
       await writeOutcome(client, input, input.message, {
         outcome: told.outcome,
         verdict: input.verdict,
