@@ -14,6 +14,7 @@ import {
   type ReceivedCopy,
   type SinkFault,
 } from './sink-faults';
+import { pendingTimers } from './timers';
 
 export interface ChaosSinks {
   smtpUrl: string;
@@ -32,14 +33,8 @@ export async function startChaosSinks(options: ChaosSinkOptions = {}): Promise<C
   const copies: ReceivedCopy[] = [];
   const counts = emptyFaultCounts();
   const hangMs = options.hangMs ?? DEFAULT_HANG_MS;
-  const timers = new Set<NodeJS.Timeout>();
-  const later = (ms: number, fn: () => void): void => {
-    const t = setTimeout(() => {
-      timers.delete(t);
-      fn();
-    }, ms);
-    timers.add(t);
-  };
+  const timers = pendingTimers();
+  const later = timers.later;
   const pick = (channel: 'email' | 'sms'): SinkFault | undefined => {
     const fault = options.pickFault?.(channel);
     if (fault) counts[channel][fault]++;
@@ -141,8 +136,7 @@ export async function startChaosSinks(options: ChaosSinkOptions = {}): Promise<C
     copies: () => [...copies],
     faults: () => structuredClone(counts),
     async close() {
-      for (const t of timers) clearTimeout(t);
-      timers.clear();
+      timers.cancelAll();
       sms.closeAllConnections();
       await new Promise<void>((r) => sms.close(() => r()));
       for (const c of (smtp as unknown as { connections: Set<SmtpConnectionInternals> }).connections) {

@@ -9,6 +9,7 @@ import { REPO_ROOT } from '../client/config';
 import { startDevServer, type DevServer } from '../client/dev-server';
 import { migrate } from '../db/migrate';
 import { parseDatabaseUrl } from '../db/pool';
+import { pendingTimers } from './timers';
 
 /** The harness's own PostgreSQL connections carry this name, so the terminations spare them. */
 export const HARNESS_APP_NAME = 'consentflow-chaos-harness';
@@ -141,7 +142,8 @@ export function startWorkers(opts: WorkerPoolOptions): WorkerPool {
   const harnessKilled = new Set<number>();
   const exits: WorkerExit[] = [];
   const readyFlags: boolean[] = [];
-  const timers = new Set<NodeJS.Timeout>();
+  const timers = pendingTimers();
+  const later = timers.later;
   let stopping = false;
   const logFile = (i: number) => path.join(opts.logDir, `worker-${i}.log`);
 
@@ -174,13 +176,6 @@ export function startWorkers(opts: WorkerPoolOptions): WorkerPool {
         if (!children[i]) launch(i);
       });
     });
-  };
-  const later = (ms: number, fn: () => void): void => {
-    const t = setTimeout(() => {
-      timers.delete(t);
-      fn();
-    }, ms);
-    timers.add(t);
   };
   const killAll = (signal: NodeJS.Signals): void => {
     for (const c of children) {
@@ -230,7 +225,7 @@ export function startWorkers(opts: WorkerPoolOptions): WorkerPool {
     },
     async stop() {
       stopping = true;
-      for (const t of timers) clearTimeout(t);
+      timers.cancelAll();
       const running = children.filter((c): c is ChildProcess => !!c && c.exitCode === null);
       const gone = Promise.all(running.map((c) => new Promise((r) => c.once('exit', r))));
       killAll('SIGTERM');
