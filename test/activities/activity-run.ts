@@ -1,5 +1,5 @@
 // Running activities outside a worker, as Temporal would call them: attempt 1 and a retry (attempt 2), with the
-// SDK's logger quiet (these tests fail activities on purpose), and the failure an activity threw.
+// SDK's logger quiet (these tests fail activities on purpose), and what an activity or a transport threw.
 import { expect } from 'vitest';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
@@ -16,12 +16,21 @@ export const run = <A extends unknown[], R>(fn: (...args: A) => Promise<R>, ...a
 export const retry = <A extends unknown[], R>(fn: (...args: A) => Promise<R>, ...args: A): Promise<R> =>
   retryEnv.run<A, R, typeof fn>(fn, ...args);
 
-export async function failureOf(p: Promise<unknown>): Promise<ApplicationFailure> {
+/** What `p` rejected with, checked to be a `type`; fails the test, saying `expected`, when it resolved. */
+export async function rejectionOf<E>(
+  p: Promise<unknown>,
+  type: abstract new (...args: never[]) => E,
+  expected: string,
+): Promise<E> {
   try {
     await p;
   } catch (err) {
-    expect(err).toBeInstanceOf(ApplicationFailure);
-    return err as ApplicationFailure;
+    expect(err).toBeInstanceOf(type);
+    return err as E;
   }
-  throw new Error('expected the activity to fail');
+  throw new Error(expected);
 }
+
+/** The ApplicationFailure an activity threw. */
+export const failureOf = (p: Promise<unknown>): Promise<ApplicationFailure> =>
+  rejectionOf(p, ApplicationFailure, 'expected the activity to fail');

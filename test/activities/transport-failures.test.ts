@@ -14,16 +14,10 @@ import {
   startSmtpSink,
   type SmtpSink,
 } from '../../activities/transports';
+import { rejectionOf } from './activity-run';
 
-async function failureOf(p: Promise<unknown>): Promise<DeliveryError> {
-  try {
-    await p;
-  } catch (err) {
-    expect(err).toBeInstanceOf(DeliveryError);
-    return err as DeliveryError;
-  }
-  throw new Error('expected the send to fail');
-}
+const failureOf = (p: Promise<unknown>): Promise<DeliveryError> =>
+  rejectionOf(p, DeliveryError, 'expected the send to fail');
 
 async function listen(server: net.Server | http.Server): Promise<number> {
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));

@@ -11,16 +11,10 @@ import {
   type SmsSink,
   type SmtpSink,
 } from '../../activities/transports';
+import { rejectionOf } from './activity-run';
 
-async function failureOf(p: Promise<unknown>): Promise<DeliveryError> {
-  try {
-    await p;
-  } catch (err) {
-    expect(err).toBeInstanceOf(DeliveryError);
-    return err as DeliveryError;
-  }
-  throw new Error('expected the send to fail');
-}
+const failureOf = (p: Promise<unknown>): Promise<DeliveryError> =>
+  rejectionOf(p, DeliveryError, 'expected the send to fail');
 
 describe('SMTP transport', () => {
   let sink: SmtpSink;
