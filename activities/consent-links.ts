@@ -5,7 +5,7 @@
 import type { Pool } from '../db/pool';
 import { signLink } from '../contracts/consent-link';
 import { loadLinkConfig, type LinkConfig } from '../contracts/link-config';
-import type { OutboxEntry } from './store';
+import { decisionScope, type OutboxEntry } from './store';
 
 export interface ConsentLinks {
   /** Template variables. */
@@ -30,18 +30,10 @@ export async function consentLinksFor(
 ): Promise<ConsentLinks | undefined> {
   if (entry.channel !== 'email') return undefined;
   const config = deps.links ?? (fromEnv ??= loadLinkConfig());
-  // Resource and category live with the decision that allowed the message.
-  const { rows } = entry.decisionId
-    ? await deps.pool.query<{ resource: string | null; category: string | null }>(
-        'SELECT resource, category FROM decision_log WHERE id = $1',
-        [entry.decisionId],
-      )
-    : { rows: [] };
   const scope = {
     contactId: entry.contactId,
     channel: 'email' as const,
-    ...(rows[0]?.resource ? { resource: rows[0].resource } : {}),
-    ...(rows[0]?.category ? { category: rows[0].category } : {}),
+    ...(await decisionScope(deps.pool, entry.decisionId)),
     messageId: entry.idempotencyKey,
   };
   const unsubscribeUrl = `${config.baseUrl}/u/${signLink(config.keys, { purpose: 'unsubscribe', ...scope })}`;

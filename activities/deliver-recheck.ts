@@ -9,7 +9,7 @@ import { DEFAULT_VALID_FOR_MS } from './decide';
 import type { DeliveryResult } from './deliver';
 import { evaluate, sendValidUntil } from './evaluate';
 import { readHistory } from './history';
-import { appendDecision, renewOutbox, withdrawOutbox, type OutboxEntry } from './store';
+import { appendDecision, decisionScope, renewOutbox, withdrawOutbox, type OutboxEntry } from './store';
 import type { RuleSet } from '../rules';
 
 /** undefined: still allowed (the row now carries the new decision); else what deliver returns instead. */
@@ -64,19 +64,10 @@ export async function askAgain(
   });
 }
 
-/** Resource and category live with the decision that allowed the message. */
 async function messageOf(pool: Pool, entry: OutboxEntry): Promise<MessageSpec> {
-  const { rows } = entry.decisionId
-    ? await pool.query<{ resource: string | null; category: string | null }>(
-        'SELECT resource, category FROM decision_log WHERE id = $1',
-        [entry.decisionId],
-      )
-    : { rows: [] };
-  const r = rows[0];
   return {
     channel: entry.channel,
     type: entry.messageType,
-    ...(r?.resource ? { resource: r.resource } : {}),
-    ...(r?.category ? { category: r.category } : {}),
+    ...(await decisionScope(pool, entry.decisionId)),
   };
 }

@@ -172,6 +172,23 @@ async function moveOutbox(
   return rows[0]?.state;
 }
 
+/** Resource and category of a message live with the decision that allowed it (the outbox row has neither). */
+export async function decisionScope(
+  db: Db,
+  decisionId: string | null | undefined,
+): Promise<{ resource?: string; category?: string }> {
+  if (!decisionId) return {};
+  const { rows } = await db.query<{ resource: string | null; category: string | null }>(
+    'SELECT resource, category FROM decision_log WHERE id = $1',
+    [decisionId],
+  );
+  const r = rows[0];
+  return {
+    ...(r?.resource ? { resource: r.resource } : {}),
+    ...(r?.category ? { category: r.category } : {}),
+  };
+}
+
 /** Deliver asked the rules again and they still say send: the row carries the new decision. */
 export async function renewOutbox(db: Db, key: string, decisionId: string, validUntil: Date): Promise<void> {
   await db.query(
