@@ -45,20 +45,24 @@ async function allFrames(page: Page, read: 'text' | 'html'): Promise<string> {
   return parts.join('\n');
 }
 
-/** The page's text once it shows `expected` (the UI renders after load), or after 30 s whatever it shows. */
-async function textShowing(page: Page, expected: string): Promise<string> {
+/**
+ * The page's text once it shows every `expected` (the UI renders after load, and summary and details in
+ * iframes of their own that load separately), or after 30 s whatever it shows.
+ */
+async function textShowing(page: Page, expected: readonly string[]): Promise<string> {
   let text = '';
   for (const until = Date.now() + 30_000; Date.now() < until;) {
     text = await allFrames(page, 'text');
-    if (text.includes(expected)) break;
+    if (expected.every((e) => text.includes(e))) break;
     await page.waitForTimeout(250);
   }
   return text;
 }
 
 /**
- * Opens a page (and does `act` there: click a tab, run a query), waits until its text shows `expected`, saves a
- * screenshot, and checks text and source for every seeded contact's email address and phone number.
+ * Opens a page (and does `act` there: click a tab, run a query), waits until its text shows `expected` (and
+ * `alsoExpected`, which the caller asserts), saves a screenshot, and checks text and source for every seeded
+ * contact's email address and phone number.
  */
 async function look(
   page: Page,
@@ -66,10 +70,11 @@ async function look(
   url: string,
   expected: string,
   act?: (page: Page) => Promise<void>,
+  alsoExpected: readonly string[] = [],
 ): Promise<string> {
   await page.goto(url);
   await act?.(page);
-  const text = await textShowing(page, expected);
+  const text = await textShowing(page, [expected, ...alsoExpected]);
   await page.screenshot({ path: artifactPath(`web-ui-${name}.png`), fullPage: true });
   const html = await allFrames(page, 'html');
   for (const value of PERSONAL) {
@@ -114,6 +119,7 @@ test('the Web UI explains a demo run: order summary, a deferral timer’s reason
           meta.url,
           `order v1 · contact ${meta.contactId} · order ${orderId}`,
           tab('User Metadata'),
+          ['confirmation-1-email: order_confirmation by email'],
         );
         expect(summary).toContain('confirmation-1-email: order_confirmation by email');
         const history = await look(
@@ -121,6 +127,8 @@ test('the Web UI explains a demo run: order summary, a deferral timer’s reason
           'order-history',
           (await runPage(eveOrder, 'history')).url,
           'deliver confirmation-2-sms (sms, order_confirmation)',
+          undefined,
+          [`order ${orderId} closes 30 days after placement`],
         );
         expect(history).toContain(`order ${orderId} closes 30 days after placement`);
 
@@ -143,6 +151,7 @@ test('the Web UI explains a demo run: order summary, a deferral timer’s reason
           (await runPage(deferred, 'history')).url,
           `waiting: ${why}`,
           tab('User Metadata'),
+          [`welcome v1 · contact ${hugo.contactId}`],
         );
         expect(current).toContain(`welcome v1 · contact ${hugo.contactId}`);
         await client.workflow.getHandle(deferred).terminate('web UI test done');
