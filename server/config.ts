@@ -1,10 +1,13 @@
 // What the HTTP server needs from its environment. Every provider is optional: a provider whose secret is not
 // set has its webhook answer 404 "not enabled", so a half-configured server never accepts unsigned events.
 import { loadLinkConfig, type LinkConfig } from '../contracts/link-config';
+import type { TwilioSharedKey } from './webhooks/twilio-signature';
 
 export interface ProviderSecrets {
   /** Twilio auth token (X-Twilio-Signature). */
   twilioAuthToken?: string;
+  /** Twilio SharedKeys (Webhook Rules signing with HMAC-SHA256 or SHA-1 instead of the auth token). */
+  twilioSharedKeys?: TwilioSharedKey[];
   /** Mailgun HTTP webhook signing key. */
   mailgunSigningKey?: string;
   /** SendGrid Event Webhook verification key: base64 DER (SPKI) of the ECDSA P-256 public key, or PEM. */
@@ -37,8 +40,10 @@ export function loadServerConfig(env: NodeJS.ProcessEnv = process.env): ServerCo
     );
   const user = nonEmpty(env.POSTMARK_WEBHOOK_USER);
   const password = nonEmpty(env.POSTMARK_WEBHOOK_PASSWORD);
+  const sharedKeys = twilioSharedKeys(env.TWILIO_WEBHOOK_SHARED_KEYS);
   const providers: ProviderSecrets = {
     ...(nonEmpty(env.TWILIO_AUTH_TOKEN) ? { twilioAuthToken: nonEmpty(env.TWILIO_AUTH_TOKEN) } : {}),
+    ...(sharedKeys.length ? { twilioSharedKeys: sharedKeys } : {}),
     ...(nonEmpty(env.MAILGUN_WEBHOOK_SIGNING_KEY)
       ? { mailgunSigningKey: nonEmpty(env.MAILGUN_WEBHOOK_SIGNING_KEY) }
       : {}),
@@ -63,4 +68,19 @@ export function loadServerConfig(env: NodeJS.ProcessEnv = process.env): ServerCo
       .map((t) => t.trim())
       .filter(Boolean),
   };
+}
+
+/**
+ * TWILIO_WEBHOOK_SHARED_KEYS: comma-separated `<KeySid>:<secret>` (or a bare secret, tried for any key). Two
+ * entries during a key rotation; the request's settings header names the key it was signed with.
+ */
+function twilioSharedKeys(raw: string | undefined): TwilioSharedKey[] {
+  return (raw ?? '')
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean)
+    .map((entry) => {
+      const m = /^(KS[0-9A-Za-z]+):(.+)$/.exec(entry);
+      return m ? { sid: m[1]!, secret: m[2]!.trim() } : { secret: entry };
+    });
 }

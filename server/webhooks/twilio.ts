@@ -1,23 +1,21 @@
 // Twilio: inbound SMS (keywords such as STOP and START) and message status callbacks, where error 21610 means
-// the recipient had opted out (replied STOP): an unsubscribe of that number. Every request is signed:
-// X-Twilio-Signature = base64(HMAC-SHA1(auth token, full URL + each POST parameter name and value, sorted by
-// name)). The URL is the one Twilio called, i.e. CONSENTFLOW_PUBLIC_URL + path and query.
-import { createHmac, timingSafeEqual } from 'node:crypto';
+// the recipient had opted out (replied STOP): an unsubscribe of that number. Every request is signed
+// (twilio-signature.ts: HMAC-SHA1 with the auth token, or a SharedKey with HMAC-SHA256; form bodies in the
+// signed string, JSON bodies through bodySHA256). The URL is the one Twilio called, i.e.
+// CONSENTFLOW_PUBLIC_URL + path and query.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ServerDependencies } from '../app';
 import { escapeHtml } from '../html';
-import { feed, notEnabled, unauthorized } from './feed';
+import { feed, notEnabled, rawBodyOf, unauthorized } from './feed';
+import { twilioRejection } from './twilio-signature';
 
-export function twilioSignature(authToken: string, url: string, params: Record<string, string>): string {
-  const data = Object.keys(params)
-    .sort()
-    .reduce((acc, key) => acc + key + params[key], url);
-  return createHmac('sha1', authToken).update(data, 'utf8').digest('base64');
-}
+export { twilioSignature } from './twilio-signature';
 
 const OPTED_OUT = '21610';
-const FORM_ONLY = (request: FastifyRequest) =>
-  /^application\/x-www-form-urlencoded/.test(request.headers['content-type'] ?? '');
+const header = (request: FastifyRequest, name: string) => {
+  const v = request.headers[name];
+  return typeof v === 'string' ? v : undefined;
+};
 
 const INBOUND = {
   type: 'object',
@@ -41,18 +39,19 @@ const STATUS = {
 
 export function registerTwilio(app: FastifyInstance, deps: ServerDependencies): void {
   const verify = async (request: FastifyRequest) => {
-    const token = deps.providers.twilioAuthToken;
-    if (!token) throw notEnabled('Twilio', 'TWILIO_AUTH_TOKEN');
-    if (!FORM_ONLY(request))
-      throw unauthorized('Twilio', 'the body is not a form (application/x-www-form-urlencoded)');
-    const given = request.headers['x-twilio-signature'];
-    if (typeof given !== 'string' || !given) throw unauthorized('Twilio', 'X-Twilio-Signature is missing');
-    const params = (request.body ?? {}) as Record<string, string>;
-    const expected = twilioSignature(token, `${deps.links.baseUrl}${request.url}`, params);
-    const a = Buffer.from(given);
-    const b = Buffer.from(expected);
-    if (a.length !== b.length || !timingSafeEqual(a, b))
-      throw unauthorized('Twilio', 'X-Twilio-Signature does not match this URL and body');
+    const { twilioAuthToken: authToken, twilioSharedKeys: sharedKeys } = deps.providers;
+    if (!authToken && !sharedKeys?.length) throw notEnabled('Twilio', 'TWILIO_AUTH_TOKEN');
+    const problem = twilioRejection(
+      { ...(authToken ? { authToken } : {}), ...(sharedKeys ? { sharedKeys } : {}) },
+      {
+        url: `${deps.links.baseUrl}${request.url}`,
+        contentType: header(request, 'content-type') ?? '',
+        rawBody: rawBodyOf(request),
+        signature: header(request, 'x-twilio-signature') || undefined,
+        settings: header(request, 'x-twilio-webhooks-signature-settings'),
+      },
+    );
+    if (problem) throw unauthorized('Twilio', problem);
     await Promise.resolve();
   };
 
