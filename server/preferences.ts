@@ -7,18 +7,13 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Pool } from '../db/pool';
 import { applyFeedback } from '../db/contacts/feedback';
 import { setCategory, setStatus } from '../db/contacts/store';
-import { verifyLink, type LinkClaims } from '../contracts/consent-link';
 import type { ServerDependencies } from './app';
 import { HttpError } from './app';
 import { messagePage } from './html';
 import { clickProof } from './proof';
+import { linkClaims, TOKEN_PARAMS as TOKEN } from './link-token';
 import { fieldNames, preferencePage, type PreferenceState } from './preferences-view';
 
-const TOKEN = {
-  type: 'object',
-  properties: { token: { type: 'string', maxLength: 2048 } },
-  required: ['token'],
-};
 const BAD_LINK =
   'This preferences link is not valid: it may have been cut off or changed. Open it again from the email.';
 
@@ -38,11 +33,7 @@ export function registerPreferences(
   deps: ServerDependencies,
   limit: { max: number; timeWindow: string },
 ): void {
-  const claimsOf = (token: string): LinkClaims => {
-    const claims = verifyLink(deps.links.keys, token, 'preferences');
-    if (!claims) throw new HttpError(400, BAD_LINK);
-    return claims;
-  };
+  const claimsOf = (token: string) => linkClaims(deps.links.keys, token, 'preferences', BAD_LINK);
   const show = (reply: FastifyReply, state: PreferenceState | null, token: string, notice?: string) => {
     reply.type('text/html; charset=utf-8').header('cache-control', 'no-store');
     if (!state)
