@@ -5,11 +5,12 @@
 import type { Pool } from '../db/pool';
 import { signLink } from '../contracts/consent-link';
 import { loadLinkConfig, type LinkConfig } from '../contracts/link-config';
+import { DOI_DEFAULT_TTL_MS, DOI_EXPIRES_VAR, DOI_MESSAGE_TYPE } from '../contracts/double-opt-in';
 import { decisionScope, type OutboxEntry } from './store';
 
 export interface ConsentLinks {
-  /** Template variables. */
-  vars: { unsubscribe_url: string; preferences_url: string };
+  /** Template variables; `confirm_url` only in the double opt-in confirmation message. */
+  vars: { unsubscribe_url: string; preferences_url: string; confirm_url?: string };
   /** Extra email headers (empty for transactional messages). */
   headers: Record<string, string>;
 }
@@ -26,7 +27,8 @@ let fromEnv: LinkConfig | undefined;
 /** The links of one outbox row's email; undefined for SMS (opt-out there is the STOP keyword). */
 export async function consentLinksFor(
   deps: ConsentLinkDependencies,
-  entry: Pick<OutboxEntry, 'channel' | 'contactId' | 'idempotencyKey' | 'messageType' | 'decisionId'>,
+  entry: Pick<OutboxEntry, 'channel' | 'contactId' | 'idempotencyKey' | 'messageType' | 'decisionId'> &
+    Partial<Pick<OutboxEntry, 'templateVars'>>,
 ): Promise<ConsentLinks | undefined> {
   if (entry.channel !== 'email') return undefined;
   const config = deps.links ?? (fromEnv ??= loadLinkConfig());
@@ -48,5 +50,21 @@ export async function consentLinksFor(
         'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
       }
     : {};
-  return { vars: { unsubscribe_url: unsubscribeUrl, preferences_url: preferencesUrl }, headers };
+  const confirm =
+    entry.messageType === DOI_MESSAGE_TYPE
+      ? {
+          confirm_url: `${config.baseUrl}/c/${signLink(config.keys, {
+            purpose: 'confirm',
+            ...scope,
+            expiresAt: confirmExpiry(entry.templateVars?.[DOI_EXPIRES_VAR]),
+          })}`,
+        }
+      : {};
+  return { vars: { unsubscribe_url: unsubscribeUrl, preferences_url: preferencesUrl, ...confirm }, headers };
+}
+
+/** The workflow's wait end, so a link outliving the wait cannot confirm a sign-up nobody waits for. */
+function confirmExpiry(value: unknown): number {
+  const at = typeof value === 'string' ? Date.parse(value) : NaN;
+  return Number.isFinite(at) ? at : Date.now() + DOI_DEFAULT_TTL_MS;
 }

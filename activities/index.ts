@@ -7,6 +7,7 @@ import type { ActivityLogger } from './context';
 import { createDecideStep } from './decide';
 import { createDeliver } from './deliver';
 import { createRecordOutcome } from './record-outcome';
+import { createConfirmationCheck } from './double-opt-in';
 import { createTemplateSource, type TemplateSource } from './templates';
 import type { Transports } from './transports/types';
 import type { LinkConfig } from '../contracts/link-config';
@@ -41,6 +42,7 @@ export function createActivities(deps: ActivityDependencies) {
       links: deps.links,
     }),
     recordOutcome: createRecordOutcome({ pool: deps.pool }),
+    isDoubleOptInConfirmed: createConfirmationCheck({ pool: deps.pool }),
   };
 }
 

@@ -20,6 +20,7 @@ import {
   orderShippedSignal,
 } from '../workflows/order-confirmation';
 import { doubleOptInConfirmedSignal, welcomeWorkflow } from '../workflows/welcome';
+import { doubleOptInWorkflow } from '../workflows/double-opt-in';
 import { AUTOMATION, CONTACT_ID, LAST_VERDICT } from '../contracts/search-attributes';
 import { checkBusinessId, checkContactId, checkEventProperties } from './automation-input';
 import { loadAutomations, scaleDurations, type AutomationCatalog } from './definitions';
@@ -90,10 +91,54 @@ export function createAutomationClient(opts: AutomationClientOptions) {
     memo: { automation: definition.id, version: definition.version, kind: definition.kind },
   });
 
+  const startDoubleOptIn = async (
+    contactId: string,
+    confirmationTimeout: string | number,
+    resource: string | undefined,
+    releases?: string,
+  ): Promise<string> => {
+    const id = workflowIds.doubleOptIn(contactId);
+    await idempotent(() =>
+      client.workflow.start(doubleOptInWorkflow, {
+        taskQueue,
+        workflowId: id,
+        workflowIdConflictPolicy: ID_POLICIES.doubleOptIn.conflict,
+        workflowIdReusePolicy: ID_POLICIES.doubleOptIn.reuse,
+        staticSummary: `double opt-in · contact ${contactId}${resource ? ` · ${resource}` : ''}`,
+        staticDetails: `Sends the double opt-in confirmation email to contact \`${contactId}\` and waits for the confirmation${releases ? `, then releases \`${releases}\`` : ''}.`,
+        typedSearchAttributes: [
+          { key: CONTACT_ID, value: contactId },
+          { key: AUTOMATION, value: 'double_opt_in' },
+          { key: LAST_VERDICT, value: 'none' },
+        ] as SearchAttributePair[],
+        memo: { automation: 'double_opt_in', version: 1, kind: 'double_opt_in' },
+        args: [
+          {
+            contactId,
+            confirmationTimeout,
+            ...(resource ? { resource } : {}),
+            ...(releases ? { releases } : {}),
+            ...clock(),
+          },
+        ],
+      }),
+    );
+    return id;
+  };
+
   return {
-    /** A contact signed up: start the welcome series (waiting for the confirmation under double opt-in). */
-    async signUp(contactId: string, options: { doubleOptIn?: boolean } = {}): Promise<string> {
+    /**
+     * A contact signed up: start the welcome series (waiting for the confirmation under double opt-in). With
+     * `confirmationEmail` as well, the double opt-in workflow sends the confirmation email with its signed
+     * confirm link (docs/consent-http.md) and releases the series once confirmed; without it the app sends
+     * its own confirmation and calls signUpConfirmed.
+     */
+    async signUp(
+      contactId: string,
+      options: { doubleOptIn?: boolean; confirmationEmail?: boolean; resource?: string } = {},
+    ): Promise<string> {
       checkContactId(contactId);
+      if (options.resource !== undefined) checkBusinessId('resource', options.resource);
       const id = workflowIds.welcome(contactId);
       const definition = scale(catalog.welcome);
       await idempotent(() =>
@@ -102,6 +147,29 @@ export function createAutomationClient(opts: AutomationClientOptions) {
           args: [{ contactId, definition, awaitConfirmation: options.doubleOptIn ?? false, ...clock() }],
         }),
       );
+      if (options.doubleOptIn && options.confirmationEmail)
+        await startDoubleOptIn(contactId, definition.confirmationTimeout, options.resource, id);
+      return id;
+    },
+
+    /**
+     * Only the double opt-in: send the confirmation email and wait for the confirmation (no welcome series).
+     * Returns the id of the double opt-in workflow.
+     */
+    async requestConfirmation(contactId: string, options: { resource?: string } = {}): Promise<string> {
+      checkContactId(contactId);
+      if (options.resource !== undefined) checkBusinessId('resource', options.resource);
+      return startDoubleOptIn(contactId, scale(catalog.welcome).confirmationTimeout, options.resource);
+    },
+
+    /**
+     * The consent server saw a confirm link pressed (the store is already confirmed): end the double opt-in
+     * workflow's wait, which releases the welcome series. Nothing waits: nothing to do.
+     */
+    async doubleOptInConfirmed(contactId: string): Promise<string> {
+      checkContactId(contactId);
+      const id = workflowIds.doubleOptIn(contactId);
+      await signalIfRunning(() => client.workflow.getHandle(id).signal(doubleOptInConfirmedSignal));
       return id;
     },
 
@@ -117,6 +185,8 @@ export function createAutomationClient(opts: AutomationClientOptions) {
           signalArgs: [],
         }),
       );
+      const doi = client.workflow.getHandle(workflowIds.doubleOptIn(contactId));
+      await signalIfRunning(() => doi.signal(doubleOptInConfirmedSignal));
       return id;
     },
 

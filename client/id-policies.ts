@@ -32,6 +32,11 @@ export const ID_POLICIES = {
     reuse: 'ALLOW_DUPLICATE',
     why: 'A new trigger event after the journey ended starts a new journey; the same event id again is recognised by its message keys and recorded as a duplicate.',
   },
+  doubleOptIn: {
+    conflict: 'USE_EXISTING',
+    reuse: 'ALLOW_DUPLICATE',
+    why: 'One confirmation email per pending sign-up: a retried call while it waits sends nothing more; a sign-up after the last one ended (confirmed or timed out) sends a new confirmation.',
+  },
 } satisfies Record<string, IdPolicy>;
 
 export const workflowIds = {
@@ -39,4 +44,5 @@ export const workflowIds = {
   cart: (cartId: string) => `cart-${cartId}`,
   order: (orderId: string) => `order-${orderId}`,
   event: (definitionId: string, contactId: string) => `event-${definitionId}-${contactId}`,
+  doubleOptIn: (contactId: string) => `doi-${contactId}`,
 };

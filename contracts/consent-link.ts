@@ -5,10 +5,10 @@
 // signs, every key verifies, so an old email's link keeps working while its key is still listed.
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
-export type LinkPurpose = 'unsubscribe' | 'preferences';
+export type LinkPurpose = 'unsubscribe' | 'preferences' | 'confirm';
 
 export interface LinkClaims {
-  /** What the link may do: unsubscribe one scope, or open the contact's preference page. */
+  /** What the link may do: unsubscribe one scope, open the contact's preference page, or confirm a double opt-in. */
   purpose: LinkPurpose;
   contactId: string;
   channel: 'email' | 'sms';
@@ -17,15 +17,21 @@ export interface LinkClaims {
   category?: string;
   /** The message the link came in (outbox key): consent proof, and the replay key of a one-click POST. */
   messageId?: string;
+  /** Until when the link works (ms since the epoch); absent: for good. Only double opt-in links expire. */
+  expiresAt?: number;
 }
 
+const WIRE_PURPOSE = { unsubscribe: 'u', preferences: 'p', confirm: 'c' } as const;
+const PURPOSE_OF: Record<string, LinkPurpose> = { u: 'unsubscribe', p: 'preferences', c: 'confirm' };
+
 interface WireClaims {
-  p: 'u' | 'p';
+  p: 'u' | 'p' | 'c';
   c: string;
   ch: 'e' | 's';
   r?: string;
   k?: string;
   m?: string;
+  x?: number;
 }
 
 const b64 = (data: Buffer | string) => Buffer.from(data).toString('base64url');
@@ -36,12 +42,13 @@ export function signLink(keys: readonly string[], claims: LinkClaims): string {
   const key = keys[0];
   if (!key) throw new Error('No link signing key: set CONSENTFLOW_LINK_SECRET (see docs/consent-http.md).');
   const wire: WireClaims = {
-    p: claims.purpose === 'unsubscribe' ? 'u' : 'p',
+    p: WIRE_PURPOSE[claims.purpose],
     c: claims.contactId,
     ch: claims.channel === 'email' ? 'e' : 's',
     ...(claims.resource ? { r: claims.resource } : {}),
     ...(claims.category ? { k: claims.category } : {}),
     ...(claims.messageId ? { m: claims.messageId } : {}),
+    ...(claims.expiresAt !== undefined ? { x: claims.expiresAt } : {}),
   };
   const body = b64(JSON.stringify(wire));
   return `v1.${body}.${b64(mac(key, body))}`;
@@ -70,7 +77,7 @@ export function verifyLink(keys: readonly string[], token: unknown, purpose: Lin
   } catch {
     return null;
   }
-  const p = wire.p === 'u' ? 'unsubscribe' : wire.p === 'p' ? 'preferences' : null;
+  const p = typeof wire.p === 'string' ? (PURPOSE_OF[wire.p] ?? null) : null;
   if (p !== purpose || typeof wire.c !== 'string' || (wire.ch !== 'e' && wire.ch !== 's')) return null;
   return {
     purpose: p,
@@ -79,5 +86,6 @@ export function verifyLink(keys: readonly string[], token: unknown, purpose: Lin
     ...(typeof wire.r === 'string' ? { resource: wire.r } : {}),
     ...(typeof wire.k === 'string' ? { category: wire.k } : {}),
     ...(typeof wire.m === 'string' ? { messageId: wire.m } : {}),
+    ...(typeof wire.x === 'number' ? { expiresAt: wire.x } : {}),
   };
 }

@@ -15,7 +15,14 @@ export interface LintWarning {
 }
 
 const TCPA = { from: 8 * 60, until: 21 * 60 };
-const CONFIRMATIONS = new Set(['order_confirmation', 'shipping_confirmation', 'cancellation_confirmation']);
+// The double opt-in confirmation is a consent request the sign-up asked for, not marketing: it must reach the
+// unconfirmed address (docs/consent-http.md).
+const CONFIRMATIONS = new Set([
+  'order_confirmation',
+  'shipping_confirmation',
+  'cancellation_confirmation',
+  'doi_confirmation',
+]);
 
 export function lintRuleSet(rs: RuleSet): LintWarning[] {
   const out: LintWarning[] = [];
@@ -141,7 +148,7 @@ export function lintRuleSet(rs: RuleSet): LintWarning[] {
         file: f.name,
         pointer: `/types/${i}/transactional`,
         message: `${t} is counted as transactional, so it skips quiet hours and the marketing gates`,
-        hint: 'Only order, shipping and cancellation confirmations are transactional in the reference tables.',
+        hint: 'Only order, shipping and cancellation confirmations (and the double opt-in confirmation) are transactional in the reference tables.',
       });
     });
   }

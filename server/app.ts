@@ -12,6 +12,7 @@ import { registerUnsubscribe } from './unsubscribe';
 import { registerPreferences } from './preferences';
 import { registerWebhooks } from './webhooks';
 import { registerAdmin } from './admin';
+import { registerConfirm } from './confirm';
 import type { SnsDependencies } from './webhooks/sns-verify';
 
 export interface ServerDependencies {
@@ -27,6 +28,11 @@ export interface ServerDependencies {
   /** Trust X-Forwarded-For (behind a reverse proxy); default false. */
   trustProxy?: boolean;
   logger?: boolean;
+  /**
+   * Called after a double opt-in confirm link confirmed a contact (not on replays): `consentflow serve`
+   * signals the waiting workflow. A failure is logged; the workflow also checks the store when its wait ends.
+   */
+  onConfirmed?: (contactId: string) => Promise<void>;
 }
 
 declare module 'fastify' {
@@ -40,7 +46,7 @@ declare module 'fastify' {
 export const MAX_BODY_BYTES = 1024 * 1024;
 export const MAX_FORM_BYTES = 16 * 1024;
 
-const isPage = (request: FastifyRequest) => /^\/(u|p)\//.test(request.url);
+const isPage = (request: FastifyRequest) => /^\/(u|p|c)\//.test(request.url);
 
 export async function buildServer(deps: ServerDependencies): Promise<FastifyInstance> {
   const app = Fastify({
@@ -117,6 +123,7 @@ export async function buildServer(deps: ServerDependencies): Promise<FastifyInst
   const publicLimit = { max: deps.publicRateLimit ?? 60, timeWindow: '1 minute' };
   registerUnsubscribe(app, deps, publicLimit);
   registerPreferences(app, deps, publicLimit);
+  registerConfirm(app, deps, publicLimit);
   registerWebhooks(app, deps);
   registerAdmin(app, deps);
   app.get('/healthz', () => ({ ok: true }));

@@ -9,6 +9,7 @@ export const TRANSACTIONAL_TYPES: readonly string[] = [
   'order_confirmation',
   'shipping_confirmation',
   'cancellation_confirmation',
+  'doi_confirmation',
 ];
 
 /**

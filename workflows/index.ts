@@ -3,3 +3,4 @@ export { orderConfirmationWorkflow } from './order-confirmation';
 export { welcomeWorkflow } from './welcome';
 export { abandonedCartWorkflow } from './abandoned-cart';
 export { customEventWorkflow } from './custom-event';
+export { doubleOptInWorkflow } from './double-opt-in';

@@ -1,7 +1,7 @@
 // Double opt-in: a form sign-up starts unconfirmed; the person confirms with a token that is signed
 // (HMAC-SHA256, key from CONSENTFLOW_SECRET), expires, and works once (its nonce row is marked used).
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { Pool } from '../pool';
+import type { Pool, PoolClient } from '../pool';
 import { ConfirmationTokenError, ContactFieldError } from './errors';
 import { appendLedger, type LedgerEntry } from './ledger';
 import { stageContact } from './stage-input';
@@ -157,44 +157,98 @@ export async function confirmSubscription(
     const c = await lockContact(client, claims.c);
     await client.query('UPDATE doi_tokens SET used_at = $2 WHERE nonce = $1', [claims.n, now]);
     const ctx = { origin: 'form' as const, source: { ...(options.source ?? {}), confirmation: claims.n } };
-    const { rows: subs } = await client.query<{
-      channel: 'email' | 'sms';
-      resource: string;
-      address: string;
-      priority: number;
-    }>(
-      `UPDATE subscriptions SET status = 'subscribed', updated_at = now()
-       WHERE contact_id = $1 AND status = 'unconfirmed' AND deleted_at IS NULL AND ($2::text IS NULL OR resource = $2)
-       RETURNING channel, resource, address, priority`,
-      [c.id, claims.r],
-    );
-    const entries: LedgerEntry[] = subs.map((s) => ({
-      contactId: c.id,
-      kind: 'subscription' as const,
-      channel: s.channel,
-      resource: s.resource,
-      address: s.address,
-      before: { status: 'unconfirmed', priority: s.priority },
-      after: { status: 'subscribed', priority: s.priority },
-    }));
-    if (c.status === 'unconfirmed') {
-      await client.query(`UPDATE contacts SET status = 'subscribed', updated_at = now() WHERE id = $1`, [
-        c.id,
-      ]);
-      entries.push({
-        contactId: c.id,
-        kind: 'status',
-        before: { status: 'unconfirmed' },
-        after: { status: 'subscribed' },
-      });
-    }
-    // A confirmed opt-in is the fresh consent an erased address needed: its tombstone has done its job.
-    await client.query(
-      `DELETE FROM erased_addresses e USING subscriptions s
-       WHERE s.contact_id = $1 AND s.status = 'subscribed' AND e.channel = s.channel AND e.address_hash = cf_address_hash(s.address)`,
-      [c.id],
-    );
-    await appendLedger(client, ctx, entries);
-    return { contactId: c.id, changes: entries.length };
+    return { contactId: c.id, changes: await confirmLocked(client, c, claims.r, ctx) };
   });
+}
+
+/**
+ * Confirms a double opt-in from a signed confirm link (the server checked its signature and expiry): the
+ * contact's unconfirmed subscriptions (of `resource`, if given) and an unconfirmed global status become
+ * subscribed, ledger origin `form` with the click's proof. `eventKey` makes it once per link: a replay, even
+ * after a later sign-up made the contact unconfirmed again, changes nothing (`duplicate`).
+ */
+export async function confirmByLink(
+  pool: Pool,
+  link: { contactId: string; resource?: string | null },
+  options: { source?: Record<string, unknown>; eventKey?: { provider: string; id: string } } = {},
+): Promise<{ changes: number; duplicate?: true; gone?: true }> {
+  return inTransaction(pool, async (client) => {
+    if (options.eventKey) {
+      const seen = await client.query(
+        `INSERT INTO feedback_events (provider, event_id) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING 1`,
+        [options.eventKey.provider, options.eventKey.id],
+      );
+      if (seen.rowCount === 0) return { changes: 0, duplicate: true as const };
+    }
+    const found = await client.query('SELECT 1 FROM contacts WHERE id = $1', [link.contactId]);
+    if (!found.rowCount) return { changes: 0, gone: true as const };
+    const c = await lockContact(client, link.contactId);
+    const ctx = { origin: 'form' as const, source: options.source ?? {} };
+    return { changes: await confirmLocked(client, c, link.resource ?? null, ctx) };
+  });
+}
+
+/** The confirmation itself, under the contact's lock: unconfirmed becomes subscribed, with ledger rows. */
+async function confirmLocked(
+  client: PoolClient,
+  c: { id: string; status: string },
+  resource: string | null,
+  ctx: { origin: 'form'; source: Record<string, unknown> },
+): Promise<number> {
+  const { rows: subs } = await client.query<{
+    channel: 'email' | 'sms';
+    resource: string;
+    address: string;
+    priority: number;
+  }>(
+    `UPDATE subscriptions SET status = 'subscribed', updated_at = now()
+     WHERE contact_id = $1 AND status = 'unconfirmed' AND deleted_at IS NULL AND ($2::text IS NULL OR resource = $2)
+     RETURNING channel, resource, address, priority`,
+    [c.id, resource],
+  );
+  const entries: LedgerEntry[] = subs.map((s) => ({
+    contactId: c.id,
+    kind: 'subscription' as const,
+    channel: s.channel,
+    resource: s.resource,
+    address: s.address,
+    before: { status: 'unconfirmed', priority: s.priority },
+    after: { status: 'subscribed', priority: s.priority },
+  }));
+  if (c.status === 'unconfirmed') {
+    await client.query(`UPDATE contacts SET status = 'subscribed', updated_at = now() WHERE id = $1`, [c.id]);
+    entries.push({
+      contactId: c.id,
+      kind: 'status',
+      before: { status: 'unconfirmed' },
+      after: { status: 'subscribed' },
+    });
+  }
+  // A confirmed opt-in is the fresh consent an erased address needed: its tombstone has done its job.
+  await client.query(
+    `DELETE FROM erased_addresses e USING subscriptions s
+     WHERE s.contact_id = $1 AND s.status = 'subscribed' AND e.channel = s.channel AND e.address_hash = cf_address_hash(s.address)`,
+    [c.id],
+  );
+  await appendLedger(client, ctx, entries);
+  return entries.length;
+}
+
+/**
+ * Whether a double opt-in of the contact is confirmed: nothing of `resource` (or of any resource) is still
+ * unconfirmed and the global status is not. A contact that is gone is not confirmed.
+ */
+export async function doubleOptInConfirmed(
+  pool: Pool,
+  contactId: string,
+  resource?: string | null,
+): Promise<boolean> {
+  const { rows } = await pool.query<{ status: string; pending: boolean }>(
+    `SELECT c.status, EXISTS (SELECT 1 FROM subscriptions s WHERE s.contact_id = c.id AND s.status = 'unconfirmed'
+       AND s.deleted_at IS NULL AND ($2::text IS NULL OR s.resource = $2)) AS pending
+     FROM contacts c WHERE c.id = $1`,
+    [contactId, resource ?? null],
+  );
+  const c = rows[0];
+  return Boolean(c) && c!.status === 'subscribed' && !c!.pending;
 }

@@ -14,6 +14,8 @@ export {
 export {
   signUp,
   confirmSubscription,
+  confirmByLink,
+  doubleOptInConfirmed,
   DEFAULT_TOKEN_TTL_MS,
   type SignUpOptions,
   type SignUpResult,

@@ -19,6 +19,7 @@ import { REPO_ROOT } from '../../client/config';
 import { createRuleSource, type RuleSource } from '../../rules';
 import { createWorker } from '../../worker/create-worker';
 import type { AutomationResult } from '../../contracts/automation-result';
+import type { LinkConfig } from '../../contracts/link-config';
 import { createTestDatabase, type TestDatabase } from './db';
 
 export const DAYTIME = '2026-11-24T14:00:00.000Z';
@@ -28,6 +29,8 @@ export interface HarnessOptions {
   timeScale?: number;
   smtp?: SmtpSinkOptions;
   sms?: SmsSinkOptions;
+  /** Where the emails' consent links point and what signs them (a test's own server); default: environment. */
+  links?: LinkConfig;
 }
 
 export interface Harness {
@@ -102,7 +105,12 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
         connection: native,
         namespace: 'default',
         taskQueue,
-        activities: createActivities({ pool: db.pool, rules, transports }),
+        activities: createActivities({
+          pool: db.pool,
+          rules,
+          transports,
+          ...(opts.links ? { links: opts.links } : {}),
+        }),
       });
       running = worker.run();
     },
