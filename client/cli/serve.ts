@@ -15,6 +15,7 @@ export function registerServeCommand(program: Command): void {
       const { migrate } = await import('../../db/migrate');
       const { loadServerConfig } = await import('../../server/config');
       const { buildServer } = await import('../../server/app');
+      const { createDoiNotifier } = await import('../doi-notifier');
       const settings = loadSettings();
       let config;
       try {
@@ -26,7 +27,15 @@ export function registerServeCommand(program: Command): void {
       await migrate(settings.databaseUrl, () => undefined);
       const pool = createPool(settings.databaseUrl);
       await assertReachable(pool, settings.databaseUrl);
+      const doi = createDoiNotifier(settings);
       const app = await buildServer({
+        // The store is already confirmed; the workflow reads it when its wait ends if this signal fails.
+        onConfirmed: (contactId) =>
+          doi.notify(contactId).catch((err: unknown) => {
+            process.stderr.write(
+              `double opt-in of ${contactId} confirmed; its workflow could not be signalled (${(err as Error).message}); it reads the store when its wait ends\n`,
+            );
+          }),
         pool,
         links: config.links,
         providers: config.providers,
@@ -54,6 +63,7 @@ export function registerServeCommand(program: Command): void {
       );
       await untilSignal();
       await app.close();
+      await doi.close();
       await pool.end();
     });
 }

@@ -13,6 +13,7 @@ import { seedContact } from '../support/contacts';
 import { createAutomationClient } from '../../client/automations';
 import { loadAutomations, scaleDurations } from '../../client/definitions';
 import { abandonedCartWorkflow, cartUpdatedSignal } from '../../workflows/abandoned-cart';
+import { confirmByLink, signUp } from '../../db/contacts';
 
 const FIXTURES = path.join(REPO_ROOT, 'test', 'fixtures', 'histories');
 
@@ -20,7 +21,13 @@ let h: Harness;
 /** `runId`: a run other than the latest (the first run of a chain that continued as new). */
 const runs: { kind: string; workflowId: string; runId?: string }[] = [];
 const refused = new Set<string>();
-const addresses = ['hist1@example.test', '+447700900123', 'hist2@example.test', '+14155550124'];
+const addresses = [
+  'hist1@example.test',
+  '+447700900123',
+  'hist2@example.test',
+  '+14155550124',
+  'hist6@example.test',
+];
 
 beforeAll(async () => {
   h = await startHarness({ smtp: { rejectRecipients: (r) => refused.has(r) } });
@@ -132,6 +139,14 @@ async function fixtureScenarios(gb: string, us: string): Promise<typeof runs> {
   const failing = await h.automations.orderPlaced('H-5', refusedContact);
   await h.automations.orderDelivered('H-5');
   out.push({ kind: 'order.delivery-failure', workflowId: failing });
+  // Double opt-in through its own confirmation email: mailed, confirmed by the link (store, then signal).
+  const { contactId: pending } = await signUp(h.db.pool, { email: 'hist6@example.test' });
+  await h.automations.signUp(pending, { doubleOptIn: true, confirmationEmail: true });
+  for (let i = 0; i < 100 && !h.smtp.messages().some((m) => m.to.includes('hist6@example.test')); i++)
+    await new Promise((r) => setTimeout(r, 100));
+  await confirmByLink(h.db.pool, { contactId: pending });
+  await h.automations.doubleOptInConfirmed(pending);
+  out.push({ kind: 'double-opt-in', workflowId: `doi-${pending}` });
   return out;
 }
 
@@ -215,6 +230,7 @@ describe('workflow histories', () => {
       'custom-event.json',
       'custom-event.readable-step-names.json',
       'custom-event.wait-hit.json',
+      'double-opt-in.json',
       'order.delivery-failure.json',
       'order.json',
       'order.sequential-confirmations.json',

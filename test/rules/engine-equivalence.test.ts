@@ -125,7 +125,7 @@ describe('compiled tables agree with json-rules-engine', () => {
           for (const subStatus of STATUSES)
             for (const status of GLOBAL_STATUSES)
               cases.push(build(i++, channel, country, type, subStatus, status));
-    expect(cases).toHaveLength(2 * 3 * 18 * 9 * 7);
+    expect(cases).toHaveLength(2 * 3 * 19 * 9 * 7);
     const verdicts = await compare(rules, cases);
     // the grid exercises every verdict, not just suppressions
     expect(verdicts.send).toBeGreaterThan(250);

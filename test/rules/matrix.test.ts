@@ -24,7 +24,10 @@ replenishment_reminder     | ✔ | ✔ |
 custom_workflow            | ✔ | ✔ |
 segment_workflow           | ✔ |   |
 custom_event               | ✔ | ✔ | ✔
+doi_confirmation           | ✔ | ✔ |
 `;
+// doi_confirmation is not in the reference table: it is consentflow's double opt-in confirmation email, sent
+// to the unconfirmed sign-up (non-subscribed column) and never to an address that unsubscribed.
 
 // "to EU and all countries except the USA"
 const SMS_TABLE = `

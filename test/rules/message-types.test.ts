@@ -173,7 +173,7 @@ describe('mistakes in message types are named', () => {
     expect(row).toEqual([
       expect.objectContaining({
         file: 'matrix.email.json',
-        pointer: '/rows/18/type',
+        pointer: '/rows/19/type',
         message: '"newsletter" is not a message type of message-types.json',
         hint: expect.stringContaining('added to message-types.json first') as unknown,
       }),
