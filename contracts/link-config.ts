@@ -58,8 +58,12 @@ function parseBaseUrl(raw: string): string {
   return url.toString().replace(/\/+$/, '');
 }
 
-function devKey(home: string): string {
-  const file = path.join(home, '.consentflow', 'link-secret');
+/**
+ * A development key generated once into `<home>/.consentflow/<name>` (owner-only) and reused after, so
+ * processes started from the same directory agree without configuration. Production sets the key instead.
+ */
+export function devKey(home: string, name = 'link-secret'): string {
+  const file = path.join(home, '.consentflow', name);
   try {
     const existing = fs.readFileSync(file, 'utf8').trim();
     if (existing.length >= MIN_KEY_CHARS) return existing;

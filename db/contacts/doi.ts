@@ -1,7 +1,9 @@
 // Double opt-in: a form sign-up starts unconfirmed; the person confirms with a token that is signed
-// (HMAC-SHA256, key from CONSENTFLOW_SECRET), expires, and works once (its nonce row is marked used).
+// (HMAC-SHA256, key from CONSENTFLOW_SECRET, or in development a key generated once into
+// .consentflow/doi-secret), expires, and works once (its nonce row is marked used).
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Pool, PoolClient } from '../pool';
+import { devKey } from '../../contracts/link-config';
 import { ConfirmationTokenError, ContactFieldError } from './errors';
 import { appendLedger, type LedgerEntry } from './ledger';
 import { stageContact } from './stage-input';
@@ -10,12 +12,20 @@ import { inTransaction, isUniqueViolation, lockContact } from './tx';
 import type { ContactInput } from './types';
 import { writeContactBatch } from './write-batch';
 
-/** Only for development: production sets CONSENTFLOW_SECRET so tokens cannot be forged. */
-export const DEV_SECRET = 'consentflow-dev-secret-change-me';
 export const DEFAULT_TOKEN_TTL_MS = 48 * 3600 * 1000;
 
+/**
+ * CONSENTFLOW_SECRET, or for development a random key kept in `<home>/.consentflow/doi-secret` (home:
+ * CONSENTFLOW_HOME or the working directory; link keys use the same mechanism): never a constant anyone can
+ * read in the source and use to forge confirmations.
+ */
+const devKeys = new Map<string, string>();
 function secret(): string {
-  return process.env.CONSENTFLOW_SECRET || DEV_SECRET;
+  if (process.env.CONSENTFLOW_SECRET) return process.env.CONSENTFLOW_SECRET;
+  const home = process.env.CONSENTFLOW_HOME ?? process.cwd();
+  let key = devKeys.get(home);
+  if (!key) devKeys.set(home, (key = devKey(home, 'doi-secret')));
+  return key;
 }
 
 const b64 = (buf: Buffer | string): string => Buffer.from(buf).toString('base64url');
