@@ -33,8 +33,8 @@ export async function linkAddress(pool: Pool, claims: LinkClaims): Promise<strin
  * Unsubscribes the link's scope. `category` (the default when the link has a category): that category on
  * the subscriptions of the address the message went to (its resource's, or every resource's when the message
  * named none); the subscriptions and the global status stay. `all`, or a link without a category: the
- * resource's subscriptions of the address, or, when the message named no resource, the address and the global
- * status (the CLI's `feedback unsubscribe` without --resource). A mailbox provider's one-click POST passes
+ * resource's subscriptions of the address, or, when the message named no resource, every subscription of the
+ * address on the link's channel (the global status only when it has none there). A mailbox provider's one-click POST passes
  * `replayKey`: the same link posted again changes nothing, even after the person resubscribed.
  */
 export async function unsubscribeByLink(
@@ -53,6 +53,9 @@ export async function unsubscribeByLink(
   };
   if (claims.category && scope === 'category')
     return unsubscribeCategory(pool, claims, claims.category, address, proof, replayKey);
+  // No resource: the address's subscriptions on the link's channel; the global status only when the address
+  // has none there (then it is the one switch that stops these emails).
+  const keepGlobalStatus = !claims.resource && (await hasSubscriptions(pool, claims, address));
   const result = await applyFeedback(
     pool,
     {
@@ -63,10 +66,19 @@ export async function unsubscribeByLink(
     },
     {
       source: proof,
+      keepGlobalStatus,
       ...(replayKey ? { eventKey: { provider: 'one-click', id: replayKey } } : {}),
     },
   );
   return { changes: result.changes };
+}
+
+async function hasSubscriptions(pool: Pool, claims: LinkClaims, address: string): Promise<boolean> {
+  const { rowCount } = await pool.query(
+    `SELECT 1 FROM subscriptions WHERE contact_id = $1 AND channel = $2 AND address = $3 AND deleted_at IS NULL LIMIT 1`,
+    [claims.contactId, claims.channel, address],
+  );
+  return Boolean(rowCount);
 }
 
 /** The category on the link's contact's subscriptions of that address, with the replay key in the same transaction. */

@@ -45,6 +45,12 @@ export interface FeedbackOptions {
    * applied before changes nothing and comes back `duplicate` (providers deliver webhooks more than once).
    */
   eventKey?: { provider: string; id: string };
+  /**
+   * An unsubscribe without a resource that belongs to one channel (a carrier-level SMS opt-out, a one-click
+   * from an email that named no list): every subscription of the address on that channel, never the global
+   * status, which would stop the other channel too.
+   */
+  keepGlobalStatus?: boolean;
 }
 
 /**
@@ -225,7 +231,8 @@ export async function applyFeedback(
     if (effect.type !== 'none') {
       for (const c of rows) {
         const out: Decided = { entries: [], clocks: [], superseded: 0 };
-        if (effect.global) await decideGlobal(client, c.id, c.status, e, effect, out);
+        if (effect.global && !options.keepGlobalStatus)
+          await decideGlobal(client, c.id, c.status, e, effect, out);
         await decideSubscriptions(client, c.id, e, effect, out);
         await advanceClocks(client, c.id, out.clocks, e.at, keyword ?? e.kind);
         await appendLedger(client, ctx, out.entries);

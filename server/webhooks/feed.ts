@@ -12,10 +12,12 @@ export async function feed(
   eventId: string,
   event: FeedbackEvent,
   extra: Record<string, unknown> = {},
+  options: { keepGlobalStatus?: boolean } = {},
 ): Promise<FeedbackResult> {
   return applyFeedback(pool, event, {
     eventKey: { provider, id: eventId },
     source: webhookProof(provider, eventId, extra),
+    ...options,
   });
 }
 

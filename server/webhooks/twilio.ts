@@ -1,5 +1,5 @@
 // Twilio: inbound SMS (keywords such as STOP and START) and message status callbacks, where error 21610 means
-// the recipient had opted out (replied STOP): an unsubscribe of that number. Every request is signed
+// the recipient had opted out (replied STOP): an unsubscribe of that number's SMS subscriptions. Every request is signed
 // (twilio-signature.ts: HMAC-SHA1 with the auth token, or a SharedKey with HMAC-SHA256; form bodies in the
 // signed string, JSON bodies through bodySHA256). The URL is the one Twilio called, i.e.
 // CONSENTFLOW_PUBLIC_URL + path and query.
@@ -85,6 +85,9 @@ export function registerTwilio(app: FastifyInstance, deps: ServerDependencies): 
           `${MessageSid}:${OPTED_OUT}`,
           { kind: 'unsubscribe', channel: 'sms', address: To },
           { errorCode: OPTED_OUT, messageSid: MessageSid },
+          // The number replied STOP to our sender: the carrier blocks every SMS from it, whatever the
+          // resource, so every SMS subscription of the number goes; email and the global status stay.
+          { keepGlobalStatus: true },
         );
       }
       return reply.code(204).send();
