@@ -37,7 +37,13 @@ export async function doubleOptInWorkflow(input: DoubleOptInInput): Promise<Auto
   const expiresAt = new Date(Date.now() + timeout).toISOString();
   const record = await runner.send(
     DOI_STEP,
-    { channel: 'email', type: DOI_MESSAGE_TYPE, template: DOI_TEMPLATE },
+    {
+      channel: 'email',
+      type: DOI_MESSAGE_TYPE,
+      template: DOI_TEMPLATE,
+      // The link names the resource the decision chose the subscription for: it confirms only that.
+      ...(input.resource ? { resource: input.resource } : {}),
+    },
     { vars: { [DOI_EXPIRES_VAR]: expiresAt } },
   );
   if (record.outcome !== 'sent') {

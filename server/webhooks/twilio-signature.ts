@@ -86,7 +86,11 @@ const same = (a: string, b: string) => {
 export function twilioRejection(secrets: TwilioSecrets, request: TwilioRequest): string | null {
   if (!request.signature) return 'X-Twilio-Signature is missing';
   let algorithm: TwilioAlgorithm = 'sha1';
-  let candidates: string[] = secrets.authToken ? [secrets.authToken] : [];
+  // Comma-separated: the primary auth token and, while rotating, the secondary one.
+  let candidates = (secrets.authToken ?? '')
+    .split(',')
+    .map((t) => t.trim())
+    .filter(Boolean);
   if (request.settings !== undefined) {
     const fields = Object.fromEntries(
       request.settings.split(',').map((part) => {

@@ -174,4 +174,29 @@ describe('double opt-in through a confirmation email and a signed link', () => {
     await confirmSubscription(h.db.pool, confirmationToken);
     expect((await h.result(`doi-${contactId}`)).outcome).toBe('confirmed');
   }, 30_000);
+
+  test('a confirmation for one resource confirms that subscription only', async () => {
+    const email = 'doi-4@example.test';
+    const { contactId } = await signUp(h.db.pool, { email, resource: 'newsletter' });
+    await signUp(h.db.pool, { email, resource: 'offers' });
+    const slow = h.automationsAt(2_000 / 86_400_000);
+    const doi = await slow.requestConfirmation(contactId, { resource: 'newsletter' });
+    const mail = await mailTo(email);
+    const url = /http:\/\/127\.0\.0\.1:\d+\/c\/[^\s]+/.exec(mail.text ?? '')![0];
+    const post = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'confirm=yes',
+    });
+    expect(post.status).toBe(200);
+    const { rows } = await h.db.pool.query<{ resource: string; status: string }>(
+      `SELECT resource, status FROM subscriptions WHERE contact_id = $1 ORDER BY resource`,
+      [contactId],
+    );
+    expect(rows).toEqual([
+      { resource: 'newsletter', status: 'subscribed' },
+      { resource: 'offers', status: 'unconfirmed' },
+    ]);
+    expect((await h.result(doi)).outcome).toBe('confirmed');
+  }, 30_000);
 });

@@ -195,4 +195,27 @@ describe('Twilio signatures', () => {
       { secret: 'bare-secret' },
     ]);
   });
+
+  it('TWILIO_AUTH_TOKEN may list the secondary token while it is promoted (comma-separated)', async () => {
+    const rotating = await buildServer({
+      pool: db.pool,
+      links: { baseUrl: BASE, keys: ['k'.repeat(40)] },
+      providers: { twilioAuthToken: `${AUTH_TOKEN},secondary-token-0123456789abcdef` },
+    });
+    try {
+      const params = optedOut('SMrotate');
+      const url = `${BASE}/webhooks/twilio/status`;
+      const send = (token: string) =>
+        rotating.inject({
+          method: 'POST',
+          url: '/webhooks/twilio/status',
+          headers: { 'content-type': FORM, 'x-twilio-signature': sign(token, url, params) },
+          payload: new URLSearchParams(params).toString(),
+        });
+      expect((await send('secondary-token-0123456789abcdef')).statusCode).toBe(204);
+      expect((await send('not-a-listed-token')).statusCode).toBe(401);
+    } finally {
+      await rotating.close();
+    }
+  });
 });
