@@ -55,7 +55,14 @@ export function registerServeCommand(program: Command): void {
           1,
         );
       }
-      const enabled = [...Object.keys(config.providers), ...(config.snsTopics.length ? ['ses'] : [])];
+      const p = config.providers;
+      const enabled = [
+        ...(p.twilioAuthToken || p.twilioSharedKeys?.length ? ['twilio'] : []),
+        ...(p.mailgunSigningKey ? ['mailgun'] : []),
+        ...(p.sendgridPublicKey ? ['sendgrid'] : []),
+        ...(p.postmark ? ['postmark'] : []),
+        ...(config.snsTopics.length ? ['ses'] : []),
+      ];
       process.stdout.write(
         `consent server at http://${config.host}:${config.port} (links point to ${config.links.baseUrl})\n` +
           `webhooks enabled: ${enabled.length ? enabled.join(', ') : 'none (set the provider secrets, see docs/consent-http.md)'}\n` +
