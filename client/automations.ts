@@ -20,7 +20,7 @@ import {
   orderShippedSignal,
 } from '../workflows/order-confirmation';
 import { doubleOptInConfirmedSignal, welcomeWorkflow } from '../workflows/welcome';
-import { doubleOptInWorkflow } from '../workflows/double-opt-in';
+import { startDoubleOptInRun } from './double-opt-in-start';
 import { AUTOMATION, CONTACT_ID, LAST_VERDICT } from '../contracts/search-attributes';
 import { checkBusinessId, checkContactId, checkEventProperties } from './automation-input';
 import { loadAutomations, scaleDurations, type AutomationCatalog } from './definitions';
@@ -91,40 +91,19 @@ export function createAutomationClient(opts: AutomationClientOptions) {
     memo: { automation: definition.id, version: definition.version, kind: definition.kind },
   });
 
-  const startDoubleOptIn = async (
+  const startDoubleOptIn = (
     contactId: string,
     confirmationTimeout: string | number,
     resource: string | undefined,
     releases?: string,
-  ): Promise<string> => {
-    const id = workflowIds.doubleOptIn(contactId);
-    await idempotent(() =>
-      client.workflow.start(doubleOptInWorkflow, {
-        taskQueue,
-        workflowId: id,
-        workflowIdConflictPolicy: ID_POLICIES.doubleOptIn.conflict,
-        workflowIdReusePolicy: ID_POLICIES.doubleOptIn.reuse,
-        staticSummary: `double opt-in · contact ${contactId}${resource ? ` · ${resource}` : ''}`,
-        staticDetails: `Sends the double opt-in confirmation email to contact \`${contactId}\` and waits for the confirmation${releases ? `, then releases \`${releases}\`` : ''}.`,
-        typedSearchAttributes: [
-          { key: CONTACT_ID, value: contactId },
-          { key: AUTOMATION, value: 'double_opt_in' },
-          { key: LAST_VERDICT, value: 'none' },
-        ] as SearchAttributePair[],
-        memo: { automation: 'double_opt_in', version: 1, kind: 'double_opt_in' },
-        args: [
-          {
-            contactId,
-            confirmationTimeout,
-            ...(resource ? { resource } : {}),
-            ...(releases ? { releases } : {}),
-            ...clock(),
-          },
-        ],
-      }),
-    );
-    return id;
-  };
+  ) =>
+    startDoubleOptInRun(client, taskQueue, {
+      contactId,
+      confirmationTimeout,
+      ...(resource ? { resource } : {}),
+      ...(releases ? { releases } : {}),
+      ...clock(),
+    });
 
   return {
     /**
