@@ -33,6 +33,17 @@ export async function doubleOptInWorkflow(input: DoubleOptInInput): Promise<Auto
   let confirmed = false;
   setHandler(doubleOptInConfirmedSignal, () => void (confirmed = true));
   const timeout = msOf(input.confirmationTimeout);
+  const check = () =>
+    isDoubleOptInConfirmed({
+      contactId: input.contactId,
+      ...(input.resource ? { resource: input.resource } : {}),
+    });
+  // Nothing to confirm (confirmed already, or subscribed without a sign-up form): no "please confirm" email.
+  if (await check()) {
+    await release(input.releases);
+    runner.details.done('ended: already confirmed, no confirmation email sent');
+    return { outcome: 'already-confirmed', steps: runner.records };
+  }
   // Real (workflow) time, not the virtual clock: the server checks the link against its own clock.
   const expiresAt = new Date(Date.now() + timeout).toISOString();
   const record = await runner.send(
@@ -54,22 +65,22 @@ export async function doubleOptInWorkflow(input: DoubleOptInInput): Promise<Auto
   runner.details.set('doi', wait);
   await condition(() => confirmed, timeout, { summary: `${wait}${runner.paced(timeout)}` });
   runner.details.clear('doi');
-  if (!confirmed)
-    confirmed = await isDoubleOptInConfirmed({
-      contactId: input.contactId,
-      ...(input.resource ? { resource: input.resource } : {}),
-    });
+  if (!confirmed) confirmed = await check();
   if (!confirmed) {
     runner.details.done('ended: the double opt-in was not confirmed in time');
     return { outcome: 'not-confirmed', steps: runner.records };
   }
-  if (input.releases) {
-    try {
-      await getExternalWorkflowHandle(input.releases).signal(doubleOptInConfirmedSignal);
-    } catch {
-      // The welcome series ended (timed out) or never ran: nothing waits for this confirmation.
-    }
-  }
+  await release(input.releases);
   runner.details.done('ended: confirmed');
   return { outcome: 'confirmed', steps: runner.records };
+}
+
+/** Lets a welcome series that waits for this confirmation start; one that ended or never ran is left alone. */
+async function release(welcomeId: string | undefined): Promise<void> {
+  if (!welcomeId) return;
+  try {
+    await getExternalWorkflowHandle(welcomeId).signal(doubleOptInConfirmedSignal);
+  } catch {
+    // The welcome series ended (timed out) or never ran: nothing waits for this confirmation.
+  }
 }

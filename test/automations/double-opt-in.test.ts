@@ -7,7 +7,7 @@
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { FastifyInstance } from 'fastify';
-import { confirmSubscription, signUp } from '../../db/contacts';
+import { confirmSubscription, signUp, upsertContact } from '../../db/contacts';
 import type { LinkConfig } from '../../contracts/link-config';
 import { buildServer } from '../../server/app';
 import { startHarness, type Harness } from '../support/automation-harness';
@@ -198,5 +198,17 @@ describe('double opt-in through a confirmation email and a signed link', () => {
       { resource: 'offers', status: 'unconfirmed' },
     ]);
     expect((await h.result(doi)).outcome).toBe('confirmed');
+  }, 30_000);
+
+  test('a contact with nothing to confirm gets no confirmation email, and a waiting series starts', async () => {
+    const contactId = await upsertContact(h.db.pool, { id: 'c-doi-5', email: 'doi-5@example.test' });
+    const slow = h.automationsAt(2_000 / 86_400_000);
+    const welcome = await slow.signUp(contactId, { doubleOptIn: true, confirmationEmail: true });
+    const result = await h.result(`doi-${contactId}`);
+    expect(result.outcome).toBe('already-confirmed');
+    expect(result.steps).toEqual([]);
+    const mail = await mailTo('doi-5@example.test');
+    expect(mail.subject).toContain('Welcome');
+    await h.client.workflow.getHandle(welcome).terminate('test done');
   }, 30_000);
 });

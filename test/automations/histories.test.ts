@@ -141,7 +141,8 @@ async function fixtureScenarios(gb: string, us: string): Promise<typeof runs> {
   out.push({ kind: 'order.delivery-failure', workflowId: failing });
   // Double opt-in through its own confirmation email: mailed, confirmed by the link (store, then signal).
   const { contactId: pending } = await signUp(h.db.pool, { email: 'hist6@example.test' });
-  await h.automations.signUp(pending, { doubleOptIn: true, confirmationEmail: true });
+  // At a pace where the welcome series still waits when the confirmation comes, so the release reaches it.
+  await h.automationsAt(2_000 / 86_400_000).signUp(pending, { doubleOptIn: true, confirmationEmail: true });
   for (let i = 0; i < 100 && !h.smtp.messages().some((m) => m.to.includes('hist6@example.test')); i++)
     await new Promise((r) => setTimeout(r, 100));
   await confirmByLink(h.db.pool, { contactId: pending });
