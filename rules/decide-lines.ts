@@ -1,7 +1,7 @@
 // The decision contract over JSON Lines, one batch at a time: every input line gets exactly one output line,
 // in order; a bad line gets an error line and never stops the others. Stored contacts come through a lookup
 // the caller provides, so this module stays free of any database.
-import type { ContactProfile } from './model';
+import type { ContactProfile, HistoryEntry } from './model';
 import type { RuleSet } from './load';
 import { decideSend } from './decide';
 import { validateDecideRequest, type DecideRequest, type RequestError } from './request';
@@ -20,11 +20,18 @@ export interface UnreadLine {
 }
 
 export type ProfileLookup = (ids: string[]) => Promise<Map<string, ContactProfile>>;
+/** The messages the outbox holds for a stored contact, as caps count them at `at` (decideStep's own read). */
+export type HistoryLookup = (ruleSet: RuleSet, contactId: string, at: Date) => Promise<HistoryEntry[]>;
 
 export interface BatchOptions {
   ruleSet: RuleSet;
   /** Called once per batch with the contact ids the batch names; absent means no store is available. */
   lookup?: ProfileLookup;
+  /**
+   * Reads a stored contact's history from the outbox; used for a `contactId` request without `history` of its
+   * own (a request's history is a what-if the caller chose). Absent: no history.
+   */
+  history?: HistoryLookup;
   now?: () => Date;
 }
 
@@ -105,31 +112,46 @@ export async function decideBatch(
     }
   }
 
-  const lines = pending.map((p) => {
-    if (p.kind === 'done') return p.text;
-    const { request } = p;
-    let contact = request.contact;
-    if (request.contactId !== undefined) {
-      if (storeError) {
-        unavailable++;
-        return errorLine(request.id, { message: storeError, path: '/contactId' });
+  const lines = await Promise.all(
+    pending.map(async (p) => {
+      if (p.kind === 'done') return p.text;
+      const { request } = p;
+      let contact = request.contact;
+      const at = request.at !== undefined ? new Date(request.at) : now();
+      let history = request.history;
+      if (request.contactId !== undefined) {
+        if (storeError) {
+          unavailable++;
+          return errorLine(request.id, { message: storeError, path: '/contactId' });
+        }
+        contact = profiles.get(request.contactId);
+        if (!contact) {
+          invalid++;
+          return errorLine(request.id, {
+            message: `No contact with id ${quote(request.contactId)} in the contact store. Check the id, or send the profile as "contact".`,
+            path: '/contactId',
+          });
+        }
+        if (!history && opts.history) {
+          try {
+            history = await opts.history(opts.ruleSet, request.contactId, at);
+          } catch (err) {
+            unavailable++;
+            return errorLine(request.id, {
+              message: `Could not read the contact's history: ${clip((err as Error).message, 300)}.`,
+              path: '/contactId',
+            });
+          }
+        }
       }
-      contact = profiles.get(request.contactId);
-      if (!contact) {
-        invalid++;
-        return errorLine(request.id, {
-          message: `No contact with id ${quote(request.contactId)} in the contact store. Check the id, or send the profile as "contact".`,
-          path: '/contactId',
-        });
-      }
-    }
-    const decision = decideSend(opts.ruleSet, {
-      contact: contact!,
-      message: request.message,
-      at: request.at !== undefined ? new Date(request.at) : now(),
-      ...(request.history ? { history: request.history } : {}),
-    });
-    return JSON.stringify(request.id !== undefined ? { id: request.id, ...decision } : decision);
-  });
+      const decision = decideSend(opts.ruleSet, {
+        contact: contact!,
+        message: request.message,
+        at,
+        ...(history ? { history } : {}),
+      });
+      return JSON.stringify(request.id !== undefined ? { id: request.id, ...decision } : decision);
+    }),
+  );
   return { lines, invalid, unavailable };
 }
