@@ -12,7 +12,8 @@ import {
   IMPLIED_CONSENT_COLUMN,
   checkImpliedConsent,
   impliedConsentReason,
-  type ImpliedConsentCheck,
+  impliedConsentState,
+  type ImpliedState,
 } from './implied-consent';
 
 const compiledSets = new WeakMap<RuleSet, CompiledRules>();
@@ -131,8 +132,8 @@ function decide(c: CompiledRules, input: DecideInput): Decision {
   let bestLapsed = false;
   let bestPriority = Infinity;
   let count = 0;
-  // Implied consent is the contact's, checked at most once per decision and only where a rule asks for it.
-  let implied: ImpliedConsentCheck | undefined;
+  // Implied consent is the contact's, judged at most once per decision and only where a rule asks for it.
+  let implied: ImpliedState | undefined;
   const subs = contact.subscriptions;
   for (let i = 0; i < subs.length; i++) {
     const s = subs[i]!;
@@ -145,8 +146,8 @@ function decide(c: CompiledRules, input: DecideInput): Decision {
     const o = c.outcome(cell);
     let lapsed = false;
     if (o.implied !== null) {
-      implied ??= checkImpliedConsent(o.implied, contact, ms);
-      lapsed = implied.state !== 'valid';
+      implied ??= impliedConsentState(o.implied, contact, ms);
+      lapsed = implied !== 'valid';
     }
     if (o.suppress.length === 0 && !lapsed) {
       if (!chosen || s.priority < chosen.priority) {
@@ -166,7 +167,12 @@ function decide(c: CompiledRules, input: DecideInput): Decision {
         : best!;
     const reasons = [...outcome.suppress];
     // The implied-consent rule comes after the matrices, in rule order as json-rules-engine reports it.
-    if (bestLapsed) reasons.push(impliedConsentReason(outcome.implied!, implied!, IMPLIED_CONSENT_COLUMN));
+    if (bestLapsed) {
+      const rule = outcome.implied!;
+      reasons.push(
+        impliedConsentReason(rule, checkImpliedConsent(rule, contact, ms), IMPLIED_CONSENT_COLUMN),
+      );
+    }
     return { verdict: 'suppress', reasons, rules: c.hash };
   }
   const k = (r * 2 + ch) * c.typeCount + t;

@@ -54,51 +54,94 @@ export interface ImpliedConsentCheck {
   day: string;
 }
 
-const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
-const pad = (n: number, w = 2) => String(n).padStart(w, '0');
+const DAY = 86_400_000;
 const daysIn = (y: number, m: number) => new Date(Date.UTC(y, m, 0)).getUTCDate();
+const digit = (s: string, i: number) => s.charCodeAt(i) - 48;
 
-/** A real calendar date YYYY-MM-DD as [year, month, day]; undefined otherwise. */
+/** A real calendar date YYYY-MM-DD as [year, month, day]; undefined otherwise. Read by character: hot path. */
 function parseDate(s: unknown): [number, number, number] | undefined {
-  if (typeof s !== 'string') return undefined;
-  const m = DATE.exec(s);
-  if (!m) return undefined;
-  const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
-  if (mo < 1 || mo > 12 || d < 1 || d > daysIn(y, mo)) return undefined;
-  return [y, mo, d];
+  if (typeof s !== 'string' || s.length !== 10 || s[4] !== '-' || s[7] !== '-') return undefined;
+  let y = 0;
+  for (let i = 0; i < 4; i++) {
+    const c = digit(s, i);
+    if (c < 0 || c > 9) return undefined;
+    y = y * 10 + c;
+  }
+  const [m1, m2, d1, d2] = [digit(s, 5), digit(s, 6), digit(s, 8), digit(s, 9)];
+  if ([m1, m2, d1, d2].some((c) => c < 0 || c > 9)) return undefined;
+  const m = m1 * 10 + m2;
+  const d = d1 * 10 + d2;
+  if (m < 1 || m > 12 || d < 1 || d > daysIn(y, m)) return undefined;
+  return [y, m, d];
 }
 
-/** The same calendar date `months` later, clamped to the last day of a shorter month. */
-export function addMonths(date: string, months: number): string {
-  const [y, m, d] = parseDate(date)!;
+/** Days since 1970-01-01 of a calendar date. */
+const dayNumber = (y: number, m: number, d: number) => Date.UTC(y, m - 1, d) / DAY;
+const dateOf = (day: number) => new Date(day * DAY).toISOString().slice(0, 10);
+
+/** The day number of the same calendar date `months` later, clamped to the last day of a shorter month. */
+function monthsLater([y, m, d]: [number, number, number], months: number): number {
   const total = y * 12 + (m - 1) + months;
   const ny = Math.floor(total / 12);
   const nm = (total % 12) + 1;
-  return `${pad(ny, 4)}-${pad(nm)}-${pad(Math.min(d, daysIn(ny, nm)))}`;
+  return dayNumber(ny, nm, Math.min(d, daysIn(ny, nm)));
+}
+
+/** The same calendar date `months` later (YYYY-MM-DD), clamped to the last day of a shorter month. */
+export function addMonths(date: string, months: number): string {
+  return dateOf(monthsLater(parseDate(date)!, months));
+}
+
+/** The contact's local day number at `ms` (UTC without a valid time zone). */
+function localDay(contact: ContactProfile, ms: number): number {
+  const zone = zoneOf(contact.timezone);
+  return Math.floor((ms + (zone ? offsetMs(zone, ms) : 0)) / DAY);
 }
 
 /** The contact's local date at `ms` (UTC without a valid time zone). */
-export function messageDay(contact: ContactProfile, ms: number): string {
-  const zone = zoneOf(contact.timezone);
-  return new Date(ms + (zone ? offsetMs(zone, ms) : 0)).toISOString().slice(0, 10);
+export const messageDay = (contact: ContactProfile, ms: number): string => dateOf(localDay(contact, ms));
+
+interface Judged {
+  state: ImpliedState;
+  basis?: ImpliedConsentBasis;
+  months?: number;
+  since?: number;
+  through?: number;
+  day: number;
 }
 
+function judge(rule: ImpliedConsentModel, contact: ContactProfile, ms: number): Judged {
+  const day = localDay(contact, ms);
+  const ic = contact.impliedConsent;
+  const basis = ic && typeof ic === 'object' ? ic.basis : undefined;
+  const months = basis === 'purchase' || basis === 'inquiry' ? rule.months[basis] : undefined;
+  const date = months === undefined ? undefined : parseDate(ic!.at);
+  if (!date) return { state: 'none', day };
+  const since = dayNumber(...date);
+  const through = monthsLater(date, months!);
+  const state: ImpliedState = since > day ? 'future' : day > through ? 'expired' : 'valid';
+  return { state, basis: basis!, months: months!, since, through, day };
+}
+
+/** Whether the contact's implied consent holds on the day of the message: the decision's hot path, no text. */
+export const impliedConsentState = (rule: ImpliedConsentModel, contact: ContactProfile, ms: number) =>
+  judge(rule, contact, ms).state;
+
+/** The same judgement as impliedConsentState, with the dates a reason and `rules explain` show. */
 export function checkImpliedConsent(
   rule: ImpliedConsentModel,
   contact: ContactProfile,
   ms: number,
 ): ImpliedConsentCheck {
-  const day = messageDay(contact, ms);
-  const ic = contact.impliedConsent;
-  const basis = ic && typeof ic === 'object' ? ic.basis : undefined;
-  const months = basis === 'purchase' || basis === 'inquiry' ? rule.months[basis] : undefined;
-  if (months === undefined || !parseDate(ic!.at))
-    return { state: 'none', basis: null, since: null, through: null, months: null, day };
-  const since = ic!.at;
-  const through = addMonths(since, months);
-  // Dates compare as strings: YYYY-MM-DD with four-digit years.
-  const state: ImpliedState = since > day ? 'future' : day > through ? 'expired' : 'valid';
-  return { state, basis: basis!, since, through, months, day };
+  const j = judge(rule, contact, ms);
+  return {
+    state: j.state,
+    basis: j.basis ?? null,
+    since: j.since === undefined ? null : dateOf(j.since),
+    through: j.through === undefined ? null : dateOf(j.through),
+    months: j.months ?? null,
+    day: dateOf(j.day),
+  };
 }
 
 export const IMPLIED_TEMPLATES: Readonly<Record<Exclude<ImpliedState, 'valid'>, string>> = {
