@@ -112,46 +112,49 @@ export async function decideBatch(
     }
   }
 
-  const lines = await Promise.all(
-    pending.map(async (p) => {
-      if (p.kind === 'done') return p.text;
-      const { request } = p;
-      let contact = request.contact;
-      const at = request.at !== undefined ? new Date(request.at) : now();
-      let history = request.history;
-      if (request.contactId !== undefined) {
-        if (storeError) {
-          unavailable++;
-          return errorLine(request.id, { message: storeError, path: '/contactId' });
-        }
-        contact = profiles.get(request.contactId);
-        if (!contact) {
-          invalid++;
-          return errorLine(request.id, {
-            message: `No contact with id ${quote(request.contactId)} in the contact store. Check the id, or send the profile as "contact".`,
-            path: '/contactId',
-          });
-        }
-        if (!history && opts.history) {
-          try {
-            history = await opts.history(opts.ruleSet, request.contactId, at);
-          } catch (err) {
-            unavailable++;
-            return errorLine(request.id, {
-              message: `Could not read the contact's history: ${clip((err as Error).message, 300)}.`,
-              path: '/contactId',
-            });
-          }
-        }
-      }
+  // Only a stored contact's history needs the store: every other line is answered without a promise.
+  const answer = (p: Pending): string | Promise<string> => {
+    if (p.kind === 'done') return p.text;
+    const { request } = p;
+    const at = request.at !== undefined ? new Date(request.at) : now();
+    const decide = (contact: ContactProfile, history: readonly HistoryEntry[] | undefined) => {
       const decision = decideSend(opts.ruleSet, {
-        contact: contact!,
+        contact,
         message: request.message,
         at,
         ...(history ? { history } : {}),
       });
       return JSON.stringify(request.id !== undefined ? { id: request.id, ...decision } : decision);
-    }),
-  );
+    };
+    const id = request.contactId;
+    if (id === undefined) return decide(request.contact!, request.history);
+    if (storeError) {
+      unavailable++;
+      return errorLine(request.id, { message: storeError, path: '/contactId' });
+    }
+    const contact = profiles.get(id);
+    if (!contact) {
+      invalid++;
+      return errorLine(request.id, {
+        message: `No contact with id ${quote(id)} in the contact store. Check the id, or send the profile as "contact".`,
+        path: '/contactId',
+      });
+    }
+    if (request.history || !opts.history) return decide(contact, request.history);
+    return opts.history(opts.ruleSet, id, at).then(
+      (history) => decide(contact, history),
+      (err: unknown) => {
+        unavailable++;
+        return errorLine(request.id, {
+          message: `Could not read the contact's history: ${clip((err as Error).message, 300)}.`,
+          path: '/contactId',
+        });
+      },
+    );
+  };
+  const answers = pending.map(answer);
+  const lines = answers.some((a) => typeof a !== 'string')
+    ? await Promise.all(answers.map((a) => Promise.resolve(a)))
+    : (answers as string[]);
   return { lines, invalid, unavailable };
 }
