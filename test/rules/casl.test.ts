@@ -11,6 +11,7 @@ import {
   lintRuleSet,
   loadRuleSet,
   validateDecideRequest,
+  type RuleSetError,
   type ContactProfile,
   type Decision,
   type ImpliedConsent,
@@ -224,6 +225,30 @@ describe('the request, lint and explain know implied consent', () => {
       (w) => w.check === 'casl-without-implied-consent',
     );
     expect(fallback[0]!.message).toContain('in region rest-of-world');
+  });
+
+  it('a malformed implied-consent rule is a problem naming where and how to fix it', () => {
+    const broken = copyRules();
+    try {
+      broken.edit('regions.ca.json', (j) => {
+        j.regions[0].impliedConsent.id = 'implied';
+        j.regions[0].impliedConsent.months = { purchase: 0 };
+      });
+      let problems: Array<{ file: string; pointer: string; message: string }> = [];
+      try {
+        loadRuleSet(broken.dir);
+      } catch (err) {
+        problems = (err as RuleSetError).problems;
+      }
+      expect(problems.map((p) => [p.file, p.pointer])).toEqual([
+        ['regions.ca.json', '/regions/0/impliedConsent/id'],
+        ['regions.ca.json', '/regions/0/impliedConsent/months'],
+        ['regions.ca.json', '/regions/0/impliedConsent/months/purchase'],
+      ]);
+      expect(problems[1]!.message).toContain('"inquiry" is missing');
+    } finally {
+      broken.remove();
+    }
   });
 
   it('explain names the basis, its dates and the rule that stopped the message', async () => {

@@ -167,18 +167,24 @@ describe('compiled tables agree with json-rules-engine', () => {
     for (const channel of CHANNELS)
       for (const country of ['CA', 'US'])
         for (const type of rules.messageTypes)
-          for (const subStatus of STATUSES)
-            for (const status of ['subscribed', 'unsubscribed'] as const)
+          for (const subStatus of [
+            'subscribed',
+            'non_subscribed',
+            'unconfirmed',
+            'unsubscribed',
+            'none',
+          ] as const)
+            for (const status of ['subscribed'] as const)
               for (const implied of IMPLIED) {
                 const c = build(i++, channel, country, type, subStatus, status);
                 const ic = implied(c.at);
                 if (ic !== undefined) c.contact.impliedConsent = ic;
                 cases.push(c);
               }
-    expect(cases).toHaveLength(2 * 2 * 18 * 9 * 2 * IMPLIED.length);
+    expect(cases).toHaveLength(2 * 2 * 18 * 5 * IMPLIED.length);
     const verdicts = await compare(rules, cases);
     expect(verdicts.send).toBeGreaterThan(250);
-    // the CASL rule decided some of them, both ways
+    // the CASL rule decided some of them, on every basis
     const casl = cases.filter((c) =>
       decideSend(rules, c).reasons.some((r) => r.rule === 'casl:implied-consent'),
     );
@@ -186,7 +192,7 @@ describe('compiled tables agree with json-rules-engine', () => {
     expect(new Set(casl.map((c) => c.contact.impliedConsent?.basis ?? 'none'))).toEqual(
       new Set(['none', 'purchase', 'inquiry']),
     );
-  });
+  }, 120_000);
 
   it('on rule files with other shapes: no fallback region, a region without SMS, gates using any/not/notIn', async () => {
     const copy = copyRules();
