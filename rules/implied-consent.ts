@@ -37,7 +37,8 @@ export const IMPLIED_CONSENT_COLUMN = 'non_subscribed';
 
 /**
  * none: no purchase or inquiry on record (or one the rules cannot read); expired: the last day it covers has
- * passed; future: dated after the day of the message; not_required: the contact's region has no such rule.
+ * passed; future: dated after the day of the message. (The engine's fact is `not_required` where the contact's
+region has no such rule.)
  */
 export const IMPLIED_STATES = ['valid', 'none', 'expired', 'future'] as const;
 export type ImpliedState = (typeof IMPLIED_STATES)[number];
@@ -87,19 +88,11 @@ function monthsLater([y, m, d]: [number, number, number], months: number): numbe
   return dayNumber(ny, nm, Math.min(d, daysIn(ny, nm)));
 }
 
-/** The same calendar date `months` later (YYYY-MM-DD), clamped to the last day of a shorter month. */
-export function addMonths(date: string, months: number): string {
-  return dateOf(monthsLater(parseDate(date)!, months));
-}
-
 /** The contact's local day number at `ms` (UTC without a valid time zone). */
 function localDay(contact: ContactProfile, ms: number): number {
   const zone = zoneOf(contact.timezone);
   return Math.floor((ms + (zone ? offsetMs(zone, ms) : 0)) / DAY);
 }
-
-/** The contact's local date at `ms` (UTC without a valid time zone). */
-export const messageDay = (contact: ContactProfile, ms: number): string => dateOf(localDay(contact, ms));
 
 interface Judged {
   state: ImpliedState;
