@@ -29,14 +29,15 @@ function historyOf(i: number, at: Date): DecideInput['history'] {
 }
 
 /**
- * Every channel x region x type x subscription status x global status, at noon and at night, each with a
- * history of 0-20 messages; US SMS numbers carry area codes of states with their own hours and of none.
+ * Every channel x region (US, DE, CA, none) x type x subscription status x global status, at noon and at night,
+ * each with a history of 0-20 messages; US SMS numbers carry area codes of states with their own hours and of
+ * none; Canadian contacts have no implied consent, a valid one or an expired one.
  */
 function requestSet(): DecideInput[] {
   const out: DecideInput[] = [];
   let i = 0;
   for (const channel of CHANNELS)
-    for (const country of ['US', 'DE', null])
+    for (const country of ['US', 'DE', 'CA', null])
       for (const type of MESSAGE_TYPES)
         for (const subStatus of SUBSCRIPTION_STATUSES)
           for (const status of GLOBAL_STATUSES) {
@@ -46,7 +47,21 @@ function requestSet(): DecideInput[] {
               contact: {
                 status,
                 country,
-                timezone: country === 'DE' ? 'Europe/Berlin' : 'America/New_York',
+                timezone:
+                  country === 'DE'
+                    ? 'Europe/Berlin'
+                    : country === 'CA'
+                      ? 'America/Toronto'
+                      : 'America/New_York',
+                // Canada: no implied consent, a purchase a year ago (valid), an inquiry 7 months ago (expired)
+                ...(country === 'CA' && i % 3 > 0
+                  ? {
+                      impliedConsent: {
+                        basis: i % 3 === 1 ? ('purchase' as const) : ('inquiry' as const),
+                        at: i % 3 === 1 ? '2025-06-15' : '2025-11-15',
+                      },
+                    }
+                  : {}),
                 subscriptions: [
                   {
                     resource: 'shop',
@@ -93,7 +108,7 @@ function plainLookup(rs: RuleSet) {
   const columns = rs.model.columns;
   return (input: DecideInput): boolean => {
     const country = input.contact.country;
-    const region = country === 'US' || !country ? 'us' : 'rest-of-world';
+    const region = country === 'US' || !country ? 'us' : country === 'CA' ? 'ca' : 'rest-of-world';
     const s = input.contact.subscriptions[0]!;
     return table[region]![input.message.channel]![input.message.type]?.has(columns[s.status]) ?? false;
   };

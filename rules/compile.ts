@@ -7,6 +7,7 @@ import type { RuleModel, WindowModel } from './model-build';
 import { capLimits, type CapModel } from './caps';
 import { RULE_IDS, TEMPLATES, fill, type FactValues } from './reasons';
 import type { RuleSet } from './load';
+import { IMPLIED_CONSENT_COLUMN, type ImpliedConsentModel } from './implied-consent';
 
 export type Test = (facts: FactValues) => boolean;
 
@@ -41,6 +42,11 @@ export interface Outcome {
   /** Reasons to suppress, in rule order; empty when consent allows the message. */
   readonly suppress: readonly DecisionReason[];
   readonly allow: DecisionReason | null;
+  /**
+   * The region's implied-consent rule when it governs this cell (marketing to a non-subscribed column): the
+   * message may go only while the contact's implied consent is valid on the day of the message.
+   */
+  readonly implied: ImpliedConsentModel | null;
 }
 
 const SUB_STATES = [...SUBSCRIPTION_STATUSES, 'none'] as const;
@@ -156,9 +162,14 @@ export function compileRules(rs: RuleSet): CompiledRules {
       else if (!row.has(f.column as never)) suppress.push({ rule, message: fill(TEMPLATES.matrixDenies, f) });
       else allow = { rule, message: fill(TEMPLATES.matrixAllows, f) };
     }
+    const implied =
+      f.kind === 'marketing' && f.column === IMPLIED_CONSENT_COLUMN && f.region !== null
+        ? (model.regions.find((r) => r.id === f.region)!.impliedConsent ?? null)
+        : null;
     return {
       suppress: Object.freeze(suppress.map((r) => Object.freeze(r))),
       allow: allow && Object.freeze(allow),
+      implied,
     };
   };
 

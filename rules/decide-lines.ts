@@ -1,7 +1,7 @@
 // The decision contract over JSON Lines, one batch at a time: every input line gets exactly one output line,
 // in order; a bad line gets an error line and never stops the others. Stored contacts come through a lookup
 // the caller provides, so this module stays free of any database.
-import type { ContactProfile } from './model';
+import type { ContactProfile, HistoryEntry } from './model';
 import type { RuleSet } from './load';
 import { decideSend } from './decide';
 import { validateDecideRequest, type DecideRequest, type RequestError } from './request';
@@ -20,11 +20,18 @@ export interface UnreadLine {
 }
 
 export type ProfileLookup = (ids: string[]) => Promise<Map<string, ContactProfile>>;
+/** The messages the outbox holds for a stored contact, as caps count them at `at` (decideStep's own read). */
+export type HistoryLookup = (ruleSet: RuleSet, contactId: string, at: Date) => Promise<HistoryEntry[]>;
 
 export interface BatchOptions {
   ruleSet: RuleSet;
   /** Called once per batch with the contact ids the batch names; absent means no store is available. */
   lookup?: ProfileLookup;
+  /**
+   * Reads a stored contact's history from the outbox; used for a `contactId` request without `history` of its
+   * own (a request's history is a what-if the caller chose). Absent: no history.
+   */
+  history?: HistoryLookup;
   now?: () => Date;
 }
 
@@ -105,31 +112,49 @@ export async function decideBatch(
     }
   }
 
-  const lines = pending.map((p) => {
+  // Only a stored contact's history needs the store: every other line is answered without a promise.
+  const answer = (p: Pending): string | Promise<string> => {
     if (p.kind === 'done') return p.text;
     const { request } = p;
-    let contact = request.contact;
-    if (request.contactId !== undefined) {
-      if (storeError) {
+    const at = request.at !== undefined ? new Date(request.at) : now();
+    const decide = (contact: ContactProfile, history: readonly HistoryEntry[] | undefined) => {
+      const decision = decideSend(opts.ruleSet, {
+        contact,
+        message: request.message,
+        at,
+        ...(history ? { history } : {}),
+      });
+      return JSON.stringify(request.id !== undefined ? { id: request.id, ...decision } : decision);
+    };
+    const id = request.contactId;
+    if (id === undefined) return decide(request.contact!, request.history);
+    if (storeError) {
+      unavailable++;
+      return errorLine(request.id, { message: storeError, path: '/contactId' });
+    }
+    const contact = profiles.get(id);
+    if (!contact) {
+      invalid++;
+      return errorLine(request.id, {
+        message: `No contact with id ${quote(id)} in the contact store. Check the id, or send the profile as "contact".`,
+        path: '/contactId',
+      });
+    }
+    if (request.history || !opts.history) return decide(contact, request.history);
+    return opts.history(opts.ruleSet, id, at).then(
+      (history) => decide(contact, history),
+      (err: unknown) => {
         unavailable++;
-        return errorLine(request.id, { message: storeError, path: '/contactId' });
-      }
-      contact = profiles.get(request.contactId);
-      if (!contact) {
-        invalid++;
         return errorLine(request.id, {
-          message: `No contact with id ${quote(request.contactId)} in the contact store. Check the id, or send the profile as "contact".`,
+          message: `Could not read the contact's history: ${clip((err as Error).message, 300)}.`,
           path: '/contactId',
         });
-      }
-    }
-    const decision = decideSend(opts.ruleSet, {
-      contact: contact!,
-      message: request.message,
-      at: request.at !== undefined ? new Date(request.at) : now(),
-      ...(request.history ? { history: request.history } : {}),
-    });
-    return JSON.stringify(request.id !== undefined ? { id: request.id, ...decision } : decision);
-  });
+      },
+    );
+  };
+  const answers = pending.map(answer);
+  const lines = answers.some((a) => typeof a !== 'string')
+    ? await Promise.all(answers.map((a) => Promise.resolve(a)))
+    : (answers as string[]);
   return { lines, invalid, unavailable };
 }

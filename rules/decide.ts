@@ -8,6 +8,13 @@ import { isBlacklisted, zoneOf, type DecideInput } from './facts';
 import { insideWindow, localTime, nextOpening, quietReason } from './windows';
 import { NO_STATE, stateOf } from './subdivision';
 import { capCount, capFreeAt, capReason, type CapModel } from './caps';
+import {
+  IMPLIED_CONSENT_COLUMN,
+  checkImpliedConsent,
+  impliedConsentReason,
+  impliedConsentState,
+  type ImpliedState,
+} from './implied-consent';
 
 const compiledSets = new WeakMap<RuleSet, CompiledRules>();
 // Workers decide with one rule set until the files change: remembering the last one skips the WeakMap.
@@ -122,8 +129,11 @@ function decide(c: CompiledRules, input: DecideInput): Decision {
   let chosen: Subscription | undefined;
   let chosenCell = -1;
   let best: Outcome | undefined;
+  let bestLapsed = false;
   let bestPriority = Infinity;
   let count = 0;
+  // Implied consent is the contact's, judged at most once per decision and only where a rule asks for it.
+  let implied: ImpliedState | undefined;
   const subs = contact.subscriptions;
   for (let i = 0; i < subs.length; i++) {
     const s = subs[i]!;
@@ -134,13 +144,19 @@ function decide(c: CompiledRules, input: DecideInput): Decision {
     if (si === undefined) throw new UndecidableInput(UNKNOWN_SUBSCRIPTION_STATUS);
     const cell = block + si * stride + categoryIndex(c, s, category);
     const o = c.outcome(cell);
-    if (o.suppress.length === 0) {
+    let lapsed = false;
+    if (o.implied !== null) {
+      implied ??= impliedConsentState(o.implied, contact, ms);
+      lapsed = implied !== 'valid';
+    }
+    if (o.suppress.length === 0 && !lapsed) {
       if (!chosen || s.priority < chosen.priority) {
         chosen = s;
         chosenCell = cell;
       }
     } else if (!chosen && s.priority < bestPriority) {
       best = o;
+      bestLapsed = lapsed;
       bestPriority = s.priority;
     }
   }
@@ -149,7 +165,15 @@ function decide(c: CompiledRules, input: DecideInput): Decision {
       count === 0
         ? c.outcome(block + c.noSubscription * stride + c.categoryIndex(undefined, category))
         : best!;
-    return { verdict: 'suppress', reasons: [...outcome.suppress], rules: c.hash };
+    const reasons = [...outcome.suppress];
+    // The implied-consent rule comes after the matrices, in rule order as json-rules-engine reports it.
+    if (bestLapsed) {
+      const rule = outcome.implied!;
+      reasons.push(
+        impliedConsentReason(rule, checkImpliedConsent(rule, contact, ms), IMPLIED_CONSENT_COLUMN),
+      );
+    }
+    return { verdict: 'suppress', reasons, rules: c.hash };
   }
   const k = (r * 2 + ch) * c.typeCount + t;
   const caps = c.capsFor[k];

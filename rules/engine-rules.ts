@@ -6,6 +6,7 @@ import { RULE_IDS, TEMPLATES } from './reasons';
 import type { WindowModel } from './model-build';
 import { MATRIX_COLUMNS, WEEKDAYS } from './rule-file';
 import type { CapModel } from './caps';
+import { IMPLIED_CONSENT_COLUMN, IMPLIED_TEMPLATES } from './implied-consent';
 
 /** The fact that holds the count a cap saw, e.g. `count:cap:marketing-sms`. */
 export const capFact = (cap: CapModel) => `count:${cap.id}`;
@@ -77,6 +78,7 @@ const PRIORITY = {
   gates: 90,
   subscription: 80,
   matrix: 70,
+  impliedConsent: 60,
   halt: 20,
   caps: 15,
   timing: 10,
@@ -206,6 +208,37 @@ export function buildEngineRules(rs: RuleSet): EngineRule[] {
       template: TEMPLATES.matrixAllows,
       title: `the ${m.id} matrix (${m.file}) lets this type reach this subscription's column`,
     });
+  }
+  // CASL: a region's implied-consent rule, one engine rule per way the consent can fail to hold.
+  for (const region of rs.model.regions) {
+    const ic = region.impliedConsent;
+    if (!ic) continue;
+    const when = {
+      none: 'there is no purchase or inquiry on record',
+      expired: `the purchase (${ic.months.purchase} months) or inquiry (${ic.months.inquiry} months) has expired`,
+      future: 'the purchase or inquiry is dated after the day of the message',
+    } as const;
+    for (const state of ['none', 'expired', 'future'] as const) {
+      add(
+        `${ic.id} (${state})`,
+        PRIORITY.impliedConsent,
+        {
+          all: [
+            first('region', 'equal', region.id),
+            first('kind', 'equal', 'marketing'),
+            fact('column', 'equal', IMPLIED_CONSENT_COLUMN),
+            fact('impliedConsent', 'equal', state),
+          ],
+        },
+        'suppress',
+        {
+          rule: ic.id,
+          stage: 'consent',
+          template: IMPLIED_TEMPLATES[state],
+          title: `in region ${region.id}, marketing to a non-subscribed contact needs implied consent, and ${when[state]} (${region.file})`,
+        },
+      );
+    }
   }
   // Quiet hours only matter for a message consent allows; the halt rule stops the engine before them.
   add('halt', PRIORITY.halt, { all: [fact('consentSuppressed', 'equal', true)] }, 'halt', {

@@ -21,6 +21,7 @@ import { localDate, localTime, nextOpening, quietReason } from './windows';
 import { stateOf } from './subdivision';
 import { capCount, capFreeAt, capReason } from './caps';
 import { capFact } from './engine-rules';
+import { checkImpliedConsent, impliedFacts, type ImpliedFacts } from './implied-consent';
 import {
   UNKNOWN_SUBSCRIPTION_STATUS,
   UNSAFE_PRIORITY,
@@ -29,7 +30,7 @@ import {
   priorityReason,
 } from './decide';
 
-export interface EngineFacts extends FactValues {
+export interface EngineFacts extends FactValues, ImpliedFacts {
   localMinutes: number | null;
   /** Local weekday, 0 = Sunday; null without a valid time zone. */
   weekday: number | null;
@@ -202,12 +203,15 @@ function baseFacts(rs: RuleSet, { contact, message, at, history }: DecideInput) 
       ms,
       rs.model.transactional,
     );
+  const rule =
+    region === null ? null : (rs.model.regions.find((r) => r.id === region)!.impliedConsent ?? null);
   return {
     ms,
     zone,
     local,
     facts: {
       ...counts,
+      ...impliedFacts(rule ? checkImpliedConsent(rule, contact, ms) : null),
       channel: message.channel,
       type: message.type,
       kind: rs.model.transactional.has(message.type) ? 'transactional' : 'marketing',

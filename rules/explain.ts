@@ -62,6 +62,16 @@ function statement(fact: string | undefined, v: unknown, f: Partial<EngineFacts>
       return v === true ? "the contact's time zone is known" : 'the contact has no valid time zone';
     case 'localMinutes':
       return `it is ${show(fact, v)} where the contact is`;
+    case 'impliedConsent':
+      return v === 'valid'
+        ? "the contact's implied consent is valid on the day of the message"
+        : v === 'none'
+          ? 'the contact has no purchase or inquiry on record'
+          : v === 'expired'
+            ? `the contact's implied consent (${words(f.impliedConsentBasis)} on ${words(f.impliedConsentSince)}) lasted through ${words(f.impliedConsentThrough)}`
+            : v === 'future'
+              ? `the contact's ${words(f.impliedConsentBasis)} is dated ${words(f.impliedConsentSince)}, after the day of the message`
+              : 'no implied-consent rule applies in this region';
     default:
       return `${fact ?? '?'} is ${words(v)}`;
   }
@@ -216,6 +226,14 @@ export function explainDecision(result: EngineDecision, opts: { timezone?: strin
         : `  local time unknown (${opts.timezone ? `"${opts.timezone}" is not a known time zone` : 'no time zone'})`,
     );
     out.push(`  state for state sending hours ${f.subdivision ?? 'unknown'}`);
+    if (f.impliedConsent !== 'not_required')
+      out.push(
+        `  implied consent (CASL) on ${f.messageDay}: ${
+          f.impliedConsentBasis === null
+            ? 'none on record'
+            : `${f.impliedConsentBasis} on ${f.impliedConsentSince}, ${f.impliedConsentMonths} months, through ${f.impliedConsentThrough}`
+        } (${f.impliedConsent})`,
+      );
     // What each cap counted in the history (only caps that limit this message can hold it).
     for (const [name, value] of Object.entries(f))
       if (name.startsWith('count:'))

@@ -25,4 +25,10 @@ export { lintRuleSet, type LintWarning } from './lint';
 export { explainDecision } from './explain';
 export { RuleFile } from './rule-file';
 export * from './model';
-export { decideBatch, type BatchOptions, type BatchResult, type ProfileLookup } from './decide-lines';
+export {
+  decideBatch,
+  type BatchOptions,
+  type BatchResult,
+  type HistoryLookup,
+  type ProfileLookup,
+} from './decide-lines';

@@ -7,6 +7,7 @@ import type { RuleSet } from './load';
 import type { LintWarning } from './lint';
 import { compileCondition, compileRules } from './compile';
 import { words, type FactValues } from './reasons';
+import { IMPLIED_CONSENT_COLUMN } from './implied-consent';
 
 interface OutcomeCheck {
   check: string;
@@ -82,6 +83,40 @@ const CHECKS: OutcomeCheck[] = [
 
 const MAX_EXAMPLES = 4;
 
+/** Whether Canadian contacts land in the region: it lists CA, or it takes every country no region lists. */
+export function regionHasCanada(model: RuleSet['model'], region: string | null): boolean {
+  if (region === null) return false;
+  const owner = model.regions.find((r) => r.countries.includes('CA'));
+  return owner ? owner.id === region : model.otherCountries === region;
+}
+
+/**
+ * Marketing that reaches a non-subscribed Canadian with no implied-consent rule to end it: CASL allows it only
+ * for two years after a purchase or six months after an inquiry. One warning, naming what goes out.
+ */
+function caslWarning(rs: RuleSet, compiled: ReturnType<typeof compileRules>): LintWarning | undefined {
+  const cases = new Set<string>();
+  for (let cell = 0; cell < compiled.size; cell++) {
+    const f = compiled.factsAt(cell);
+    if (f.kind !== 'marketing' || f.column !== IMPLIED_CONSENT_COLUMN || f.subscriptionStatus === 'none')
+      continue;
+    if (!clean(f) || f.categoryState !== 'no_category' || !regionHasCanada(rs.model, f.region)) continue;
+    const o = compiled.outcome(cell);
+    if (o.suppress.length === 0 && o.implied === null)
+      cases.add(`${words(f.type)} by ${f.channel} in region ${f.region}`);
+  }
+  if (cases.size === 0) return undefined;
+  const list = [...cases];
+  const region = rs.model.regions.find((r) => regionHasCanada(rs.model, r.id))!;
+  return {
+    check: 'casl-without-implied-consent',
+    file: region.file,
+    pointer: `/regions/${rs.model.regions.filter((r) => r.file === region.file).indexOf(region)}`,
+    message: `marketing reaches non-subscribed contacts in Canada whatever their implied consent: ${list.slice(0, MAX_EXAMPLES).join('; ')}${list.length > MAX_EXAMPLES ? `; and ${list.length - MAX_EXAMPLES} more` : ''}`,
+    hint: 'Give Canada a region of its own with "impliedConsent" (copy regions.ca.json from the default rules): CASL allows marketing without express consent only two years after a purchase or six months after an inquiry.',
+  };
+}
+
 export function consentOutcomeWarnings(rs: RuleSet): LintWarning[] {
   const compiled = compileRules(rs);
   const gatesFile = rs.files.find((f) => f.kind === 'gates')?.name ?? '(folder)';
@@ -112,6 +147,8 @@ export function consentOutcomeWarnings(rs: RuleSet): LintWarning[] {
   }
 
   const out: LintWarning[] = [];
+  const casl = caslWarning(rs, compiled);
+  if (casl) out.push(casl);
   CHECKS.forEach((c, i) => {
     for (const [group, cases] of found[i]!) {
       const list = [...cases];

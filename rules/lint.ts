@@ -3,7 +3,7 @@
 // What the gates let through is judged by evaluating them (lint-outcomes.ts), not by reading them.
 import type { RuleSet } from './load';
 import type { MatrixFile, MessageTypesFile, RegionsFile, SubscriptionColumnsFile } from './rule-file';
-import { consentOutcomeWarnings } from './lint-outcomes';
+import { consentOutcomeWarnings, regionHasCanada } from './lint-outcomes';
 
 export interface LintWarning {
   /** Stable id of the check, e.g. `custom-event-unsubscribed`. */
@@ -15,6 +15,7 @@ export interface LintWarning {
 }
 
 const TCPA = { from: 8 * 60, until: 21 * 60 };
+const CASL_MONTHS = { purchase: 24, inquiry: 6 } as const;
 // The double opt-in confirmation is a consent request the sign-up asked for, not marketing: it must reach the
 // unconfirmed address (docs/consent-http.md).
 const CONFIRMATIONS = new Set([
@@ -122,6 +123,22 @@ export function lintRuleSet(rs: RuleSet): LintWarning[] {
         pointer,
         message: `the ${w.channel} window for ${w.subdivisions.join(', ')} lets marketing out at hours the region's own window (${federal.from}-${federal.until}) does not`,
         hint: 'A state window replaces the federal one for that state: keep its hours inside the federal hours, every day.',
+      });
+    }
+  }
+
+  // CASL's own periods; a longer one lets marketing reach Canadians whose implied consent the law ended.
+  for (const r of model.regions) {
+    const ic = r.impliedConsent;
+    if (!ic || !regionHasCanada(model, r.id)) continue;
+    for (const basis of ['purchase', 'inquiry'] as const) {
+      if (ic.months[basis] <= CASL_MONTHS[basis]) continue;
+      out.push({
+        check: 'implied-consent-longer',
+        file: ic.file,
+        pointer: `${ic.pointer}/months/${basis}`,
+        message: `region ${r.id} counts implied consent from ${basis === 'purchase' ? 'a purchase' : 'an inquiry'} for ${ic.months[basis]} months; CASL allows ${CASL_MONTHS[basis]}`,
+        hint: `Write ${CASL_MONTHS[basis]} (CASL s. 10(10): two years after a purchase, six months after an inquiry).`,
       });
     }
   }

@@ -19,6 +19,7 @@ import { suggest } from './problems';
 import { looksLikeAddress } from './reasons';
 import { buildWindows, type WindowModel } from './windows';
 import { buildCaps, type CapModel } from './caps';
+import { impliedConsentModel, type ImpliedConsentModel } from './implied-consent';
 
 export interface MatrixModel {
   id: string;
@@ -31,6 +32,8 @@ export interface RegionModel {
   file: string;
   countries: string[];
   matrices: Partial<Record<Channel, string>>;
+  /** CASL: marketing to non-subscribed contacts only while their implied consent lasts; null: no such rule. */
+  impliedConsent: ImpliedConsentModel | null;
 }
 export interface GateModel extends Gate {
   file: string;
@@ -254,7 +257,15 @@ export function buildModel(
           });
         }
       }
-      regions.push({ id: r.id, file: name, countries: r.countries, matrices: r.matrices });
+      regions.push({
+        id: r.id,
+        file: name,
+        countries: r.countries,
+        matrices: r.matrices,
+        impliedConsent: r.impliedConsent
+          ? impliedConsentModel(r.impliedConsent, r.id, name, `${at}/impliedConsent`)
+          : null,
+      });
     });
   }
   const regionIds = regions.map((r) => r.id);

@@ -60,6 +60,28 @@ export type Subscription = Static<typeof Subscription>;
 /** ISO 3166-2: the country code, a hyphen and one to three letters or digits. */
 export const SUBDIVISION_PATTERN = '^[A-Z]{2}-[A-Z0-9]{1,3}$';
 
+/** What gave a contact CASL implied consent: a purchase (valid 2 years) or an inquiry (valid 6 months). */
+export const IMPLIED_CONSENT_BASES = ['purchase', 'inquiry'] as const;
+export type ImpliedConsentBasis = (typeof IMPLIED_CONSENT_BASES)[number];
+export const ImpliedConsent = Type.Object(
+  {
+    basis: Type.Union(
+      IMPLIED_CONSENT_BASES.map((b) => Type.Literal(b)),
+      { description: 'What gave the consent: "purchase" or "inquiry".' },
+    ),
+    at: Type.String({
+      format: 'date',
+      description: 'The calendar date of the purchase or inquiry, YYYY-MM-DD, e.g. "2026-03-15".',
+    }),
+  },
+  {
+    additionalProperties: false,
+    description:
+      "Implied consent (Canada, CASL): an existing business relationship that lets marketing reach a non-subscribed contact for a while (the region's rules say how long).",
+  },
+);
+export type ImpliedConsent = Static<typeof ImpliedConsent>;
+
 /**
  * The profile as the decision engine reads it and `contacts show --json` prints it. No names, no custom
  * fields: only what consent depends on (addresses are needed to say which one a send goes to).
@@ -89,6 +111,7 @@ export const ContactProfile = Type.Object(
       ]),
     ),
     timezone: Type.Optional(Type.Union([Type.String({ minLength: 1 }), Type.Null()])),
+    impliedConsent: Type.Optional(Type.Union([ImpliedConsent, Type.Null()])),
     blacklist: Type.Optional(
       Type.Object(
         { email: Type.Optional(Type.Boolean()), phone: Type.Optional(Type.Boolean()) },

@@ -64,6 +64,36 @@ export const MatrixFile = Type.Object(
 );
 export type MatrixFile = Static<typeof MatrixFile>;
 
+const Months = (what: string) =>
+  Type.Integer({
+    minimum: 1,
+    maximum: 1200,
+    description: `Calendar months ${what} gives implied consent for; valid through the same date that many months later.`,
+  });
+export const ImpliedConsentRule = Type.Object(
+  {
+    id: Type.String({
+      pattern: '^casl:[a-z0-9-]+$',
+      description: 'Stable rule id of the suppressions, e.g. "casl:implied-consent".',
+    }),
+    description: Description,
+    months: Type.Object(
+      { purchase: Months('a purchase'), inquiry: Months('an inquiry') },
+      {
+        additionalProperties: false,
+        description: 'How long each basis lasts, e.g. {"purchase": 24, "inquiry": 6}.',
+      },
+    ),
+  },
+  {
+    additionalProperties: false,
+    title: 'implied consent {"id", "months"}',
+    description:
+      "Marketing reaches a contact whose subscription reads the non_subscribed column only while the contact's implied consent (a purchase or inquiry) lasts; otherwise it is suppressed. Express consent (subscribed) never expires.",
+  },
+);
+export type ImpliedConsentRule = Static<typeof ImpliedConsentRule>;
+
 export const Region = Type.Object(
   {
     id: Type.String({ pattern: REGION_ID, description: 'Lower-case region id, e.g. "us" or "ca".' }),
@@ -86,6 +116,7 @@ export const Region = Type.Object(
           'Which matrix each channel uses here; a channel without one sends nothing in this region.',
       },
     ),
+    impliedConsent: Type.Optional(ImpliedConsentRule),
   },
   { additionalProperties: false, title: 'a region {"id", "countries", "matrices"}' },
 );

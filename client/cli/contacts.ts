@@ -172,8 +172,11 @@ export function registerContactsCommands(program: Command): void {
     .option('--gender <code>')
     .option('--language <code>')
     .option('--country <code>')
+    .option('--subdivision <ISO 3166-2>', 'state or province, e.g. US-FL or CA-ON')
     .option('--timezone <zone>')
     .option('--birthday <YYYY-MM-DD>')
+    .option('--implied-consent-basis <basis>', 'CASL implied consent: purchase or inquiry')
+    .option('--implied-consent-at <YYYY-MM-DD>', 'the date of that purchase or inquiry')
     .option('--status <status>')
     .option('--resource <resource>')
     .option('--email-status <status>')
@@ -198,8 +201,11 @@ export function registerContactsCommands(program: Command): void {
         gender: o.gender as string,
         language: o.language as string,
         country: o.country as string,
+        subdivision: o.subdivision as string,
         timezone: o.timezone as string,
         birthday: o.birthday as string,
+        implied_consent_basis: o.impliedConsentBasis as string,
+        implied_consent_at: o.impliedConsentAt as string,
         status: o.status as string,
         resource: o.resource as string,
         email_status: o.emailStatus as string,

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { isUtf8 } from 'node:buffer';
 import type {
   ContactProfile,
+  HistoryLookup,
   ProfileLookup,
   RuleProblem,
   RuleSet,
@@ -80,11 +81,12 @@ function storeProblem(err: unknown): string {
 }
 
 /** The contact store, opened on first use; the module is another room's, so it is imported only then. */
-function storeLookup(): { lookup: ProfileLookup; close(): Promise<void> } {
+function storeLookup(): { lookup: ProfileLookup; history: HistoryLookup; close(): Promise<void> } {
   let pool: { end(): Promise<void> } | undefined;
   let load: ((ids: string[]) => Promise<Map<string, ContactProfile>>) | undefined;
-  return {
-    async lookup(ids) {
+  let read: HistoryLookup | undefined;
+  const store = {
+    async lookup(ids: string[]) {
       if (!load) {
         const profileModule = '../../db/contacts/profile';
         let mod: { loadProfiles?: (pool: unknown, ids: string[]) => Promise<Map<string, ContactProfile>> };
@@ -100,9 +102,20 @@ function storeLookup(): { lookup: ProfileLookup; close(): Promise<void> } {
         pool = p;
         const loadProfiles = mod.loadProfiles;
         load = (list) => loadProfiles(p, list);
+        // The history decideStep reads under its lock, by the same function: the CLI only reads, so no lock.
+        const { readHistory } = await import('../../activities/history');
+        read = (ruleSet, contactId, at) => readHistory(p, ruleSet, contactId, '', at);
       }
       try {
         return await load(ids);
+      } catch (err) {
+        throw new Error(storeProblem(err));
+      }
+    },
+    /** Called only for a contact `lookup` found, so the store is open. */
+    async history(ruleSet: RuleSet, contactId: string, at: Date) {
+      try {
+        return await read!(ruleSet, contactId, at);
       } catch (err) {
         throw new Error(storeProblem(err));
       }
@@ -111,6 +124,7 @@ function storeLookup(): { lookup: ProfileLookup; close(): Promise<void> } {
       await pool?.end();
     },
   };
+  return store;
 }
 
 async function runDecide(opts: RulesOption): Promise<void> {
@@ -124,7 +138,7 @@ async function runDecide(opts: RulesOption): Promise<void> {
       async (text) => {
         if (!out.write(text)) await once(out, 'drain');
       },
-      { ruleSet, lookup: store.lookup },
+      { ruleSet, lookup: store.lookup, history: store.history },
     );
   } finally {
     await store.close();
@@ -192,18 +206,20 @@ async function runExplain(
   const check = validateDecideRequest(value, ruleSet.messageTypes);
   if (!check.ok) throw new CliError(`invalid request at "${check.error.path}": ${check.error.message}`, 2);
   let contact = check.request.contact;
+  const at = check.request.at ? new Date(check.request.at) : new Date();
+  let history = check.request.history;
   if (check.request.contactId !== undefined) {
+    const id = check.request.contactId;
     const store = storeLookup();
     try {
-      contact = (await store.lookup([check.request.contactId])).get(check.request.contactId);
+      contact = (await store.lookup([id])).get(id);
+      // a stored contact's history is the outbox's, as the send step reads it (unless the request brings one)
+      if (contact && !history) history = await store.history(ruleSet, id, at);
     } finally {
       await store.close();
     }
-    if (!contact)
-      throw new CliError(`no contact with id ${quote(check.request.contactId)} in the contact store`, 2);
+    if (!contact) throw new CliError(`no contact with id ${quote(id)} in the contact store`, 2);
   }
-  const at = check.request.at ? new Date(check.request.at) : new Date();
-  const history = check.request.history;
   const result = await decideWithEngine(ruleSet, {
     contact: contact!,
     message: check.request.message,

@@ -141,6 +141,8 @@ export function batchSql(l: BatchLiterals, limit: number, withIds: boolean): Bat
        AND c.subdivision IS NOT DISTINCT FROM coalesce(s.subdivision, c.subdivision)
        AND c.birthday IS NOT DISTINCT FROM coalesce(s.birthday, c.birthday)
        AND c.source IS NOT DISTINCT FROM coalesce(s.source, c.source)
+       AND c.implied_consent_basis IS NOT DISTINCT FROM coalesce(s.implied_consent_basis, c.implied_consent_basis)
+       AND c.implied_consent_at IS NOT DISTINCT FROM coalesce(s.implied_consent_at, c.implied_consent_at)
        AND c.status = s.final_status AND c.active = coalesce(s.active, c.active)
        AND c.custom = jsonb_strip_nulls(c.custom || coalesce(s.custom, '{}'))
        AND NOT EXISTS (SELECT 1 FROM cf_stage_subs ss WHERE ss.n = s.n AND (
@@ -150,9 +152,10 @@ export function batchSql(l: BatchLiterals, limit: number, withIds: boolean): Bat
          OR jsonb_strip_nulls(ss.before_custom || coalesce(ss.custom, '{}')) <> ss.before_custom))`,
     // Contacts.
     `INSERT INTO contacts (id, email, phone, first_name, last_name, gender, language, country, subdivision, timezone,
-       birthday, source, status, active, custom)
+       birthday, source, implied_consent_basis, implied_consent_at, status, active, custom)
      SELECT contact_id, email, phone, first_name, last_name, gender, language, country, subdivision, timezone,
-       birthday, source, final_status, coalesce(active, true), jsonb_strip_nulls(coalesce(custom, '{}'))
+       birthday, source, implied_consent_basis, implied_consent_at, final_status, coalesce(active, true),
+       jsonb_strip_nulls(coalesce(custom, '{}'))
      FROM cf_stage WHERE is_new ORDER BY n`,
     `UPDATE contacts c SET
        email = coalesce(s.email, c.email), phone = coalesce(s.phone, c.phone),
@@ -161,6 +164,8 @@ export function batchSql(l: BatchLiterals, limit: number, withIds: boolean): Bat
        country = coalesce(s.country, c.country), timezone = coalesce(s.timezone, c.timezone),
        subdivision = coalesce(s.subdivision, c.subdivision),
        birthday = coalesce(s.birthday, c.birthday), source = coalesce(s.source, c.source),
+       implied_consent_basis = coalesce(s.implied_consent_basis, c.implied_consent_basis),
+       implied_consent_at = coalesce(s.implied_consent_at, c.implied_consent_at),
        status = s.final_status, active = coalesce(s.active, c.active),
        custom = jsonb_strip_nulls(c.custom || coalesce(s.custom, '{}')), updated_at = now()
      FROM cf_stage s WHERE c.id = s.contact_id AND NOT s.is_new AND s.unchanged IS NULL`,

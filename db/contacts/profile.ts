@@ -1,7 +1,7 @@
 // Read side: the ContactProfile the decision engine reads (batched for large audiences), the fields message
 // templates may use, and the full contact a person looks at.
 import type { Pool, PoolClient } from '../pool';
-import type { ContactProfile, Subscription } from '../../rules/model';
+import type { ContactProfile, ImpliedConsentBasis, Subscription } from '../../rules/model';
 import { resolveContactKey } from './tx';
 
 interface ProfileRow {
@@ -11,6 +11,8 @@ interface ProfileRow {
   country: string | null;
   subdivision: string | null;
   timezone: string | null;
+  implied_basis: ImpliedConsentBasis | null;
+  implied_at: string | null;
   bl_email: boolean;
   bl_phone: boolean;
 }
@@ -36,6 +38,7 @@ export async function loadProfiles(
   const anyBlacklisted = (await pool.query('SELECT 1 FROM blacklist LIMIT 1')).rowCount;
   const { rows } = await pool.query<ProfileRow>(
     `SELECT c.id, c.status, c.active, c.country, c.subdivision, c.timezone,
+       c.implied_consent_basis AS implied_basis, to_char(c.implied_consent_at, 'YYYY-MM-DD') AS implied_at,
        ${anyBlacklisted ? BLACKLIST_FLAG('email', 'email') : 'false'} AS bl_email,
        ${anyBlacklisted ? BLACKLIST_FLAG('sms', 'phone') : 'false'} AS bl_phone
      FROM contacts c WHERE c.id = ANY($1::text[])`,
@@ -49,6 +52,9 @@ export async function loadProfiles(
       country: r.country,
       ...(r.subdivision ? { subdivision: r.subdivision } : {}),
       timezone: r.timezone,
+      ...(r.implied_basis && r.implied_at
+        ? { impliedConsent: { basis: r.implied_basis, at: r.implied_at } }
+        : {}),
       blacklist: { email: r.bl_email, phone: r.bl_phone },
       subscriptions: [],
     });
@@ -96,7 +102,9 @@ export async function showContact(pool: Pool, key: string): Promise<ContactDetai
   if (!profile) return null;
   const { rows } = await pool.query<Record<string, unknown>>(
     `SELECT id, email, phone, first_name, last_name, gender, language, country, subdivision, timezone,
-       to_char(birthday, 'YYYY-MM-DD') AS birthday, source, status, active, custom, created_at, updated_at
+       to_char(birthday, 'YYYY-MM-DD') AS birthday, source, implied_consent_basis,
+       to_char(implied_consent_at, 'YYYY-MM-DD') AS implied_consent_at, status, active, custom, created_at,
+       updated_at
      FROM contacts WHERE id = $1`,
     [id],
   );

@@ -14,6 +14,8 @@ import {
   parseContactId,
   parseCountry,
   parseSubdivision,
+  parseImpliedConsentAt,
+  parseImpliedConsentBasis,
   parseGender,
   parseGlobalStatus,
   parseLanguage,
@@ -93,6 +95,8 @@ export function blankStagedContact(fields: Partial<StagedContact> = {}): StagedC
     timezone: null,
     birthday: null,
     source: null,
+    implied_consent_basis: null,
+    implied_consent_at: null,
     status: null,
     active: null,
     custom: null,
@@ -146,6 +150,12 @@ export function stageContact(
     timezone: opt('timezone', input.timezone, parseTimezone),
     birthday: opt('birthday', input.birthday, parseBirthday),
     source: opt('source', input.source, (s) => parseName(s, 'source')),
+    implied_consent_basis: opt(
+      'implied_consent_basis',
+      input.implied_consent_basis,
+      parseImpliedConsentBasis,
+    ),
+    implied_consent_at: opt('implied_consent_at', input.implied_consent_at, parseImpliedConsentAt),
     status: opt('status', input.status, (s) => parseGlobalStatus(s)),
     active: scalar('active', input.active, ['boolean'], () =>
       parseBoolean(input.active as string | boolean, 'active'),
@@ -159,6 +169,18 @@ export function stageContact(
   if (input.custom && contact.custom) {
     // Keep explicit clears (empty values) so the writer removes them from the stored object.
     for (const [k, v] of Object.entries(input.custom)) if (blank(v)) contact.custom[k] = null;
+  }
+  // A basis without its date (or a date without its basis) could not be judged: both or neither.
+  const basisGiven = !blank(input.implied_consent_basis);
+  if (basisGiven !== !blank(input.implied_consent_at)) {
+    const missing = basisGiven ? 'implied_consent_at' : 'implied_consent_basis';
+    problems.push({
+      line,
+      field: missing,
+      reason: basisGiven
+        ? 'is missing: implied_consent_basis needs the date of the purchase or inquiry (YYYY-MM-DD)'
+        : 'is missing: implied_consent_at needs its basis, "purchase" or "inquiry"',
+    });
   }
   if (!contact.email && !contact.phone && !contact.id && problems.length === 0) {
     problems.push({

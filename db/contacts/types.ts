@@ -1,6 +1,12 @@
 // The write-side vocabulary of the contact store. Field names are the import column names, so a CSV header,
 // a JSON line and an API call describe a contact the same way (see docs/consent-model.md).
-import type { CategoryState, Channel, GlobalStatus, SubscriptionStatus } from '../../rules/model';
+import type {
+  CategoryState,
+  Channel,
+  GlobalStatus,
+  ImpliedConsentBasis,
+  SubscriptionStatus,
+} from '../../rules/model';
 
 export const ORIGINS = ['import', 'form', 'api', 'feedback', 'admin'] as const;
 export type Origin = (typeof ORIGINS)[number];
@@ -45,6 +51,12 @@ export interface ContactInput {
   timezone?: string | null;
   birthday?: string | null;
   source?: string | null;
+  /**
+   * CASL implied consent: "purchase" or "inquiry", with `implied_consent_at`, the date it happened (YYYY-MM-DD).
+   * Give both or neither; a pair replaces the stored one.
+   */
+  implied_consent_basis?: string | null;
+  implied_consent_at?: string | null;
   /** A GlobalStatus; text from files is checked. */
   status?: string | null;
   active?: boolean | string | null;
@@ -75,6 +87,8 @@ export interface StagedContact {
   timezone: string | null;
   birthday: string | null;
   source: string | null;
+  implied_consent_basis: ImpliedConsentBasis | null;
+  implied_consent_at: string | null;
   status: GlobalStatus | null;
   active: boolean | null;
   custom: Record<string, unknown> | null;

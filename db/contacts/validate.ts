@@ -1,8 +1,8 @@
 // Profile field validation and normalization. Every write path (API, form, import, CLI) goes through these,
 // so the database only ever holds normalized lookup keys and codes from the closed lists.
 import { IANAZone } from 'luxon';
-import { GLOBAL_STATUSES, SUBSCRIPTION_STATUSES, CHANNELS } from '../../rules/model';
-import type { Channel, GlobalStatus, SubscriptionStatus } from '../../rules/model';
+import { GLOBAL_STATUSES, SUBSCRIPTION_STATUSES, CHANNELS, IMPLIED_CONSENT_BASES } from '../../rules/model';
+import type { Channel, GlobalStatus, ImpliedConsentBasis, SubscriptionStatus } from '../../rules/model';
 import { ContactFieldError } from './errors';
 import { ISO_3166_1, ISO_5218, ISO_639_1 } from './iso-codes';
 import { phoneProblem } from './phone';
@@ -150,6 +150,37 @@ export function parseBirthday(raw: string, today: Date = new Date()): string {
   if (year < 1900 || date.getTime() > today.getTime()) {
     throw new ContactFieldError('birthday', `"${raw}" is not a plausible birthday (1900 to today)`);
   }
+  return text;
+}
+
+/** "purchase" or "inquiry", the bases of CASL implied consent. */
+export function parseImpliedConsentBasis(raw: string): ImpliedConsentBasis {
+  const basis = raw.trim().toLowerCase();
+  if (!(IMPLIED_CONSENT_BASES as readonly string[]).includes(basis))
+    throw new ContactFieldError(
+      'implied_consent_basis',
+      `"${raw}" is not a basis of implied consent; write "purchase" or "inquiry" (with implied_consent_at, the date)`,
+    );
+  return basis as ImpliedConsentBasis;
+}
+
+/** The date of a purchase or inquiry: YYYY-MM-DD, a real calendar date from 1900 on. */
+export function parseImpliedConsentAt(raw: string): string {
+  const text = raw.trim();
+  const m = ISO_DATE.exec(text);
+  const [year, month, day] = m ? [Number(m[1]), Number(m[2]), Number(m[3])] : [0, 0, 0];
+  const date = new Date(Date.UTC(year, month - 1, day));
+  const real =
+    m !== null &&
+    year >= 1900 &&
+    date.getUTCFullYear() === year &&
+    date.getUTCMonth() === month - 1 &&
+    date.getUTCDate() === day;
+  if (!real)
+    throw new ContactFieldError(
+      'implied_consent_at',
+      `"${raw}" is not a date in YYYY-MM-DD form (the day of the purchase or inquiry, e.g. 2026-03-15)`,
+    );
   return text;
 }
 

@@ -35,7 +35,8 @@ export interface BatchOptions {
 const STAGE_DDL = `
 CREATE TEMP TABLE IF NOT EXISTS cf_stage (
   n int PRIMARY KEY, line int, id text, email text, phone text, first_name text, last_name text,
-  gender smallint, language text, country text, subdivision text, timezone text, birthday date, source text, status text,
+  gender smallint, language text, country text, subdivision text, timezone text, birthday date, source text,
+  implied_consent_basis text, implied_consent_at date, status text,
   active boolean, custom jsonb, subs jsonb,
   contact_id text, is_new boolean, before_status text, before_active boolean, final_status text,
   problem_field text, problem text, unchanged boolean, kept boolean
@@ -64,6 +65,8 @@ const STAGE_COLUMNS = [
   'timezone',
   'birthday',
   'source',
+  'implied_consent_basis',
+  'implied_consent_at',
   'status',
   'active',
   'custom',

@@ -145,6 +145,55 @@ describe('compiled tables agree with json-rules-engine', () => {
     await compare(rules, cases);
   });
 
+  it('on every implied-consent state (none, purchase or inquiry valid, expired, at the edge) in Canada and elsewhere', async () => {
+    const day = (at: Date, months: number) => {
+      const d = new Date(at);
+      d.setUTCMonth(d.getUTCMonth() - months);
+      return d.toISOString().slice(0, 10);
+    };
+    const IMPLIED = [
+      () => undefined,
+      () => null,
+      (at: Date) => ({ basis: 'purchase' as const, at: day(at, 12) }), // valid
+      (at: Date) => ({ basis: 'purchase' as const, at: day(at, 25) }), // expired
+      (at: Date) => ({ basis: 'purchase' as const, at: day(at, 24) }), // the last day, or the first after it
+      (at: Date) => ({ basis: 'inquiry' as const, at: day(at, 5) }), // valid
+      (at: Date) => ({ basis: 'inquiry' as const, at: day(at, 7) }), // expired
+      (at: Date) => ({ basis: 'inquiry' as const, at: day(at, 6) }), // the edge
+      (at: Date) => ({ basis: 'inquiry' as const, at: day(at, -1) }), // after the message
+    ];
+    const cases: Case[] = [];
+    let i = 0;
+    for (const channel of CHANNELS)
+      for (const country of ['CA', 'US'])
+        for (const type of rules.messageTypes)
+          for (const subStatus of [
+            'subscribed',
+            'non_subscribed',
+            'unconfirmed',
+            'unsubscribed',
+            'none',
+          ] as const)
+            for (const status of ['subscribed'] as const)
+              for (const implied of IMPLIED) {
+                const c = build(i++, channel, country, type, subStatus, status);
+                const ic = implied(c.at);
+                if (ic !== undefined) c.contact.impliedConsent = ic;
+                cases.push(c);
+              }
+    expect(cases).toHaveLength(2 * 2 * 18 * 5 * IMPLIED.length);
+    const verdicts = await compare(rules, cases);
+    expect(verdicts.send).toBeGreaterThan(250);
+    // the CASL rule decided some of them, on every basis
+    const casl = cases.filter((c) =>
+      decideSend(rules, c).reasons.some((r) => r.rule === 'casl:implied-consent'),
+    );
+    expect(casl.length).toBeGreaterThan(100);
+    expect(new Set(casl.map((c) => c.contact.impliedConsent?.basis ?? 'none'))).toEqual(
+      new Set(['none', 'purchase', 'inquiry']),
+    );
+  }, 120_000);
+
   it('on rule files with other shapes: no fallback region, a region without SMS, gates using any/not/notIn', async () => {
     const copy = copyRules();
     try {
@@ -153,6 +202,7 @@ describe('compiled tables agree with json-rules-engine', () => {
         delete j.missingCountry;
         j.regions.push({ id: 'ca', countries: ['CA'], matrices: { email: 'email' } });
       });
+      copy.remove('regions.ca.json');
       copy.edit('gates.json', (j) => {
         j.gates.push({
           id: 'gate:no-sms-birthday-outside-us',

@@ -1,6 +1,6 @@
 // The Altcraft and SmartSender rules on top of the matrices: global status, deactivation, blacklists,
 // subscription status, categories, the resource that counts and the priority that wins.
-/* eslint-disable @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-call --
+/* eslint-disable @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-call, @typescript-eslint/no-unsafe-assignment --
    the tests edit rule files as untyped JSON on purpose, to break them */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
@@ -263,6 +263,11 @@ describe('fail closed', () => {
       writeFileSync(`${copy.dir}/matrix.sms.ca.json`, readFileSync(`${RULES_DIR}/matrix.sms.us.json`));
       copy.edit('matrix.sms.ca.json', (j) => {
         j.id = 'sms.ca';
+      });
+      // in place of the default Canada region
+      copy.remove('regions.ca.json');
+      copy.edit('quiet-hours.json', (j) => {
+        j.windows = j.windows.filter((w: { region: string }) => w.region !== 'ca');
       });
       copy.edit('regions.json', (j) => {
         j.regions.push({ id: 'ca', countries: ['CA'], matrices: { email: 'email', sms: 'sms.ca' } });

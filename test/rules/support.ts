@@ -59,7 +59,8 @@ type Json = any;
 export function copyRules(): {
   dir: string;
   edit(file: string, fn: (json: Json) => void): void;
-  remove(): void;
+  /** Removes one file of the copy, or the whole copy. */
+  remove(file?: string): void;
 } {
   const dir = mkdtempSync(path.join(tmpdir(), 'cf-rules-'));
   cpSync(RULES_DIR, dir, { recursive: true, filter: (src) => !src.endsWith('.ts') });
@@ -72,6 +73,7 @@ export function copyRules(): {
       fn(json);
       writeFileSync(p, `${JSON.stringify(json, null, 2)}\n`);
     },
-    remove: () => rmSync(dir, { recursive: true, force: true }),
+    remove: (file?: string) =>
+      rmSync(file === undefined ? dir : path.join(dir, file), { recursive: true, force: true }),
   };
 }

@@ -36,6 +36,8 @@ export const STANDARD_COLUMNS = [
   'timezone',
   'birthday',
   'source',
+  'implied_consent_basis',
+  'implied_consent_at',
   'status',
   'active',
   'resource',
