@@ -129,6 +129,7 @@ export async function startWorkerRuntime(
   try {
     connection = await connectTemporal({
       address: settings.temporalAddress,
+      transport: settings.temporalTransport,
       waitMs: temporalWaitMs,
       log: warn,
     });

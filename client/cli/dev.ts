@@ -49,7 +49,8 @@ export function registerDevCommands(program: Command): void {
       if (opts.withWorker) {
         const { startWorkerRuntime } = await import('../../worker/runtime');
         runtime = await startWorkerRuntime(
-          { ...settings, temporalAddress: server.address },
+          // The dev server just started, plain: no TLS or API key of a profile meant for a cluster.
+          { ...settings, temporalAddress: server.address, temporalTransport: undefined },
           { warn: (l) => process.stderr.write(`${l}\n`) },
         );
         process.stdout.write(`Worker polling task queue ${settings.taskQueue}\n`);
@@ -67,6 +68,8 @@ export function registerDevCommands(program: Command): void {
     .action(async () => {
       const { startWorkerRuntime } = await import('../../worker/runtime');
       const settings = loadSettings();
+      // Read before the start, so a broken Temporal profile is reported as bad input (exit 2).
+      const namespace = settings.temporalNamespace;
       let runtime: WorkerRuntime;
       try {
         runtime = await startWorkerRuntime(settings, {
@@ -74,7 +77,7 @@ export function registerDevCommands(program: Command): void {
           warn: (l) => process.stderr.write(`${l}\n`),
         });
       } catch (err) {
-        process.stderr.write(`consentflow: ${describeTemporalError(err, settings.temporalNamespace)}\n`);
+        process.stderr.write(`consentflow: ${describeTemporalError(err, namespace)}\n`);
         // A failed Worker.create can leave native handles that keep the process alive: exit now.
         process.exit(1);
       }
