@@ -1,6 +1,7 @@
 // Builds a worker from its dependencies; the CLI, the demo, the benchmarks and the tests all go through here.
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { workflowBundle } from './bundle';
+import { activityMetrics } from './metrics';
 
 export interface CreateWorkerOptions {
   connection: NativeConnection;
@@ -20,6 +21,8 @@ export async function createWorker(opts: CreateWorkerOptions): Promise<Worker> {
     taskQueue: opts.taskQueue,
     workflowBundle: await workflowBundle(opts.workflowsPath),
     activities: opts.activities,
+    // consentflow's counters and latencies, on the SDK's meter (exported when the runtime has an exporter).
+    interceptors: { activity: [activityMetrics] },
     maxConcurrentActivityTaskExecutions: opts.maxConcurrentActivityTaskExecutions ?? 50,
     ...(opts.maxConcurrentLocalActivityExecutions
       ? { maxConcurrentLocalActivityExecutions: opts.maxConcurrentLocalActivityExecutions }

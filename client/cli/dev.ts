@@ -3,6 +3,7 @@ import { loadSettings } from '../config';
 import type * as DevServerModule from '../dev-server';
 import { describeTemporalError } from '../../worker/temporal-errors';
 import { CliError } from './errors';
+import { metricsEndpointFromEnv, parseMetricsPort } from '../../worker/metrics-endpoint';
 import { untilSignal } from './signals';
 import type { WorkerRuntime } from '../../worker/runtime';
 
@@ -65,14 +66,24 @@ export function registerDevCommands(program: Command): void {
   program
     .command('worker')
     .description('run a worker for every automation')
-    .action(async () => {
+    .option(
+      '--metrics-port <port>',
+      'serve Prometheus metrics (Temporal SDK and consentflow) at :PORT/metrics (default: $CONSENTFLOW_METRICS_PORT)',
+      (raw: string) => parseMetricsPort(raw),
+    )
+    .action(async (opts: { metricsPort?: number }) => {
       const { startWorkerRuntime } = await import('../../worker/runtime');
       const settings = loadSettings();
+      const metrics =
+        opts.metricsPort !== undefined
+          ? { host: process.env.CONSENTFLOW_METRICS_HOST || '0.0.0.0', port: opts.metricsPort }
+          : metricsEndpointFromEnv();
       // Read before the start, so a broken Temporal profile is reported as bad input (exit 2).
       const namespace = settings.temporalNamespace;
       let runtime: WorkerRuntime;
       try {
         runtime = await startWorkerRuntime(settings, {
+          ...(metrics ? { metrics } : {}),
           log: (l) => process.stdout.write(`${l}\n`),
           warn: (l) => process.stderr.write(`${l}\n`),
         });
@@ -82,7 +93,8 @@ export function registerDevCommands(program: Command): void {
         process.exit(1);
       }
       process.stdout.write(
-        `Worker polling task queue ${runtime.taskQueue} at ${runtime.address}; Ctrl-C stops it.\n`,
+        `Worker polling task queue ${runtime.taskQueue} at ${runtime.address}; Ctrl-C stops it.\n` +
+          (metrics ? `Metrics for Prometheus: http://${metrics.host}:${metrics.port}/metrics\n` : ''),
       );
       const ended = await untilSignalOrWorkerFailure(runtime);
       await runtime.stop();
