@@ -13,6 +13,7 @@ import { build, type Plugin } from 'esbuild';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { REPO_ROOT } from '../client/config';
 import { buildWorkflowBundle, PREBUILT_BUNDLE_PATH } from '../worker/bundle';
+import { buildIdOf, buildIdPath } from '../worker/versioning';
 import { replayFixtures } from './replay-fixtures';
 import { precompiledValidatorsSource } from './precompile-validators';
 
@@ -149,9 +150,11 @@ async function bundleWorkflows(): Promise<void> {
   // The source map is inline in the code; `sourceMap` repeats it.
   writeFileSync(PREBUILT_BUNDLE_PATH, code);
   rmSync(candidate);
+  // The worker's build id (Worker Deployment Versioning) is this bundle's hash: written once here.
+  writeFileSync(buildIdPath(PREBUILT_BUNDLE_PATH), `${buildIdOf(code)}\n`);
   console.log(
     `dist/workflow-bundle.js: ${(code.length / 1024).toFixed(0)} KiB, ` +
-      `replays all ${replayed.count} fixture histories`,
+      `replays all ${replayed.count} fixture histories, build id ${buildIdOf(code)}`,
   );
 }
 

@@ -20,6 +20,7 @@ import { migrate } from '../db/migrate';
 import { createWorker } from './create-worker';
 import { connectTemporal, temporalWaitMsFromEnv } from './connect-temporal';
 import { HISTOGRAM_BUCKETS } from './metrics';
+import { versioningFromEnv, type VersioningSettings } from './versioning';
 import { metricsEndpointFromEnv, type MetricsEndpoint } from './metrics-endpoint';
 import { MAX_CONCURRENT_ACTIVITIES, MAX_CONCURRENT_LOCAL_ACTIVITIES, POOL_MAX } from './limits';
 
@@ -34,6 +35,8 @@ export interface WorkerRuntimeOptions {
   pool?: Pool;
   /** Where unsubscribe and preference links point and what signs them; default loadLinkConfig() (env). */
   links?: LinkConfig;
+  /** Worker Deployment Versioning; default versioningFromEnv() (CONSENTFLOW_WORKER_VERSIONING). */
+  versioning?: VersioningSettings;
   /** Serve Prometheus metrics here (default: CONSENTFLOW_METRICS_PORT, else none). */
   metrics?: MetricsEndpoint;
   /** The benchmark's worker: its workflows module and the activities its baseline needs. */
@@ -139,6 +142,8 @@ export async function startWorkerRuntime(
 ): Promise<WorkerRuntime> {
   const log = opts.log ?? (() => undefined);
   const warn = opts.warn ?? log;
+  // Read first: a bad value is bad input before anything starts.
+  const versioning = opts.versioning ?? versioningFromEnv();
   installRuntime(opts.metrics ?? metricsEndpointFromEnv(), warn);
   const temporalWaitMs = opts.temporalWaitMs ?? temporalWaitMsFromEnv();
   if (!opts.transports) for (const line of missingTransportWarnings()) warn(line);
@@ -178,6 +183,7 @@ export async function startWorkerRuntime(
       ...(opts.bench ? { workflowsPath: opts.bench.workflowsPath } : {}),
       maxConcurrentActivityTaskExecutions: MAX_CONCURRENT_ACTIVITIES,
       maxConcurrentLocalActivityExecutions: MAX_CONCURRENT_LOCAL_ACTIVITIES,
+      versioning,
     });
   } catch (err) {
     // Nothing may keep the process alive after a failed start: the CLI exits with the error.

@@ -94,6 +94,7 @@ export function registerDevCommands(program: Command): void {
       }
       process.stdout.write(
         `Worker polling task queue ${runtime.taskQueue} at ${runtime.address}; Ctrl-C stops it.\n` +
+          versionLine(runtime) +
           (metrics ? `Metrics for Prometheus: http://${metrics.host}:${metrics.port}/metrics\n` : ''),
       );
       const ended = await untilSignalOrWorkerFailure(runtime);
@@ -104,6 +105,16 @@ export function registerDevCommands(program: Command): void {
         process.exit(ended.failure.exitCode);
       }
     });
+}
+
+/** The worker's Worker Deployment version, and whether Temporal routes by it (docs/deployment.md). */
+function versionLine(runtime: WorkerRuntime): string {
+  const d = runtime.worker.options.workerDeploymentOptions;
+  if (!d) return '';
+  const routing = d.useWorkerVersioning
+    ? `versioned, default behavior ${d.defaultVersioningBehavior}`
+    : 'not versioned (CONSENTFLOW_WORKER_VERSIONING=off)';
+  return `Worker deployment ${d.version.deploymentName}, build id ${d.version.buildId}: ${routing}\n`;
 }
 
 /**
