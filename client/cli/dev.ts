@@ -78,11 +78,14 @@ export function registerDevCommands(program: Command): void {
         opts.metricsPort !== undefined
           ? { host: process.env.CONSENTFLOW_METRICS_HOST || '0.0.0.0', port: opts.metricsPort }
           : metricsEndpointFromEnv();
-      // Read before the start, so a broken Temporal profile is reported as bad input (exit 2).
+      // Read before the start, so a broken Temporal profile or versioning setting is bad input (exit 2).
       const namespace = settings.temporalNamespace;
+      const { versioningFromEnv } = await import('../../worker/versioning');
+      const versioning = versioningFromEnv();
       let runtime: WorkerRuntime;
       try {
         runtime = await startWorkerRuntime(settings, {
+          versioning,
           ...(metrics ? { metrics } : {}),
           log: (l) => process.stdout.write(`${l}\n`),
           warn: (l) => process.stderr.write(`${l}\n`),

@@ -1,7 +1,7 @@
 // `consentflow worker --metrics-port`: Temporal's runtime metrics and consentflow's own counters and latencies on
 // one Prometheus endpoint. A worker process runs a custom-event automation for two contacts (one unsubscribed);
 // the scrape must count what the decision log and the SMTP sink saw, with bounded labels and no contact id.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
@@ -83,6 +83,16 @@ afterAll(async () => {
 });
 
 describe('worker metrics for Prometheus', () => {
+  test('--metrics-port that is not a port is bad input: exit 2, one line', () => {
+    const r = spawnSync(process.execPath, [BIN, 'worker', '--metrics-port', '99999'], {
+      cwd: REPO_ROOT,
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/--metrics-port "99999" is not a port \(1-65535\)/);
+  });
+
   test('Temporal runtime metrics and consentflow decisions, deliveries and latencies, by bounded labels', async () => {
     worker = spawn(process.execPath, [BIN, 'worker', '--metrics-port', String(port)], {
       cwd: REPO_ROOT,

@@ -60,6 +60,15 @@ describe('build id', () => {
   });
 });
 
+test('consentflow worker with a wrong versioning setting exits 2 with the allowed values', async () => {
+  const r = await run(process.execPath, [BIN, 'worker'], {
+    ...process.env,
+    CONSENTFLOW_WORKER_VERSIONING: 'sometimes',
+  });
+  expect(r.code).toBe(2);
+  expect(r.stderr).toMatch(/^consentflow: CONSENTFLOW_WORKER_VERSIONING="sometimes" is not one of off/);
+});
+
 describe('a versioned worker', () => {
   let db: TestDatabase;
   let worker: ChildProcess | undefined;
