@@ -3,6 +3,7 @@
 import type { Pool } from '../db/pool';
 import { applyFeedback } from '../db/contacts/feedback';
 import type { LinkClaims } from '../contracts/consent-link';
+import { countFeedback } from './metrics';
 
 /**
  * The address the message went to (its outbox row), or the contact's own address of that channel. Null when
@@ -55,5 +56,6 @@ export async function unsubscribeByLink(
       ...(replayKey ? { eventKey: { provider: 'one-click', id: replayKey } } : {}),
     },
   );
+  countFeedback('unsubscribe', 'link', result);
   return { changes: result.changes };
 }

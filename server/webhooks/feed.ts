@@ -5,6 +5,7 @@ import type { Pool } from '../../db/pool';
 import { applyFeedback, type FeedbackEvent, type FeedbackResult } from '../../db/contacts/feedback';
 import { HttpError } from '../app';
 import { webhookProof } from '../proof';
+import { countFeedback } from '../metrics';
 
 export async function feed(
   pool: Pool,
@@ -13,10 +14,12 @@ export async function feed(
   event: FeedbackEvent,
   extra: Record<string, unknown> = {},
 ): Promise<FeedbackResult> {
-  return applyFeedback(pool, event, {
+  const result = await applyFeedback(pool, event, {
     eventKey: { provider, id: eventId },
     source: webhookProof(provider, eventId, extra),
   });
+  countFeedback(event.kind, `webhook:${provider}`, result);
+  return result;
 }
 
 /** Seconds since the epoch (Mailgun, SendGrid) as an event time; absent or nonsense: now. */
