@@ -15,6 +15,7 @@ import type { AutomationResult } from '../contracts/automation-result';
 import { startWorkerRuntime } from '../worker/runtime';
 import { createAutomationClient } from './automations';
 import { loadSettings } from './config';
+import { connectionOptions } from './temporal-config';
 import { seedDemoContacts, type DemoContacts } from './demo-contacts';
 import { startDevServer, isPortFree, type DevServer } from './dev-server';
 import { untilSignal } from './cli/signals';
@@ -98,7 +99,12 @@ export async function runDemo(opts: DemoOptions): Promise<DemoReport> {
   let server: DevServer | undefined;
   let address = opts.temporalAddress ?? settings.temporalAddress;
   let uiUrl: string | undefined;
-  const configured = opts.temporalAddress ?? process.env.TEMPORAL_ADDRESS;
+  // A Temporal config profile (TLS, API key) configures a cluster too; a dev server started here is plain.
+  let transport = opts.temporalAddress ? undefined : settings.temporalTransport;
+  const configured =
+    opts.temporalAddress ??
+    process.env.TEMPORAL_ADDRESS ??
+    (transport ? settings.temporalAddress : undefined);
   if (!configured && (await isPortFree('127.0.0.1', 7233))) {
     log(`[${elapsed()}] Temporal: starting the dev server (first run builds the CLI)`);
     server = await startDevServer({
@@ -107,6 +113,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoReport> {
       log,
     });
     address = server.address;
+    transport = undefined;
     uiUrl = server.uiUrl;
   } else {
     log(`[${elapsed()}] Temporal: using the server at ${address}`);
@@ -117,7 +124,13 @@ export async function runDemo(opts: DemoOptions): Promise<DemoReport> {
   const sms = await startSmsSink();
   const consent = await startDemoConsentServer(pool);
   const runtime = await startWorkerRuntime(
-    { ...settings, temporalAddress: address, taskQueue: DEMO_QUEUE, databaseUrl },
+    {
+      ...settings,
+      temporalAddress: address,
+      temporalTransport: transport,
+      taskQueue: DEMO_QUEUE,
+      databaseUrl,
+    },
     {
       pool,
       links: consent.links,
@@ -132,7 +145,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoReport> {
       },
     },
   );
-  const connection = await Connection.connect({ address });
+  const connection = await Connection.connect(connectionOptions({ address, transport }));
   const client = new Client({ connection, namespace: settings.temporalNamespace });
 
   try {

@@ -4,6 +4,12 @@
 export { loadSettings, DEFAULT_DATABASE_URL, type Settings } from './config';
 export { connectClient, TemporalUnreachableError } from './temporal';
 export {
+  loadTemporalConfig,
+  TemporalConfigError,
+  type TemporalConnectionConfig,
+  type TemporalTransport,
+} from './temporal-config';
+export {
   createAutomationClient,
   workflowIds,
   AutomationInputError,

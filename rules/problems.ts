@@ -1,31 +1,17 @@
 // Turns ajv's raw errors into problems a person can act on: where (JSON pointer), what, and how to fix.
 // Unions (TypeBox anyOf) would otherwise yield one error per branch; we keep the branch the value was
 // evidently meant to be, or say in one line which forms are allowed.
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import addFormatsModule from 'ajv-formats';
+import type { ErrorObject } from 'ajv';
 import type { TSchema } from '@sinclair/typebox';
 import { boundPointer, clip, quote } from './quote';
+import { compileSchema } from './schema-compile';
+
+export { compileSchema };
 
 export interface SchemaProblem {
   pointer: string;
   message: string;
   hint: string;
-}
-
-// ajv-formats is CommonJS; under some loaders the plugin is the module, under others its default export.
-const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ??
-  addFormatsModule) as unknown as (ajv: Ajv) => Ajv;
-
-const ajv = addFormats(new Ajv({ allErrors: true, verbose: true, strict: false }));
-const compiled = new WeakMap<TSchema, ValidateFunction>();
-
-export function compileSchema(schema: TSchema): ValidateFunction {
-  let fn = compiled.get(schema);
-  if (!fn) {
-    fn = ajv.compile(schema);
-    compiled.set(schema, fn);
-  }
-  return fn;
 }
 
 export function validateAgainst(schema: TSchema, value: unknown): SchemaProblem[] {

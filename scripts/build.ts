@@ -13,7 +13,9 @@ import { build, type Plugin } from 'esbuild';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { REPO_ROOT } from '../client/config';
 import { buildWorkflowBundle, PREBUILT_BUNDLE_PATH } from '../worker/bundle';
+import { buildIdOf, buildIdPath } from '../worker/versioning';
 import { replayFixtures } from './replay-fixtures';
+import { precompiledValidatorsSource } from './precompile-validators';
 
 const DIST = path.join(REPO_ROOT, 'dist');
 
@@ -38,6 +40,40 @@ const sourceUrls = (outdir: string): Plugin => ({
   },
 });
 
+/**
+ * The schema validators compiled ahead of time (scripts/precompile-validators.ts) in place of the empty
+ * rules/precompiled-validators.ts, so the compiled package validates rule files and requests without
+ * running Ajv's compiler at start-up.
+ */
+const precompiledValidators = (): Plugin => ({
+  name: 'precompiled-validators',
+  setup(b) {
+    const stub = path.join(REPO_ROOT, 'rules', 'precompiled-validators.ts');
+    b.onLoad({ filter: /precompiled-validators\.ts$/ }, (args) =>
+      args.path === stub
+        ? { contents: precompiledValidatorsSource(), loader: 'js', resolveDir: path.dirname(stub) }
+        : undefined,
+    );
+  },
+});
+
+/**
+ * TypeBox is compiled into the bundle instead of imported from node_modules at run time: its ES build is some
+ * 200 files, and resolving and loading each on its own cost `decide` more start-up than running them. It has
+ * no dependencies and marks schemas with global symbols (Symbol.for), so the bundled copy and an app's own
+ * TypeBox understand each other's schemas. Every other package stays an import of node_modules.
+ */
+const BUNDLED_PACKAGE = /^@sinclair\/typebox(\/|$)/;
+
+const externalPackages = (): Plugin => ({
+  name: 'external-packages',
+  setup(b) {
+    b.onResolve({ filter: /^[^./]/ }, (args) =>
+      BUNDLED_PACKAGE.test(args.path) ? undefined : { path: args.path, external: true },
+    );
+  },
+});
+
 /** The CLI and the client API as JavaScript in `outdir` (dist/; the start-up benchmark uses its own). */
 export async function compileJavaScript(outdir = DIST): Promise<void> {
   const result = await build({
@@ -51,11 +87,10 @@ export async function compileJavaScript(outdir = DIST): Promise<void> {
     format: 'esm',
     platform: 'node',
     target: 'node20',
-    packages: 'external',
     sourcemap: 'linked',
     // Compiled code uses the workflow bundle built next to it (worker/bundle.ts).
     define: { __CONSENTFLOW_COMPILED__: 'true' },
-    plugins: [sourceUrls(outdir)],
+    plugins: [externalPackages(), precompiledValidators(), sourceUrls(outdir)],
     logLevel: 'warning',
   });
   if (result.errors.length) throw new Error('esbuild failed');
@@ -115,9 +150,11 @@ async function bundleWorkflows(): Promise<void> {
   // The source map is inline in the code; `sourceMap` repeats it.
   writeFileSync(PREBUILT_BUNDLE_PATH, code);
   rmSync(candidate);
+  // The worker's build id (Worker Deployment Versioning) is this bundle's hash: written once here.
+  writeFileSync(buildIdPath(PREBUILT_BUNDLE_PATH), `${buildIdOf(code)}\n`);
   console.log(
     `dist/workflow-bundle.js: ${(code.length / 1024).toFixed(0)} KiB, ` +
-      `replays all ${replayed.count} fixture histories`,
+      `replays all ${replayed.count} fixture histories, build id ${buildIdOf(code)}`,
   );
 }
 

@@ -1,9 +1,11 @@
 // Operator routes, behind a bearer token (CONSENTFLOW_OPERATOR_TOKEN); without one configured they are not
-// enabled. GET /admin/contacts/<key>/export: what `consentflow contacts export` prints.
+// enabled. GET /admin/contacts/<key>/export: what `consentflow contacts export` prints. GET /admin/metrics:
+// feedback counters for Prometheus (server/metrics.ts).
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { exportContact } from '../db/contacts/export';
 import { HttpError, type ServerDependencies } from './app';
+import { metricsText } from './metrics';
 
 export function registerAdmin(app: FastifyInstance, deps: ServerDependencies): void {
   const authorize = async (request: FastifyRequest) => {
@@ -35,5 +37,9 @@ export function registerAdmin(app: FastifyInstance, deps: ServerDependencies): v
       if (!data) throw new HttpError(404, 'No contact has this id, email or phone.');
       return reply.header('cache-control', 'no-store').send(data);
     },
+  );
+  // Prometheus scrapes it with the operator token (`authorization: { credentials: … }` in its scrape config).
+  app.get('/admin/metrics', { preValidation: authorize }, (_request, reply) =>
+    reply.header('content-type', 'text/plain; version=0.0.4').send(metricsText()),
   );
 }

@@ -5,6 +5,7 @@ import { applyFeedback } from '../db/contacts/feedback';
 import { unsubscribeLocked } from '../db/contacts/store';
 import { inTransaction, lockContact } from '../db/contacts/tx';
 import type { LinkClaims } from '../contracts/consent-link';
+import { countFeedback } from './metrics';
 
 /** What an unsubscribe link's POST asks for: the message's category only, or the whole subscription. */
 export type LinkScope = 'category' | 'all';
@@ -70,6 +71,7 @@ export async function unsubscribeByLink(
       ...(replayKey ? { eventKey: { provider: 'one-click', id: replayKey } } : {}),
     },
   );
+  countFeedback('unsubscribe', 'link', result);
   return { changes: result.changes };
 }
 

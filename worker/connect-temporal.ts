@@ -2,10 +2,13 @@
 // it retries with backoff for a bounded time, one line per retry, then gives up with one clear error.
 import { NativeConnection } from '@temporalio/worker';
 import { TemporalUnreachableError } from '../client/temporal';
+import { connectionOptions, type TemporalTransport } from '../client/temporal-config';
 import { TEMPORAL_CONNECT_WAIT_MS } from './limits';
 
 export interface ConnectOptions {
   address: string;
+  /** TLS, mTLS, API key from the Temporal config profile (Settings.temporalTransport). */
+  transport?: TemporalTransport | undefined;
   /** Give up after this long (default TEMPORAL_CONNECT_WAIT_MS). 0: one try. */
   waitMs?: number;
   log?: (line: string) => void;
@@ -31,10 +34,11 @@ export async function connectTemporal(opts: ConnectOptions): Promise<NativeConne
   let delay = 1_000;
   for (let attempt = 1; ; attempt++) {
     try {
-      return await NativeConnection.connect({ address: opts.address });
+      return await NativeConnection.connect(connectionOptions(opts));
     } catch (err) {
       const left = deadline - Date.now();
-      if (left <= 0) throw new TemporalUnreachableError(opts.address, withWaited(err, waitMs));
+      if (left <= 0)
+        throw new TemporalUnreachableError(opts.address, withWaited(err, waitMs), opts.transport);
       const pause = Math.min(delay, left);
       log(
         `Temporal is not reachable at ${opts.address} (${reason(err)}); retry ${attempt} in ` +

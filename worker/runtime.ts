@@ -19,6 +19,9 @@ import { assertReachable, createPool, ensureDatabase, type Pool } from '../db/po
 import { migrate } from '../db/migrate';
 import { createWorker } from './create-worker';
 import { connectTemporal, temporalWaitMsFromEnv } from './connect-temporal';
+import { HISTOGRAM_BUCKETS } from './metrics';
+import { versioningFromEnv, type VersioningSettings } from './versioning';
+import { metricsEndpointFromEnv, type MetricsEndpoint } from './metrics-endpoint';
 import { MAX_CONCURRENT_ACTIVITIES, MAX_CONCURRENT_LOCAL_ACTIVITIES, POOL_MAX } from './limits';
 
 export interface WorkerRuntimeOptions {
@@ -32,6 +35,10 @@ export interface WorkerRuntimeOptions {
   pool?: Pool;
   /** Where unsubscribe and preference links point and what signs them; default loadLinkConfig() (env). */
   links?: LinkConfig;
+  /** Worker Deployment Versioning; default versioningFromEnv() (CONSENTFLOW_WORKER_VERSIONING). */
+  versioning?: VersioningSettings;
+  /** Serve Prometheus metrics here (default: CONSENTFLOW_METRICS_PORT, else none). */
+  metrics?: MetricsEndpoint;
   /** The benchmark's worker: its workflows module and the activities its baseline needs. */
   bench?: { workflowsPath: string; activities: object };
 }
@@ -96,13 +103,36 @@ export function missingTransportWarnings(env: NodeJS.ProcessEnv = process.env): 
   return warnings;
 }
 
-/** SDK logs at WARN unless CONSENTFLOW_LOG_LEVEL says otherwise; a process installs its runtime once. */
-function installRuntime(): void {
+/**
+ * SDK logs at WARN unless CONSENTFLOW_LOG_LEVEL says otherwise; with a metrics port, the SDK's runtime metrics
+ * and consentflow's own (worker/metrics.ts) are served for Prometheus at http://HOST:PORT/metrics. A process
+ * installs its runtime once: a second worker in the same process (tests, the benchmark) shares the first's.
+ */
+function installRuntime(metrics: MetricsEndpoint | undefined, warn: (line: string) => void): void {
   const level = (process.env.CONSENTFLOW_LOG_LEVEL ?? 'WARN').toUpperCase() as LogLevel;
   try {
-    Runtime.install({ logger: new DefaultLogger(level) });
+    Runtime.install({
+      logger: new DefaultLogger(level),
+      ...(metrics
+        ? {
+            telemetryOptions: {
+              metrics: {
+                prometheus: {
+                  bindAddress: `${metrics.host}:${metrics.port}`,
+                  histogramBucketOverrides: HISTOGRAM_BUCKETS,
+                },
+              },
+            },
+          }
+        : {}),
+    });
   } catch {
-    /* already installed by this process */
+    // already installed by this process
+    if (metrics)
+      warn(
+        `warning: metrics are not served on port ${metrics.port}: this process's Temporal runtime was ` +
+          `installed before, without them. Run the worker in its own process to export metrics.`,
+      );
   }
 }
 
@@ -112,7 +142,9 @@ export async function startWorkerRuntime(
 ): Promise<WorkerRuntime> {
   const log = opts.log ?? (() => undefined);
   const warn = opts.warn ?? log;
-  installRuntime();
+  // Read first: a bad value is bad input before anything starts.
+  const versioning = opts.versioning ?? versioningFromEnv();
+  installRuntime(opts.metrics ?? metricsEndpointFromEnv(), warn);
   const temporalWaitMs = opts.temporalWaitMs ?? temporalWaitMsFromEnv();
   if (!opts.transports) for (const line of missingTransportWarnings()) warn(line);
   let pool = opts.pool;
@@ -129,6 +161,7 @@ export async function startWorkerRuntime(
   try {
     connection = await connectTemporal({
       address: settings.temporalAddress,
+      transport: settings.temporalTransport,
       waitMs: temporalWaitMs,
       log: warn,
     });
@@ -150,6 +183,7 @@ export async function startWorkerRuntime(
       ...(opts.bench ? { workflowsPath: opts.bench.workflowsPath } : {}),
       maxConcurrentActivityTaskExecutions: MAX_CONCURRENT_ACTIVITIES,
       maxConcurrentLocalActivityExecutions: MAX_CONCURRENT_LOCAL_ACTIVITIES,
+      versioning,
     });
   } catch (err) {
     // Nothing may keep the process alive after a failed start: the CLI exits with the error.

@@ -3,6 +3,7 @@ import { loadSettings } from '../config';
 import type * as DevServerModule from '../dev-server';
 import { describeTemporalError } from '../../worker/temporal-errors';
 import { CliError } from './errors';
+import { metricsEndpointFromEnv, parseMetricsPort } from '../../worker/metrics-endpoint';
 import { untilSignal } from './signals';
 import type { WorkerRuntime } from '../../worker/runtime';
 
@@ -49,7 +50,8 @@ export function registerDevCommands(program: Command): void {
       if (opts.withWorker) {
         const { startWorkerRuntime } = await import('../../worker/runtime');
         runtime = await startWorkerRuntime(
-          { ...settings, temporalAddress: server.address },
+          // The dev server just started, plain: no TLS or API key of a profile meant for a cluster.
+          { ...settings, temporalAddress: server.address, temporalTransport: undefined },
           { warn: (l) => process.stderr.write(`${l}\n`) },
         );
         process.stdout.write(`Worker polling task queue ${settings.taskQueue}\n`);
@@ -64,22 +66,39 @@ export function registerDevCommands(program: Command): void {
   program
     .command('worker')
     .description('run a worker for every automation')
-    .action(async () => {
+    .option(
+      '--metrics-port <port>',
+      'serve Prometheus metrics (Temporal SDK and consentflow) at :PORT/metrics (default: $CONSENTFLOW_METRICS_PORT)',
+      (raw: string) => parseMetricsPort(raw),
+    )
+    .action(async (opts: { metricsPort?: number }) => {
       const { startWorkerRuntime } = await import('../../worker/runtime');
       const settings = loadSettings();
+      const metrics =
+        opts.metricsPort !== undefined
+          ? { host: process.env.CONSENTFLOW_METRICS_HOST || '0.0.0.0', port: opts.metricsPort }
+          : metricsEndpointFromEnv();
+      // Read before the start, so a broken Temporal profile or versioning setting is bad input (exit 2).
+      const namespace = settings.temporalNamespace;
+      const { versioningFromEnv } = await import('../../worker/versioning');
+      const versioning = versioningFromEnv();
       let runtime: WorkerRuntime;
       try {
         runtime = await startWorkerRuntime(settings, {
+          versioning,
+          ...(metrics ? { metrics } : {}),
           log: (l) => process.stdout.write(`${l}\n`),
           warn: (l) => process.stderr.write(`${l}\n`),
         });
       } catch (err) {
-        process.stderr.write(`consentflow: ${describeTemporalError(err, settings.temporalNamespace)}\n`);
+        process.stderr.write(`consentflow: ${describeTemporalError(err, namespace)}\n`);
         // A failed Worker.create can leave native handles that keep the process alive: exit now.
         process.exit(1);
       }
       process.stdout.write(
-        `Worker polling task queue ${runtime.taskQueue} at ${runtime.address}; Ctrl-C stops it.\n`,
+        `Worker polling task queue ${runtime.taskQueue} at ${runtime.address}; Ctrl-C stops it.\n` +
+          versionLine(runtime) +
+          (metrics ? `Metrics for Prometheus: http://${metrics.host}:${metrics.port}/metrics\n` : ''),
       );
       const ended = await untilSignalOrWorkerFailure(runtime);
       await runtime.stop();
@@ -89,6 +108,16 @@ export function registerDevCommands(program: Command): void {
         process.exit(ended.failure.exitCode);
       }
     });
+}
+
+/** The worker's Worker Deployment version, and whether Temporal routes by it (docs/deployment.md). */
+function versionLine(runtime: WorkerRuntime): string {
+  const d = runtime.worker.options.workerDeploymentOptions;
+  if (!d) return '';
+  const routing = d.useWorkerVersioning
+    ? `versioned, default behavior ${d.defaultVersioningBehavior}`
+    : 'not versioned (CONSENTFLOW_WORKER_VERSIONING=off)';
+  return `Worker deployment ${d.version.deploymentName}, build id ${d.version.buildId}: ${routing}\n`;
 }
 
 /**

@@ -5,6 +5,7 @@ import type { Pool } from '../../db/pool';
 import { applyFeedback, type FeedbackEvent, type FeedbackResult } from '../../db/contacts/feedback';
 import { HttpError } from '../app';
 import { webhookProof } from '../proof';
+import { countFeedback } from '../metrics';
 
 export async function feed(
   pool: Pool,
@@ -14,11 +15,13 @@ export async function feed(
   extra: Record<string, unknown> = {},
   options: { keepGlobalStatus?: boolean } = {},
 ): Promise<FeedbackResult> {
-  return applyFeedback(pool, event, {
+  const result = await applyFeedback(pool, event, {
     eventKey: { provider, id: eventId },
     source: webhookProof(provider, eventId, extra),
     ...options,
   });
+  countFeedback(event.kind, `webhook:${provider}`, result);
+  return result;
 }
 
 /** Seconds since the epoch (Mailgun, SendGrid) as an event time; absent or nonsense: now. */
