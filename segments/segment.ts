@@ -67,6 +67,7 @@ export function segmentProblems(text: string, file = 'segment'): SegmentProblem[
       }),
     ];
   }
+  const segment = data as SegmentType;
   if (!gate(data)) {
     const explained = explainSchemaErrors(SegmentSchema, data);
     const problems: SchemaProblem[] = explained.length
@@ -76,9 +77,11 @@ export function segmentProblems(text: string, file = 'segment'): SegmentProblem[
           message: e.message ?? 'is invalid',
           hint: 'see segments/schema/segment.schema.json and docs/segments.md',
         }));
-    return problems.map(at);
+    // Every problem at once: those of the conditions that do have their shape, too.
+    const inside = (p: string, q: string) => p === q || p.startsWith(`${q}/`) || q.startsWith(`${p}/`);
+    const more = semanticProblems(segment).filter((s) => !problems.some((p) => inside(s.pointer, p.pointer)));
+    return [...problems, ...more].map(at);
   }
-  const segment = data as SegmentType;
   const problems = semanticProblems(segment);
   if (segment.timezone !== undefined && !IANAZone.isValidZone(segment.timezone)) {
     problems.push({
