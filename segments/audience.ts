@@ -2,7 +2,7 @@
 // query that starts after the previous page's last id, so a page costs the same at the start and the end of
 // a million contacts, and a contact added or removed meanwhile never shifts the others).
 import type { Pool, PoolClient } from '../db/pool';
-import { compileSegment } from './compile';
+import { compileSegment, type CompiledSegment } from './compile';
 import type { Segment } from './segment';
 
 type Db = Pool | PoolClient;
@@ -25,10 +25,13 @@ export async function audiencePage(
   after: string,
   limit: number,
 ): Promise<string[]> {
-  const { where, params } = compileSegment(segment, { at, paramOffset: 2 });
+  return pageOf(db, compileSegment(segment, { at, paramOffset: 2 }), after, limit);
+}
+
+async function pageOf(db: Db, compiled: CompiledSegment, after: string, limit: number): Promise<string[]> {
   const { rows } = await db.query<{ id: string }>(
-    `SELECT c.id FROM contacts c WHERE c.id > $1 AND (${where}) ORDER BY c.id LIMIT $2`,
-    [after, limit, ...params],
+    `SELECT c.id FROM contacts c WHERE c.id > $1 AND (${compiled.where}) ORDER BY c.id LIMIT $2`,
+    [after, limit, ...compiled.params],
   );
   return rows.map((r) => r.id);
 }
@@ -40,14 +43,13 @@ export async function* audiencePages(
   at: Date,
   pageSize: number,
 ): AsyncGenerator<string[]> {
-  let next = audiencePage(db, segment, at, '', pageSize);
+  const compiled = compileSegment(segment, { at, paramOffset: 2 }); // once: every page asks the same
+  let next = pageOf(db, compiled, '', pageSize);
   for (;;) {
     const page = await next;
     if (page.length === 0) return;
     next =
-      page.length < pageSize
-        ? Promise.resolve([])
-        : audiencePage(db, segment, at, page[page.length - 1]!, pageSize);
+      page.length < pageSize ? Promise.resolve([]) : pageOf(db, compiled, page[page.length - 1]!, pageSize);
     // A caller that stops early leaves `next` running: its rejection must not be unhandled.
     next.catch(() => undefined);
     yield page;

@@ -87,12 +87,8 @@ export function dateSql(b: SqlBuilder, c: DateCondition): string {
  */
 export function anniversarySql(b: SqlBuilder, name: string, inDays: number): string {
   const vd = dateValue(b, name).localDate();
-  const day = `(${b.localToday} + ${b.param(inDays, 'int')})`;
-  const md = (d: string) => `(extract(month FROM ${d}) * 100 + extract(day FROM ${d}))`;
-  const leap = `(extract(day FROM (make_date(extract(year FROM ${day})::int, 3, 1) - 1)) = 29)`;
   return definite(
-    `(${vd} < ${day} AND (${md(vd)} = ${md(day)}
-      OR (${md(vd)} = 229 AND ${md(day)} = 228 AND NOT ${leap})))`,
+    `(${vd} < ${b.localDay(inDays)} AND ((${b.zoneDay(inDays)}) -> 'md') ? to_char(${vd}, 'MM-DD'))`,
   );
 }
 
