@@ -94,11 +94,13 @@ export function segmentProblems(text: string, file = 'segment'): SegmentProblem[
 }
 
 /**
- * A segment from its JSON text. Throws SegmentError naming every problem (file, line:column, JSON pointer,
- * what and how to fix); `file` is the name to show (default "segment").
+ * A segment from its JSON text (or an already parsed value, e.g. a campaign's input, located in its
+ * indented JSON). Throws SegmentError naming every problem (file, line:column, JSON pointer, what and how to
+ * fix); `file` is the name to show (default "segment").
  */
-export function parseSegment(json: string, file?: string): Segment {
-  const problems = segmentProblems(json, file);
+export function parseSegment(json: string | object, file?: string): Segment {
+  const text = typeof json === 'string' ? json : JSON.stringify(json, null, 2);
+  const problems = segmentProblems(text, file);
   if (problems.length > 0) throw new SegmentError(problems);
-  return JSON.parse(json) as Segment;
+  return JSON.parse(text) as Segment;
 }

@@ -97,6 +97,13 @@ describe('segment files', () => {
     expect((caught as Error).message).toMatch(/^segments\/x\.json:1:13: error at \/where: .*no operator/);
   });
 
+  test('a parsed value is checked the same way', () => {
+    expect(parseSegment({ id: 'ok', where: { status: 'subscribed' } }).id).toBe('ok');
+    expect(() => parseSegment({ id: 'ok', where: { status: 'subscribd' } }, 'input')).toThrow(
+      /^input:4:5: error at \/where\/status: status "subscribd" is not one of/,
+    );
+  });
+
   test('too deep a nesting is refused, not compiled', () => {
     let where: unknown = { status: 'subscribed' };
     for (let i = 0; i < 20; i++) where = { not: where };
