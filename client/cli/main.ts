@@ -47,7 +47,7 @@ registerServeCommand(program);
 registerSegmentsCommands(program);
 // `campaigns` holds preview only until the campaign commands (start, pause, ...) register it with the rest.
 registerCampaignPreviewCommand(
-  program.command('campaigns').description('campaigns to a segment: preview (a dry run that writes nothing)'),
+  program.command('campaigns').description('campaigns to a segment: preview (a dry run)'),
 );
 
 try {

@@ -16,7 +16,7 @@ const AT = ['--at <iso>', 'decide dates as of this instant (ISO with offset; def
 export function registerSegmentsCommands(program: Command): void {
   const segments = program
     .command('segments')
-    .description('segment files (who a campaign is for): validate, count, sample')
+    .description('segments (who a campaign is for): validate, count, sample')
     .hook('preAction', load);
 
   segments
