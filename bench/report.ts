@@ -23,7 +23,15 @@ const num = (r: Result, key: string): number => {
 };
 const sub = (r: Result, key: string): Result => (r[key] ?? {}) as Result;
 
-export const BENCHMARKS = ['decisions', 'decideCli', 'startup', 'import', 'audience', 'automations'] as const;
+export const BENCHMARKS = [
+  'decisions',
+  'decideCli',
+  'startup',
+  'import',
+  'audience',
+  'preview',
+  'automations',
+] as const;
 export type BenchmarkName = (typeof BENCHMARKS)[number];
 
 export const ROWS: Record<BenchmarkName, (r: Result) => Row[]> = {
@@ -127,6 +135,19 @@ export const ROWS: Record<BenchmarkName, (r: Result) => Row[]> = {
       baseline: 'read batches only',
       baselineValue: num(r, 'readOnlyContactsPerSecond'),
       ratio: num(r, 'ratioToReadOnly'),
+    },
+  ],
+  preview: (r) => [
+    {
+      benchmark: 'preview',
+      figure: `campaign preview of ${num(r, 'contacts')} contacts`,
+      value: num(r, 'previewSeconds'),
+      unit: 's',
+      baseline: 'read the same pages and columns',
+      baselineValue: num(r, 'readOnlySeconds'),
+      ratio: num(r, 'ratioToReadOnly'),
+      target: num(r, 'contacts') >= 1_000_000 ? '< 10 s' : undefined,
+      met: num(r, 'contacts') >= 1_000_000 ? num(r, 'previewSeconds') < 10 : undefined,
     },
   ],
   automations: (r) => [

@@ -11,6 +11,8 @@ import { registerContactsCommands } from './contacts';
 import { registerFeedbackCommand } from './feedback';
 import { registerAutomationCommands } from './automations';
 import { registerServeCommand } from './serve';
+import { registerSegmentsCommands } from './segments';
+import { registerCampaignPreviewCommand } from './campaigns-preview';
 import { CliError } from './errors';
 import { installSignalHandling } from './signals';
 
@@ -42,6 +44,11 @@ registerContactsCommands(program);
 registerFeedbackCommand(program);
 registerAutomationCommands(program);
 registerServeCommand(program);
+registerSegmentsCommands(program);
+// `campaigns` holds preview only until the campaign commands (start, pause, ...) register it with the rest.
+registerCampaignPreviewCommand(
+  program.command('campaigns').description('campaigns to a segment: preview (a dry run)'),
+);
 
 try {
   await program.parseAsync(process.argv);

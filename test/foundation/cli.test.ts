@@ -44,6 +44,8 @@ describe('consentflow CLI', () => {
       'automations',
       'demo',
       'serve',
+      'segments',
+      'campaigns',
     ]) {
       expect(names).toContain(command);
     }
