@@ -5,9 +5,16 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadSettings } from '../client/config';
 import { parseDatabaseUrl } from '../db/pool';
-import { DEFAULT_DATABASES, startCluster, stopProcess, type ClusterOptions } from './cluster/start';
+import {
+  DEFAULT_DATABASES,
+  postgresTargetOf,
+  startCluster,
+  stopProcess,
+  type ClusterOptions,
+} from './cluster/start';
 import { clearClusterState, runningCluster, type ClusterState } from './cluster/state';
 import type { PostgresTarget } from './cluster/config';
+import { ensureTemporalServer } from './temporal-server';
 
 const USAGE = `usage: npm run cluster -- [options]
 
@@ -15,6 +22,7 @@ Builds (first run only) and starts a single-node Temporal server on PostgreSQL, 
 schemas, the namespace and consentflow's search attributes, then prints the TEMPORAL_ADDRESS to use.
 
   --detach                keep it running in the background and return
+  --build-only            build temporal-server and temporal-sql-tool into .tools/bin (if missing) and exit
   --status                print the running cluster's address (exit 1 if none)
   --stop                  stop a running (detached) cluster
   --port <n>              frontend gRPC port (default 7233, or CONSENTFLOW_CLUSTER_PORT; 0 picks a free one)
@@ -40,18 +48,12 @@ function integer(flag: string, raw: string | undefined, fallback: number, min: n
 
 /** The server part of a postgres:// URL: Temporal gets its own databases on it, never consentflow's. */
 function postgresTarget(raw: string): PostgresTarget {
-  let url: URL;
   try {
-    url = parseDatabaseUrl(raw);
+    parseDatabaseUrl(raw);
   } catch (err) {
     throw new UsageError(`--postgres: ${(err as Error).message}`);
   }
-  return {
-    host: url.hostname || '127.0.0.1',
-    port: Number(url.port || 5432),
-    user: decodeURIComponent(url.username || 'postgres'),
-    ...(url.password ? { password: decodeURIComponent(url.password) } : {}),
-  };
+  return postgresTargetOf(raw);
 }
 
 function describe(state: ClusterState): string {
@@ -74,6 +76,7 @@ async function main(argv: string[]): Promise<number> {
     allowPositionals: false,
     options: {
       detach: { type: 'boolean' },
+      'build-only': { type: 'boolean' },
       status: { type: 'boolean' },
       stop: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
@@ -90,6 +93,11 @@ async function main(argv: string[]): Promise<number> {
   });
   if (values.help) {
     console.log(USAGE);
+    return 0;
+  }
+  if (values['build-only']) {
+    const built = await ensureTemporalServer((line) => console.error(line));
+    console.log(`${built.server}\n${built.sqlTool}`);
     return 0;
   }
   const settings = loadSettings();

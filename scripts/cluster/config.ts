@@ -31,6 +31,11 @@ export interface ClusterConfigInput {
   databases: { temporal: string; visibility: string };
   /** Fixed for the life of the database: the server refuses to start if it changes (see docs/deployment.md). */
   numHistoryShards: number;
+  /**
+   * Connections per service and store: every service in the process (frontend, history, matching, worker) opens
+   * its own pool, so PostgreSQL sees up to 4 x (persistence + visibility) from one node.
+   */
+  maxConns: { persistence: number; visibility: number };
   dynamicConfigFile: string;
   logLevel: string;
 }
@@ -100,9 +105,8 @@ export function renderClusterConfig(input: ClusterConfigInput): string {
       visibilityStore: 'postgres-visibility',
       numHistoryShards: input.numHistoryShards,
       datastores: {
-        // The samples' sizes: history and matching share these per process; visibility writes are batched.
-        'postgres-default': datastore(input, input.databases.temporal, 20),
-        'postgres-visibility': datastore(input, input.databases.visibility, 10),
+        'postgres-default': datastore(input, input.databases.temporal, input.maxConns.persistence),
+        'postgres-visibility': datastore(input, input.databases.visibility, input.maxConns.visibility),
       },
     },
     global: {

@@ -29,6 +29,8 @@ export interface ClusterOptions {
   /** How long closed runs stay visible (`temporal operator namespace create --retention`). */
   retention?: string;
   numHistoryShards?: number;
+  /** PostgreSQL connections per service and store (default 10 and 3: 4 services, at most 52 in all). */
+  maxConns?: { persistence: number; visibility: number };
   logLevel?: string;
   /** Leave the server running after this process exits (`npm run cluster -- --detach`). */
   detach?: boolean;
@@ -43,6 +45,17 @@ export interface Cluster extends ClusterState {
 
 export const DEFAULT_POSTGRES: PostgresTarget = { host: '127.0.0.1', port: 5432, user: 'postgres' };
 export const DEFAULT_DATABASES = { temporal: 'temporal', visibility: 'temporal_visibility' };
+
+/** The server part of a postgres:// URL (its database is ignored: Temporal gets databases of its own). */
+export function postgresTargetOf(url: string): PostgresTarget {
+  const u = new URL(url);
+  return {
+    host: u.hostname || DEFAULT_POSTGRES.host,
+    port: Number(u.port || DEFAULT_POSTGRES.port),
+    user: decodeURIComponent(u.username || DEFAULT_POSTGRES.user),
+    ...(u.password ? { password: decodeURIComponent(u.password) } : {}),
+  };
+}
 
 export class ClusterStartError extends Error {
   override name = 'ClusterStartError';
@@ -159,6 +172,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
       postgres,
       databases,
       numHistoryShards: opts.numHistoryShards ?? 4,
+      maxConns: opts.maxConns ?? { persistence: 10, visibility: 3 },
       dynamicConfigFile,
       logLevel: opts.logLevel ?? 'warn',
     }),
