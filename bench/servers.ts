@@ -196,7 +196,11 @@ async function measure(server: Server, opts: ServersOptions): Promise<ServerFigu
     opts.log(
       `  ${server.kind}, ${WORKER_PROCESSES} worker processes: orders ${order.perSecond} wf/s (p50 ${order.latencyP50Ms} ms, ` +
         `p99 ${order.latencyP99Ms} ms), bare ${bareSum.perSecond} wf/s, one order alone p50 ${alone.latencyP50Ms} ms, ` +
-        `send step p50 ${sendStep.p50Ms} ms, server CPU ${figures.serverCpuSecondsPer1000} s per 1,000 workflows`,
+        `send step p50 ${sendStep.p50Ms} ms, server CPU ${figures.serverCpuSecondsPer1000} s per 1,000 workflows, ` +
+        `commits per order: consentflow ${figures.consentflowCommitsPerOrder}` +
+        (figures.temporalCommitsPerOrder === undefined
+          ? ''
+          : `, Temporal ${figures.temporalCommitsPerOrder}`),
     );
     return figures;
   } finally {
