@@ -35,8 +35,8 @@ export interface ServerFigures {
   sendStepP99Ms: number;
   /** CPU seconds of the server process per 1,000 workflows (orders and bare batches together). */
   serverCpuSecondsPer1000: number;
-  /** Commits in the cluster's persistence database per order confirmation (cluster only). */
-  temporalCommitsPerOrder?: number;
+  /** Commits in the cluster's persistence database per workflow, orders and bare alike (cluster only). */
+  temporalCommitsPerWorkflow?: number;
   /** Commits in consentflow's database per order confirmation. */
   consentflowCommitsPerOrder: number;
 }
@@ -189,7 +189,7 @@ async function measure(server: Server, opts: ServersOptions): Promise<ServerFigu
       sendStepP99Ms: sendStep.p99Ms,
       serverCpuSecondsPer1000: round((cpu / (2 * ordered)) * 1000, 1),
       ...(temporalCommits !== undefined
-        ? { temporalCommitsPerOrder: round(temporalCommits / (2 * ordered), 1) }
+        ? { temporalCommitsPerWorkflow: round(temporalCommits / (2 * ordered), 1) }
         : {}),
       consentflowCommitsPerOrder: round(consentflowCommits / ordered, 1),
     };
@@ -198,9 +198,9 @@ async function measure(server: Server, opts: ServersOptions): Promise<ServerFigu
         `p99 ${order.latencyP99Ms} ms), bare ${bareSum.perSecond} wf/s, one order alone p50 ${alone.latencyP50Ms} ms, ` +
         `send step p50 ${sendStep.p50Ms} ms, server CPU ${figures.serverCpuSecondsPer1000} s per 1,000 workflows, ` +
         `commits per order: consentflow ${figures.consentflowCommitsPerOrder}` +
-        (figures.temporalCommitsPerOrder === undefined
+        (figures.temporalCommitsPerWorkflow === undefined
           ? ''
-          : `, Temporal ${figures.temporalCommitsPerOrder}`),
+          : `; Temporal per workflow ${figures.temporalCommitsPerWorkflow}`),
     );
     return figures;
   } finally {
