@@ -1,6 +1,7 @@
 // `npm run cluster` as an operator runs it: the production Temporal server built from its Go module, on
-// PostgreSQL, then `consentflow worker` against it and one order confirmation end to end. Opt-in
-// (CONSENTFLOW_CLUSTER_TEST=1): a cold Go cache builds the server for minutes (docs/deployment.md has the figures).
+// PostgreSQL, then `consentflow worker` against it and one order confirmation end to end. That part is opt-in
+// (CONSENTFLOW_CLUSTER_TEST=1, set by .ci/run): a cold Go cache builds the server for minutes (docs/deployment.md).
+// Bad input to the script is checked always (no server needed).
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -171,4 +172,22 @@ describe.skipIf(!enabled)('npm run cluster (CONSENTFLOW_CLUSTER_TEST=1)', () => 
       await connection.close();
     }
   }, 120_000);
+});
+
+describe('npm run cluster, bad input', () => {
+  it.each([
+    [['--port', 'abc'], /--port "abc" is not a whole number/],
+    [['--shards', '0'], /--shards "0" is not a whole number from 1/],
+    [['--postgres', 'mysql://x'], /--postgres: DATABASE_URL must start with postgres:\/\//],
+    [['--bogus'], /Unknown option '--bogus'/],
+  ])('%j: exit 2, one clear line and the usage, no stack', async (args, message) => {
+    const failed = await run(TSX, ['scripts/cluster.ts', ...args], { cwd: REPO_ROOT }).catch(
+      (err: { code: number; stderr: string }) => err,
+    );
+    expect(failed).toMatchObject({ code: 2 });
+    const { stderr } = failed as { stderr: string };
+    expect(stderr).toMatch(message);
+    expect(stderr).toContain('usage: npm run cluster');
+    expect(stderr).not.toMatch(/\n\s+at /);
+  });
 });
