@@ -21,20 +21,35 @@ export interface Batch {
 
 type Starter = (i: number) => Promise<() => Promise<unknown>>;
 
-/** Starts `n` workflows with `start` (at most `inFlight` at once) and waits for every result. */
+/**
+ * Starts `n` workflows with `start` (at most `inFlight` at once) and waits for every result. The first failure
+ * is printed when it happens and stops new starts; the batch rejects once the workflows already in flight have
+ * settled, so no call is left running on a connection its caller is about to close.
+ */
 export async function timeBatch(n: number, start: Starter, inFlight = IN_FLIGHT): Promise<Batch> {
   const latencies = new Float64Array(n);
   const t0 = performance.now();
+  let failure: Error | undefined;
   await mapLimit(
     Array.from({ length: n }, (_, i) => i),
     inFlight,
     async (i) => {
+      if (failure) return;
       const s = performance.now();
-      const result = await start(i);
-      await result();
+      try {
+        const result = await start(i);
+        await result();
+      } catch (err) {
+        if (!failure) {
+          failure = err as Error;
+          console.error(`workflow ${i} of a batch of ${n} failed: ${failure.message}`);
+        }
+        return;
+      }
       latencies[i] = performance.now() - s;
     },
   );
+  if (failure) throw failure;
   const seconds = (performance.now() - t0) / 1000;
   return {
     workflows: n,

@@ -3,7 +3,9 @@
 // processes. Per server: order confirmations and bare no-op workflows at 100 in flight, one order at a time, the
 // send step, the server process's CPU, and what PostgreSQL committed for it. The ratio is cluster / dev server.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { pathToFileURL } from 'node:url';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import pg from 'pg';
@@ -13,8 +15,10 @@ import { postgresTargetOf, startCluster } from '../scripts/cluster/start';
 import type { SmsSink } from '../activities/transports/sinks/sms-sink';
 import type { SmtpSink } from '../activities/transports/sinks/smtp-sink';
 import { bareBatch, orderBatch, sendStepLatency, sum, type Batch } from './batches';
-import { TASK_QUEUE } from './automation-stack';
-import { freePort, round, type BenchDatabase } from './support';
+import { TASK_QUEUE, seedContacts } from './automation-stack';
+import { freePort, freshDatabase, round, type BenchDatabase } from './support';
+import { startSmsSink } from '../activities/transports/sinks/sms-sink';
+import { startSmtpSink } from '../activities/transports/sinks/smtp-sink';
 
 export const WORKER_PROCESSES = 2;
 
@@ -67,31 +71,37 @@ async function commits(serverUrl: string, database: string): Promise<number> {
   }
 }
 
+/** Two (or `count`) worker processes; their output goes to worker-<i>.log in `logDir`. */
 function startWorkers(
   env: NodeJS.ProcessEnv,
   count: number,
+  logDir: string,
+  log: (line: string) => void,
 ): { ready: Promise<void>; stop(): Promise<void> } {
+  mkdirSync(logDir, { recursive: true });
   const children: ChildProcess[] = [];
   const ready: Promise<void>[] = [];
+  let stopping = false;
   for (let i = 0; i < count; i++) {
+    const logFile = path.join(logDir, `worker-${i}.log`);
+    const out = openSync(logFile, 'a');
     const child = spawn(process.execPath, ['--import', 'tsx', path.join('bench', 'worker-process.ts')], {
       cwd: REPO_ROOT,
       env,
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: ['ignore', 'pipe', out],
     });
+    closeSync(out);
     children.push(child);
-    let output = '';
     ready.push(
       new Promise<void>((resolve, reject) => {
-        const onData = (c: Buffer): void => {
-          output = (output + c.toString()).slice(-4000);
-          if (/bench worker polling/.test(output)) resolve();
-        };
-        child.stdout.on('data', onData);
-        child.stderr.on('data', onData);
-        child.once('exit', (code) =>
-          reject(new Error(`bench worker ${i} exited (code ${code}):\n${output}`)),
-        );
+        child.stdout?.on('data', (c: Buffer) => {
+          if (/bench worker polling/.test(c.toString())) resolve();
+        });
+        child.once('exit', (code, signal) => {
+          const why = `bench worker ${i} exited (code ${code}, signal ${signal}); see ${logFile}`;
+          if (!stopping) log(`  ${why}`);
+          reject(new Error(why));
+        });
       }),
     );
   }
@@ -100,6 +110,7 @@ function startWorkers(
   return {
     ready: Promise.all(ready).then(() => undefined),
     async stop() {
+      stopping = true;
       await Promise.all(
         children.map(
           (c) =>
@@ -139,6 +150,8 @@ async function measure(server: Server, opts: ServersOptions): Promise<ServerFigu
       SMS_API_URL: opts.sms.url,
     },
     WORKER_PROCESSES,
+    path.join(opts.stateDir, server.kind.startsWith('dev') ? 'dev-workers' : 'cluster-workers'),
+    opts.log,
   );
   const connection = await Connection.connect({ address: server.address });
   try {
@@ -203,6 +216,9 @@ async function measure(server: Server, opts: ServersOptions): Promise<ServerFigu
           : `; Temporal per workflow ${figures.temporalCommitsPerWorkflow}`),
     );
     return figures;
+  } catch (err) {
+    opts.log(`  ${server.kind}: ${(err as Error).message}`);
+    throw err;
   } finally {
     await connection.close();
     await workers.stop();
@@ -290,3 +306,41 @@ async function dropDatabases(anyUrl: string, names: string[]): Promise<void> {
     await client.end();
   }
 }
+
+/** Standalone: npx tsx bench/servers.ts [--quick]; prints the figures as JSON at the end. */
+async function main(): Promise<void> {
+  const quick = process.argv.includes('--quick');
+  const n = quick ? 60 : 300;
+  const stateDir = mkdtempSync(path.join(tmpdir(), 'cf-bench-servers-'));
+  const db = await freshDatabase('servers', { poolSize: 10 });
+  const smtp = await startSmtpSink();
+  const sms = await startSmsSink();
+  try {
+    const result = await benchServers({
+      workflows: n,
+      rounds: quick ? 1 : 2,
+      single: quick ? 5 : 20,
+      db,
+      contacts: await seedContacts(db, Math.min(n, 500)),
+      smtp,
+      sms,
+      run: Date.now().toString(36),
+      stateDir,
+      log: (line) => console.log(line),
+    });
+    console.log(
+      `cluster / dev server: orders ${result.ordersRatio}x, bare ${result.bareRatio}x, one order alone p50 ${result.orderLatencyP50Ratio}x`,
+    );
+    console.log(JSON.stringify(result, null, 2));
+    rmSync(stateDir, { recursive: true, force: true });
+  } catch (err) {
+    console.error(`failed; server and worker logs are kept in ${stateDir}`);
+    throw err;
+  } finally {
+    await smtp.close();
+    await sms.close();
+    await db.drop();
+  }
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) await main();
