@@ -6,137 +6,22 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { Client } from '@temporalio/client';
-import { createAutomationClient } from '../client/automations';
-import { loadAutomations, type AutomationCatalog } from '../client/definitions';
 import { DEFAULT_PRAGMAS } from '../client/dev-server';
 import { startSmsSink } from '../activities/transports/sinks/sms-sink';
 import { startSmtpSink } from '../activities/transports/sinks/smtp-sink';
-import { benchNoopWorkflow } from './noop-workflow';
-import { freshDatabase, mapLimit, percentile, round, type BenchDatabase } from './support';
-import { TASK_QUEUE, seedContacts, startStack, type Stack } from './automation-stack';
-
-/** Workflows started at once; the rest queue in the client, as an app under load would. */
-const IN_FLIGHT = 100;
+import { freshDatabase, round } from './support';
+import { seedContacts, startStack, type Stack } from './automation-stack';
+import { bareBatch, orderBatch, sendStepLatency, sum, type Batch } from './batches';
+import { benchServers, WORKER_PROCESSES } from './servers';
 
 export interface AutomationBenchOptions {
   quick: boolean;
   /** Workflows per measured batch; default 300 (quick: 60). */
   workflows?: number;
   databaseUrl?: string;
+  /** Also run the load on the dev server and the PostgreSQL cluster with two worker processes (default true). */
+  servers?: boolean;
 }
-
-interface Batch {
-  workflows: number;
-  seconds: number;
-  perSecond: number;
-  latencyP50Ms: number;
-  latencyP99Ms: number;
-}
-
-type Starter = (i: number) => Promise<() => Promise<unknown>>;
-
-/** Starts `n` workflows with `start` (at most `inFlight` at once) and waits for every result. */
-async function timeBatch(n: number, start: Starter, inFlight = IN_FLIGHT): Promise<Batch> {
-  const latencies = new Float64Array(n);
-  const t0 = performance.now();
-  await mapLimit(
-    Array.from({ length: n }, (_, i) => i),
-    inFlight,
-    async (i) => {
-      const s = performance.now();
-      const result = await start(i);
-      await result();
-      latencies[i] = performance.now() - s;
-    },
-  );
-  const seconds = (performance.now() - t0) / 1000;
-  return {
-    workflows: n,
-    seconds: round(seconds, 2),
-    perSecond: round(n / seconds, 1),
-    latencyP50Ms: round(percentile(latencies, 0.5), 1),
-    latencyP99Ms: round(percentile(latencies, 0.99), 1),
-  };
-}
-
-function bareBatch(client: Client, run: string, n: number, inFlight?: number): Promise<Batch> {
-  return timeBatch(
-    n,
-    async (i) => {
-      const handle = await client.workflow.start(benchNoopWorkflow, {
-        taskQueue: TASK_QUEUE,
-        workflowId: `bench-noop-${run}-${i}`,
-        args: [],
-      });
-      return () => handle.result();
-    },
-    inFlight,
-  );
-}
-
-/** Only the confirmation sends, closing right after them: an order confirmation is start, send, end. */
-function benchCatalog(): AutomationCatalog {
-  const catalog = loadAutomations();
-  return {
-    ...catalog,
-    order: { ...catalog.order, shipping: [], cancellation: [], closeAfter: 0 },
-  };
-}
-
-function orderBatch(
-  client: Client,
-  contacts: string[],
-  run: string,
-  n: number,
-  inFlight?: number,
-): Promise<Batch> {
-  const automations = createAutomationClient({ client, taskQueue: TASK_QUEUE, catalog: benchCatalog() });
-  return timeBatch(
-    n,
-    async (i) => {
-      const id = await automations.orderPlaced(`bench-${run}-${i}`, contacts[i % contacts.length]!);
-      return () => client.workflow.getHandle(id).result();
-    },
-    inFlight,
-  );
-}
-
-/** Send step as PostgreSQL saw it: from the decision row to the outbox row marked sent. */
-async function sendStepLatency(db: BenchDatabase, runs: string[]) {
-  const { rows } = await db.pool.query<{ ms: number; state: string }>(
-    `SELECT o.state, extract(epoch FROM (o.sent_at - d.decided_at)) * 1000 AS ms
-     FROM outbox o JOIN decision_log d ON d.id = o.decision_id
-     WHERE o.workflow_id LIKE ANY($1::text[])`,
-    [runs.map((r) => `order-bench-${r}-%`)],
-  );
-  const sent = rows.filter((r) => r.state === 'sent').map((r) => Number(r.ms));
-  return {
-    outboxRows: rows.length,
-    sent: sent.length,
-    p50Ms: round(percentile(sent, 0.5), 1),
-    p99Ms: round(percentile(sent, 0.99), 1),
-  };
-}
-
-const sum = (batches: Batch[]): Batch => {
-  const workflows = batches.reduce((a, b) => a + b.workflows, 0);
-  const seconds = batches.reduce((a, b) => a + b.seconds, 0);
-  return {
-    workflows,
-    seconds: round(seconds, 2),
-    perSecond: round(workflows / seconds, 1),
-    // a median of medians: every batch has the same size, so this is close enough and says so in the name
-    latencyP50Ms: round(
-      percentile(
-        batches.map((b) => b.latencyP50Ms),
-        0.5,
-      ),
-      1,
-    ),
-    latencyP99Ms: round(Math.max(...batches.map((b) => b.latencyP99Ms)), 1),
-  };
-};
 
 export async function benchAutomations(opts: AutomationBenchOptions): Promise<Record<string, unknown>> {
   const n = opts.workflows ?? (opts.quick ? 60 : 300);
@@ -230,7 +115,24 @@ export async function benchAutomations(opts: AutomationBenchOptions): Promise<Re
     console.log(
       `  bare without SQLite pragmas: ${noPragmas.perSecond} workflows/s; WAL + synchronous=normal is ${result.sqlite.speedupFromPragmas}x`,
     );
-    return result;
+    if (opts.servers === false) return result;
+    console.log(`  same load on both servers, ${WORKER_PROCESSES} worker processes each:`);
+    const servers = await benchServers({
+      workflows: n,
+      rounds,
+      single,
+      db,
+      contacts,
+      smtp,
+      sms,
+      run,
+      stateDir: path.join(stateDir, 'servers'),
+      log: (line) => console.log(line),
+    });
+    console.log(
+      `  cluster / dev server: orders ${servers.ordersRatio}x, bare ${servers.bareRatio}x, one order alone p50 ${servers.orderLatencyP50Ratio}x`,
+    );
+    return { ...result, servers };
   } finally {
     await stack?.stop().catch(() => undefined);
     await smtp.close();
@@ -241,5 +143,8 @@ export async function benchAutomations(opts: AutomationBenchOptions): Promise<Re
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  await benchAutomations({ quick: process.argv.includes('--quick') });
+  await benchAutomations({
+    quick: process.argv.includes('--quick'),
+    servers: !process.argv.includes('--no-servers'),
+  });
 }

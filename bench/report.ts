@@ -177,8 +177,46 @@ export const ROWS: Record<BenchmarkName, (r: Result) => Row[]> = {
       baselineValue: num(sub(sub(r, 'sqlite'), 'withoutPragmas'), 'bareWorkflowsPerSecond'),
       ratio: num(sub(r, 'sqlite'), 'speedupFromPragmas'),
     },
+    ...(r.servers ? serverRows(sub(r, 'servers')) : []),
   ],
 };
+
+/** The same load on the PostgreSQL cluster next to the dev server, two worker processes each. */
+function serverRows(s: Result): Row[] {
+  const dev = sub(s, 'devServer');
+  const cluster = sub(s, 'cluster');
+  const rate = (f: Result, key: 'orders' | 'bare') => num(sub(f, key), 'perSecond');
+  const p50 = (f: Result) => num(sub(f, 'oneAtATime'), 'orderLatencyP50Ms');
+  return [
+    {
+      benchmark: 'automations',
+      figure: 'orders, cluster (PostgreSQL), 2 workers',
+      value: rate(cluster, 'orders'),
+      unit: `workflows/s (p99 ${num(sub(cluster, 'orders'), 'latencyP99Ms')} ms)`,
+      baseline: 'dev server, 2 workers',
+      baselineValue: rate(dev, 'orders'),
+      ratio: num(s, 'ordersRatio'),
+    },
+    {
+      benchmark: 'automations',
+      figure: 'bare, cluster (PostgreSQL), 2 workers',
+      value: rate(cluster, 'bare'),
+      unit: 'workflows/s',
+      baseline: 'dev server, 2 workers',
+      baselineValue: rate(dev, 'bare'),
+      ratio: num(s, 'bareRatio'),
+    },
+    {
+      benchmark: 'automations',
+      figure: 'one order alone p50, cluster',
+      value: p50(cluster),
+      unit: 'ms',
+      baseline: 'dev server',
+      baselineValue: p50(dev),
+      ratio: num(s, 'orderLatencyP50Ratio'),
+    },
+  ];
+}
 
 const fmt = (v: number | undefined): string =>
   v === undefined ? '' : Math.abs(v) >= 100 ? Math.round(v).toLocaleString('en') : String(v);

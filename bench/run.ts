@@ -1,6 +1,7 @@
 // `npm run bench`: every benchmark, one after the other in this process, each next to its baseline measured
 // in the same run. Prints a table and writes bench/results.json with the machine it ran on.
 //   npm run bench [-- --quick] [-- --audience 1000000] [-- --only decisions,audience,preview] [-- --out FILE]
+//   [-- --no-servers]: skip the automation load on the dev server next to the PostgreSQL cluster (needs Go once)
 // Needs PostgreSQL (DATABASE_URL) for import, audience and automations; each uses a throw-away database.
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -21,6 +22,8 @@ type Name = BenchmarkName;
 
 interface Args {
   quick: boolean;
+  /** The automations benchmark's two-server comparison (dev server and PostgreSQL cluster). */
+  servers: boolean;
   audience?: number;
   only: Name[];
   out: string;
@@ -38,6 +41,7 @@ function parseArgs(argv: string[]): Args {
     throw new Error(`--only: unknown benchmark ${unknown.join(', ')}; choose from ${BENCHMARKS.join(', ')}`);
   return {
     quick: argv.includes('--quick'),
+    servers: !argv.includes('--no-servers'),
     audience: audienceFlag(argv),
     only: only as Name[],
     out: path.resolve(value('--out') ?? path.join(HERE, 'results.json')),
@@ -60,7 +64,7 @@ function runner(name: Name, args: Args): () => Promise<Record<string, unknown>> 
     case 'preview':
       return () => benchPreview({ quick, audience: args.audience });
     case 'automations':
-      return () => benchAutomations({ quick });
+      return () => benchAutomations({ quick, servers: args.servers });
   }
 }
 

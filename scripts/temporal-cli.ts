@@ -1,9 +1,10 @@
 // Finds or builds the Temporal CLI. It cannot be downloaded here, so it is built from its Go module into the
 // gitignored .tools/bin. Order: TEMPORAL_CLI_PATH, then .tools/bin, then PATH.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { REPO_ROOT } from '../client/config';
+import { findGo, goInstall, GoInstallError, NO_GO_HINT, onPath } from './go-install';
 
 export const TEMPORAL_CLI_MODULE = 'github.com/temporalio/cli/cmd/temporal';
 /** The newest release whose go.mod has no `replace` directive; later ones cannot be `go install`ed. */
@@ -37,14 +38,6 @@ function versionOk(version: string): boolean {
   return true;
 }
 
-function onPath(name: string): string | undefined {
-  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
-    const candidate = path.join(dir, name);
-    if (dir && existsSync(candidate)) return candidate;
-  }
-  return undefined;
-}
-
 /** A usable binary without building, or undefined. */
 export function findTemporalCli(): string | undefined {
   const candidates = [process.env.TEMPORAL_CLI_PATH, path.join(TOOLS_BIN, 'temporal'), onPath('temporal')];
@@ -68,49 +61,26 @@ export async function ensureTemporalCli(
 ): Promise<string> {
   const found = findTemporalCli();
   if (found) return found;
-  const go =
-    process.env.GO ??
-    onPath('go') ??
-    (existsSync('/usr/local/go/bin/go') ? '/usr/local/go/bin/go' : undefined);
+  const go = findGo();
   if (!go) {
     throw new TemporalCliError(
-      'No Temporal CLI found and no Go toolchain to build one. Install Go >= 1.23 (e.g. apt-get install golang-go, ' +
-        'or unpack Go into /usr/local/go), or set TEMPORAL_CLI_PATH to an existing `temporal` binary.',
+      `No Temporal CLI found and no Go toolchain to build one. ${NO_GO_HINT} Or set TEMPORAL_CLI_PATH to an existing \`temporal\` binary.`,
     );
   }
   log(
     `Building the Temporal CLI v${TEMPORAL_CLI_VERSION} from ${TEMPORAL_CLI_MODULE} into .tools/bin (first run only; a few minutes)...`,
   );
   const started = Date.now();
-  await new Promise<void>((resolve, reject) => {
-    const child = spawn(go, ['install', `${TEMPORAL_CLI_MODULE}@v${TEMPORAL_CLI_VERSION}`], {
-      env: { ...process.env, GOBIN: TOOLS_BIN, GOFLAGS: '-mod=mod' },
-      stdio: ['ignore', 'pipe', 'pipe'],
+  try {
+    await goInstall({
+      go,
+      packages: [`${TEMPORAL_CLI_MODULE}@v${TEMPORAL_CLI_VERSION}`],
+      gobin: TOOLS_BIN,
+      log,
     });
-    let tail = '';
-    let downloads = 0;
-    const onData = (chunk: Buffer): void => {
-      const text = chunk.toString();
-      tail = (tail + text).slice(-4000);
-      downloads += (text.match(/go: downloading/g) ?? []).length;
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    const heartbeat = setInterval(() => {
-      log(
-        `  ... still building (${Math.round((Date.now() - started) / 1000)}s, ${downloads} modules downloaded)`,
-      );
-    }, 15_000);
-    child.on('error', (err) => {
-      clearInterval(heartbeat);
-      reject(new TemporalCliError(`Could not run ${go}: ${err.message}`));
-    });
-    child.on('close', (code) => {
-      clearInterval(heartbeat);
-      if (code === 0) resolve();
-      else reject(new TemporalCliError(`go install failed (exit ${code}). Last output:\n${tail}`));
-    });
-  });
+  } catch (err) {
+    throw err instanceof GoInstallError ? new TemporalCliError(err.message) : err;
+  }
   const binary = path.join(TOOLS_BIN, 'temporal');
   const version = cliVersion(binary);
   if (!version) throw new TemporalCliError(`Built ${binary} but it does not run.`);

@@ -1,0 +1,127 @@
+// Finds or builds the production Temporal server and its SQL schema tool. Like the CLI (scripts/temporal-cli.ts)
+// they cannot be downloaded here, so Go builds them from the server's module into the gitignored .tools/bin,
+// at the version the CLI's dev server embeds, so both servers the project runs are the same release.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { findGo, goInstall, goModuleDir, GoInstallError, NO_GO_HINT } from './go-install';
+import { TOOLS_BIN } from './temporal-cli';
+
+export const TEMPORAL_SERVER_MODULE = 'go.temporal.io/server';
+/** What Temporal CLI v1.5.1 embeds (`temporal --version`: Server 1.29.1); its go.mod has no `replace`. */
+export const TEMPORAL_SERVER_VERSION = '1.29.1';
+const PACKAGES = { server: 'cmd/server', sqlTool: 'cmd/tools/sql' } as const;
+/** Temporal's own images use these names; `go install` would name them `server` and `sql`. */
+export const BINARY_NAMES = { server: 'temporal-server', sqlTool: 'temporal-sql-tool' } as const;
+
+export class TemporalServerError extends Error {
+  override name = 'TemporalServerError';
+}
+
+export interface TemporalServerBinaries {
+  server: string;
+  sqlTool: string;
+  version: string;
+}
+
+/** `1.29.1` from `temporal-server --version` (urfave/cli prints "<name> version <v>"), or undefined. */
+export function binaryVersion(binary: string): string | undefined {
+  if (!existsSync(binary)) return undefined;
+  const out = spawnSync(binary, ['--version'], { encoding: 'utf8', timeout: 10_000 });
+  if (out.status !== 0) return undefined;
+  return /version (\d+\.\d+\.\d+)/.exec(out.stdout)?.[1];
+}
+
+/** Both binaries at the wanted version without building, or undefined. */
+export function findTemporalServer(binDir = TOOLS_BIN): TemporalServerBinaries | undefined {
+  const server = path.join(binDir, BINARY_NAMES.server);
+  const sqlTool = path.join(binDir, BINARY_NAMES.sqlTool);
+  if (binaryVersion(server) !== TEMPORAL_SERVER_VERSION) return undefined;
+  if (binaryVersion(sqlTool) !== TEMPORAL_SERVER_VERSION) return undefined;
+  return { server, sqlTool, version: TEMPORAL_SERVER_VERSION };
+}
+
+function requireGo(): string {
+  const go = findGo();
+  if (!go)
+    throw new TemporalServerError(
+      `No Temporal server in ${TOOLS_BIN} and no Go toolchain to build one. ${NO_GO_HINT}`,
+    );
+  return go;
+}
+
+/**
+ * Returns the server and schema tool, building both with one `go install` when either is missing or at another
+ * version. The build goes to a scratch folder first and is renamed into place, so an interrupted build never
+ * leaves a half-written binary that a later run would take for a good one.
+ */
+export async function ensureTemporalServer(
+  log: (line: string) => void = (l) => process.stderr.write(`${l}\n`),
+  binDir = TOOLS_BIN,
+): Promise<TemporalServerBinaries> {
+  const found = findTemporalServer(binDir);
+  if (found) return found;
+  const go = requireGo();
+  const at = `@v${TEMPORAL_SERVER_VERSION}`;
+  log(
+    `Building the Temporal server v${TEMPORAL_SERVER_VERSION} and temporal-sql-tool from ${TEMPORAL_SERVER_MODULE} ` +
+      `into ${path.relative(process.cwd(), binDir) || binDir} (first run only; minutes with a cold Go cache)...`,
+  );
+  const started = Date.now();
+  mkdirSync(binDir, { recursive: true });
+  const scratch = mkdtempSync(path.join(binDir, '.build-'));
+  try {
+    await goInstall({
+      go,
+      packages: [
+        `${TEMPORAL_SERVER_MODULE}/${PACKAGES.server}${at}`,
+        `${TEMPORAL_SERVER_MODULE}/${PACKAGES.sqlTool}${at}`,
+      ],
+      gobin: scratch,
+      log,
+    });
+    renameSync(path.join(scratch, 'server'), path.join(binDir, BINARY_NAMES.server));
+    renameSync(path.join(scratch, 'sql'), path.join(binDir, BINARY_NAMES.sqlTool));
+  } catch (err) {
+    throw err instanceof GoInstallError ? new TemporalServerError(err.message) : err;
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+  const built = findTemporalServer(binDir);
+  if (!built) throw new TemporalServerError(`Built the Temporal server into ${binDir} but it does not run.`);
+  log(
+    `Built Temporal server ${built.version} in ${Math.round((Date.now() - started) / 1000)}s: ${built.server}`,
+  );
+  return built;
+}
+
+export interface SchemaDirs {
+  /** `schema/postgresql/v12/temporal/versioned` of the server module. */
+  temporal: string;
+  visibility: string;
+}
+
+/**
+ * The versioned PostgreSQL schemas from the server module's source (the Go module cache; downloaded if it is not
+ * there), the same release as the binaries. Undefined without Go: the schema tool then uses the copy it embeds.
+ */
+export function postgresSchemaDirs(): SchemaDirs | undefined {
+  const go = findGo();
+  if (!go) return undefined;
+  let moduleDir: string;
+  try {
+    moduleDir = goModuleDir(go, `${TEMPORAL_SERVER_MODULE}@v${TEMPORAL_SERVER_VERSION}`);
+  } catch (err) {
+    throw new TemporalServerError((err as Error).message);
+  }
+  const base = path.join(moduleDir, 'schema', 'postgresql', 'v12');
+  const dirs = {
+    temporal: path.join(base, 'temporal', 'versioned'),
+    visibility: path.join(base, 'visibility', 'versioned'),
+  };
+  for (const dir of Object.values(dirs)) {
+    if (!existsSync(path.join(dir, 'v1.0')))
+      throw new TemporalServerError(`The server module has no PostgreSQL schema at ${dir}.`);
+  }
+  return dirs;
+}
