@@ -3,3 +3,5 @@ export { orderConfirmationWorkflow } from './order-confirmation';
 export { welcomeWorkflow } from './welcome';
 export { abandonedCartWorkflow } from './abandoned-cart';
 export { customEventWorkflow } from './custom-event';
+export { campaignWorkflow } from './campaign';
+export { campaignRangeWorkflow } from './campaign-range';

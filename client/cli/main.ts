@@ -11,6 +11,7 @@ import { registerContactsCommands } from './contacts';
 import { registerFeedbackCommand } from './feedback';
 import { registerAutomationCommands } from './automations';
 import { registerServeCommand } from './serve';
+import { registerCampaignCommands } from './campaigns';
 import { CliError } from './errors';
 import { installSignalHandling } from './signals';
 
@@ -42,6 +43,8 @@ registerContactsCommands(program);
 registerFeedbackCommand(program);
 registerAutomationCommands(program);
 registerServeCommand(program);
+// After any other `campaigns` registration (preview): these attach to the group if it exists.
+registerCampaignCommands(program);
 
 try {
   await program.parseAsync(process.argv);
