@@ -29,6 +29,26 @@ export interface Evaluation {
   history?: HistoryEntry[];
 }
 
+/** Why a contact that does not exist gets nothing. */
+export function notFoundReason(contactId: string): DecisionReason {
+  return {
+    rule: 'contact-not-found',
+    message: `Contact ${contactId} does not exist (deleted or never added).`,
+  };
+}
+
+/** A fail-closed suppression's reason; the error text (`detail`) is scrubbed of the contact's addresses. */
+export function closedReason(
+  rule: string,
+  what: string,
+  err: unknown,
+  contact?: ContactProfile,
+): DecisionReason & { detail: string } {
+  const detail = err instanceof Error ? err.message : String(err);
+  const text = scrubAddresses(detail, contact?.subscriptions.map((s) => s.address) ?? []);
+  return { rule, message: `Suppressed because ${what}: ${text}`, detail: text };
+}
+
 /**
  * `deps.pool` may be a transaction's client: decideStep evaluates inside the transaction that writes the
  * outbox row. `history` reads the messages caps count (activities/history.ts); without it, none.
@@ -48,16 +68,15 @@ export async function evaluate(
     rulesHash: string,
     contact?: ContactProfile,
   ) => {
-    const detail = err instanceof Error ? err.message : String(err);
-    const text = scrubAddresses(detail, contact?.subscriptions.map((s) => s.address) ?? []);
+    const reason = closedReason(rule, what, err, contact);
     log.warn(`decision failed closed: ${what}`, {
       messageKey: ref.messageKey,
       contactId: ref.contactId,
-      error: text,
+      error: reason.detail,
     });
     return {
       verdict: 'suppress' as const,
-      reasons: [{ rule, message: `Suppressed because ${what}: ${text}` }],
+      reasons: [{ rule, message: reason.message }],
       rulesHash,
       ...(contact ? { contact } : {}),
     };
@@ -70,20 +89,28 @@ export async function evaluate(
     return failClosed('rules-unavailable', 'no valid rule set is loaded', err, 'unavailable');
   }
   const contact = (await loadProfiles(deps.pool, [ref.contactId])).get(ref.contactId);
-  if (!contact) {
-    return {
-      verdict: 'suppress',
-      reasons: [
-        {
-          rule: 'contact-not-found',
-          message: `Contact ${ref.contactId} does not exist (deleted or never added).`,
-        },
-      ],
-      rulesHash: ruleSet.hash,
-    };
-  }
-  const addresses = contact.subscriptions.map((s) => s.address);
+  if (!contact)
+    return { verdict: 'suppress', reasons: [notFoundReason(ref.contactId)], rulesHash: ruleSet.hash };
   const past = history ? await history(ruleSet) : undefined;
+  const judged = judgeLoaded(ruleSet, contact, message, at, past);
+  if ('error' in judged)
+    return failClosed('decision-error', 'the rules could not decide', judged.error, ruleSet.hash, contact);
+  return judged;
+}
+
+/**
+ * The rules' answer for a loaded contact and history: decideSend, checked (a verdict the rest of the system
+ * cannot act on is an error), with every reason scrubbed of the contact's addresses. decideStep (through
+ * evaluate) and the campaigns' batch decision (campaigns/decide-batch.ts) both answer through this.
+ */
+export function judgeLoaded(
+  ruleSet: RuleSet,
+  contact: ContactProfile,
+  message: MessageSpec,
+  at: Date,
+  past: HistoryEntry[] | undefined,
+): Evaluation | { error: unknown } {
+  const addresses = contact.subscriptions.map((s) => s.address);
   try {
     const d = decideSend(ruleSet, { contact, message, at, ...(past ? { history: past } : {}) });
     if (!VERDICTS.includes(d.verdict)) throw new Error(`unknown verdict "${String(d.verdict)}"`);
@@ -105,7 +132,7 @@ export async function evaluate(
       ...(past ? { history: past } : {}),
     };
   } catch (err) {
-    return failClosed('decision-error', 'the rules could not decide', err, ruleSet.hash, contact);
+    return { error: err };
   }
 }
 

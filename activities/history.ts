@@ -28,26 +28,49 @@ export async function readHistory(
   exceptKey: string,
   at: Date,
 ): Promise<HistoryEntry[]> {
+  const all = await readHistories(db, ruleSet, [contactId], at, () => exceptKey);
+  return all.get(contactId) ?? [];
+}
+
+/**
+ * readHistory for many contacts in one query (a campaign's batch): every contact of `contactIds` is in the
+ * map, with [] when it has no history. `exceptKey` names each contact's own message, if it has one already.
+ */
+export async function readHistories(
+  db: Db,
+  ruleSet: RuleSet,
+  contactIds: readonly string[],
+  at: Date,
+  exceptKey?: (contactId: string) => string | undefined,
+): Promise<Map<string, HistoryEntry[]>> {
+  const out = new Map<string, HistoryEntry[]>(contactIds.map((id) => [id, []]));
   const caps = ruleSet.model.caps;
-  if (caps.length === 0) return [];
+  if (caps.length === 0 || contactIds.length === 0) return out;
   const longest = Math.max(...caps.map((c) => c.windowMs));
+  const ids = [...out.keys()];
   const { rows } = await db.query<{
+    contact_id: string;
+    key: string;
     channel: 'email' | 'sms';
     type: string;
     at: Date;
     category: string | null;
   }>(
-    `SELECT o.channel, o.message_type AS type, d.category,
+    `SELECT o.contact_id, o.idempotency_key AS key, o.channel, o.message_type AS type, d.category,
             COALESCE(d.at, o.created_at) AS at
        FROM outbox o LEFT JOIN decision_log d ON d.id = o.decision_id
-      WHERE o.contact_id = $1 AND o.idempotency_key <> $2 AND o.state IN ('pending', 'sent')
-        AND COALESCE(d.at, o.created_at) > $3`,
-    [contactId, exceptKey, new Date(at.getTime() - longest)],
+      WHERE o.contact_id = ANY($1::text[]) AND o.state IN ('pending', 'sent')
+        AND COALESCE(d.at, o.created_at) > $2`,
+    [ids, new Date(at.getTime() - longest)],
   );
-  return rows.map((r) => ({
-    channel: r.channel,
-    type: r.type,
-    at: r.at.toISOString(),
-    ...(r.category ? { category: r.category } : {}),
-  }));
+  for (const r of rows) {
+    if (exceptKey && r.key === exceptKey(r.contact_id)) continue;
+    out.get(r.contact_id)?.push({
+      channel: r.channel,
+      type: r.type,
+      at: r.at.toISOString(),
+      ...(r.category ? { category: r.category } : {}),
+    });
+  }
+  return out;
 }

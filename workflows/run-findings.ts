@@ -6,23 +6,12 @@ import { patched, upsertMemo, upsertSearchAttributes } from '@temporalio/workflo
 import type { StepRecord } from '../contracts/automation-result';
 import { DECIDED_BY, LAST_VERDICT, VERDICTS } from '../contracts/search-attributes';
 import type { DecisionReason, Verdict } from '../rules/model';
+import { decidingRule } from '../contracts/deciding-rule';
 
 /** Runs started before this patch have no per-step memo (its upsert is a command their histories lack). */
 export const STEP_MEMO = 'step-memo';
 
-/**
- * The rule that decided: a reason the workflow or the delivery added last (`workflow:max-defers`,
- * `workflow:deadline`, `deliver:recipient-refused`) overrides the rules' own; otherwise the rules' first reason
- * (the gate, matrix or quiet-hours rule that gave the verdict).
- */
-export function decidingRule(reasons: readonly DecisionReason[]): string | undefined {
-  for (let i = reasons.length - 1; i >= 0; i--) {
-    const rule = reasons[i]!.rule;
-    if (rule.startsWith('workflow:') || (rule.startsWith('deliver:') && rule !== 'deliver:accepted'))
-      return rule;
-  }
-  return reasons[0]?.rule;
-}
+export { decidingRule };
 
 /** One step's entry in the memo `steps`. */
 export interface StepFinding {

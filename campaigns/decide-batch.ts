@@ -1,0 +1,66 @@
+// The decision every send step makes (activities/evaluate.ts judgeLoaded: decideSend over the contact's
+// profile and the history its caps count), for a batch of contacts at once: one profiles read and one
+// history read per batch, never a query per contact. Campaign preview and campaign sends both use it.
+import type { RuleSet } from '../rules';
+import type { DecisionReason, MessageSpec, Verdict } from '../rules/model';
+import { loadProfiles } from '../db/contacts/profile';
+import type { Pool, PoolClient } from '../db/pool';
+import { closedReason, judgeLoaded, notFoundReason } from '../activities/evaluate';
+import { readHistories } from '../activities/history';
+import { decidingRule } from '../contracts/deciding-rule';
+
+export interface BatchDecision {
+  contactId: string;
+  verdict: Verdict;
+  reasons: DecisionReason[];
+  /** The rule that decided (the same id the runs' `DecidedBy` search attribute shows). */
+  decidedBy: string;
+  /** UTC ISO instant, only for `defer`: when the contact's window opens. */
+  notBefore?: string;
+  /** The address a send goes to, only for `send` (never logged, never put into a workflow history). */
+  address?: string;
+}
+
+export interface DecideBatchOptions {
+  /** A contact's own message already in the outbox (a re-decided batch): caps must not count it. */
+  exceptKey?: (contactId: string) => string | undefined;
+}
+
+/**
+ * Decides `message` for each of `contactIds` at `at`, in the order given. A contact that does not exist is
+ * suppressed (`contact-not-found`), a rule error fails closed (`decision-error`), as in decideStep.
+ */
+export async function decideBatch(
+  db: Pool | PoolClient,
+  ruleSet: RuleSet,
+  contactIds: string[],
+  message: MessageSpec,
+  at: Date,
+  opts: DecideBatchOptions = {},
+): Promise<BatchDecision[]> {
+  const profiles = await loadProfiles(db, contactIds);
+  const histories = await readHistories(db, ruleSet, [...profiles.keys()], at, opts.exceptKey);
+  return contactIds.map((contactId): BatchDecision => {
+    const contact = profiles.get(contactId);
+    if (!contact) return decision(contactId, 'suppress', [notFoundReason(contactId)]);
+    const judged = judgeLoaded(ruleSet, contact, message, at, histories.get(contactId));
+    if ('error' in judged) {
+      const { detail: _detail, ...reason } = closedReason(
+        'decision-error',
+        'the rules could not decide',
+        judged.error,
+        contact,
+      );
+      return decision(contactId, 'suppress', [reason]);
+    }
+    return {
+      ...decision(contactId, judged.verdict, judged.reasons),
+      ...(judged.notBefore ? { notBefore: judged.notBefore } : {}),
+      ...(judged.address ? { address: judged.address } : {}),
+    };
+  });
+}
+
+function decision(contactId: string, verdict: Verdict, reasons: DecisionReason[]): BatchDecision {
+  return { contactId, verdict, reasons, decidedBy: decidingRule(reasons) ?? 'none' };
+}
