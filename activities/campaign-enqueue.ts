@@ -10,7 +10,7 @@ import { decideBatch } from '../campaigns/decide-batch';
 import { compileSegment } from '../segments/compile';
 import { parseSegment } from '../segments/segment';
 import type { CampaignCounts, CampaignMessage, PageRange } from '../contracts/campaign';
-import { messageName } from '../contracts/campaign';
+import { campaignMessageKey, messageName } from '../contracts/campaign';
 import { ActivityErrorType, nonRetryable, retryable } from './errors';
 import { heartbeat } from './context';
 
@@ -60,7 +60,11 @@ export function createEnqueueCampaignPage(deps: CampaignEnqueueDependencies) {
       );
     }
     const { template: _t, name: _n, ...spec } = input.message;
-    const decisions = await decideBatch(deps.pool, ruleSet, ids, spec, at);
+    const name = messageName(input.message);
+    // A page decided again (a retry after its commit was lost) must not count its own rows against caps.
+    const decisions = await decideBatch(deps.pool, ruleSet, ids, spec, at, {
+      exceptKey: (contactId) => campaignMessageKey(input.campaignId, contactId, name),
+    });
     heartbeat();
     const outbox: { contact: string; notBefore: string | null }[] = [];
     const suppressed: { contact: string; reasons: string }[] = [];
@@ -73,7 +77,6 @@ export function createEnqueueCampaignPage(deps: CampaignEnqueueDependencies) {
       } else suppressed.push({ contact: d.contactId, reasons: JSON.stringify(d.reasons) });
     }
     const enqueued = await inTransaction(deps.pool, async (client) => {
-      const name = messageName(input.message);
       const written = await client.query(INSERT_OUTBOX, [
         input.campaignId,
         name,

@@ -10,7 +10,7 @@ import {
   ZERO_COUNTS,
   addCounts,
   type CampaignInput,
-  type CampaignMessage,
+  CampaignMessage,
   type CampaignPace,
   type CampaignStatus,
 } from '../contracts/campaign';
@@ -26,6 +26,8 @@ import {
   type RangeStatus,
 } from '../workflows/campaign-api';
 import { campaignSummary } from './campaign-summary';
+import { parseSegment } from '../segments/segment';
+import { Value } from '@sinclair/typebox/value';
 
 export interface StartCampaignOptions {
   /** The campaign's name: `[A-Za-z0-9_.:-]{1,64}`, part of its workflow id and every outbox key. */
@@ -68,6 +70,29 @@ export function campaignInput(
   };
 }
 
+/** A campaign that cannot run: refused before it starts, with what, where and how to fix. */
+export class CampaignInputError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'CampaignInputError';
+  }
+}
+
+/** The checks a worker would fail the run on, made before the start (a bad segment fails no workflow). */
+export function checkCampaign(o: Pick<StartCampaignOptions, 'name' | 'segment' | 'message'>): void {
+  if (!CAMPAIGN_NAME.test(o.name))
+    throw new CampaignInputError(
+      `campaign name "${o.name}" may use letters, digits and _ . : - (1 to 64 characters); e.g. spring-sale`,
+    );
+  try {
+    parseSegment(JSON.stringify(o.segment));
+  } catch (err) {
+    throw new CampaignInputError(`the campaign's segment: ${(err as Error).message}`);
+  }
+  const problem = Value.Errors(CampaignMessage, o.message).First();
+  if (problem) throw new CampaignInputError(`the campaign's message${problem.path}: ${problem.message}`);
+}
+
 export class CampaignExistsError extends Error {
   constructor(readonly workflowId: string) {
     super(
@@ -98,6 +123,7 @@ export function createCampaignClient(opts: { client: Client; taskQueue: string }
 
   return {
     async start(o: StartCampaignOptions): Promise<string> {
+      checkCampaign(o);
       const workflowId = campaignWorkflowId(o.name);
       const input = campaignInput(o);
       try {

@@ -10,7 +10,7 @@ export function campaignsOf(h: Harness): CampaignClient {
 
 /** The segment of every contact in `country`. */
 export function countrySegment(country: string): unknown {
-  return { country };
+  return { id: `country-${country.toLowerCase()}`, where: { country } };
 }
 
 export async function seedAudience(
