@@ -81,7 +81,8 @@ export function createDeliverCampaignBatch(deps: CampaignDeliverDependencies) {
     };
     const pool = Array.from({ length: Math.min(input.pace.concurrency, rows.length) }, () => worker());
     const settled = await Promise.allSettled(pool);
-    if (signal?.aborted) throw new CancelledFailure('campaign delivery cancelled');
+    // What this batch did before the cancellation travels with it: the range's counts stay true.
+    if (signal?.aborted) throw new CancelledFailure('campaign delivery cancelled', [{ counts, handled }]);
     const failure = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
     if (failure) throw failure.reason; // an outage: retried; rows already sent are not pending any more
     const more = rows.length === input.limit;

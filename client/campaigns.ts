@@ -103,6 +103,14 @@ export class CampaignExistsError extends Error {
   }
 }
 
+/** The parent's status with each range's own live counts (fresher than its last progress report). */
+export type LiveStatus = CampaignStatus & { rangeDetails: RangeStatus[] };
+
+function live(status: CampaignStatus, rangeDetails: RangeStatus[]): LiveStatus {
+  const counts = rangeDetails.reduce((sum, r) => addCounts(sum, r.counts), ZERO_COUNTS);
+  return { ...status, counts, rangeDetails };
+}
+
 export function createCampaignClient(opts: { client: Client; taskQueue: string }) {
   const { client, taskQueue } = opts;
   const handle = (name: string) => client.workflow.getHandle(campaignWorkflowId(name));
@@ -146,30 +154,30 @@ export function createCampaignClient(opts: { client: Client; taskQueue: string }
     },
 
     /** The parent's status with each live range's own counts (fresher than the last progress report). */
-    async status(name: string): Promise<CampaignStatus & { rangeDetails: RangeStatus[] }> {
+    async status(name: string): Promise<LiveStatus> {
       const status = await handle(name).query(campaignStatusQuery);
-      const rangeDetails = await rangeStatuses(name, status);
-      const counts = rangeDetails.reduce((sum, r) => addCounts(sum, r.counts), ZERO_COUNTS);
-      return { ...status, counts, rangeDetails };
+      return live(status, await rangeStatuses(name, status));
     },
 
     /** Returns once every range holds its pool (no delivery in flight), or after `timeoutMs`. */
-    async pause(name: string, timeoutMs = 30_000): Promise<CampaignStatus> {
+    async pause(name: string, timeoutMs = 30_000): Promise<LiveStatus> {
       const status = await handle(name).executeUpdate(pauseCampaignUpdate);
       const deadline = Date.now() + timeoutMs;
       for (;;) {
         const ranges = await rangeStatuses(name, status);
-        if (ranges.every((r) => !r.delivering) || Date.now() > deadline) return status;
+        if (ranges.every((r) => !r.delivering) || Date.now() > deadline) return live(status, ranges);
         await new Promise((r) => setTimeout(r, 200));
       }
     },
 
-    resume(name: string): Promise<CampaignStatus> {
-      return handle(name).executeUpdate(resumeCampaignUpdate);
+    async resume(name: string): Promise<LiveStatus> {
+      const status = await handle(name).executeUpdate(resumeCampaignUpdate);
+      return live(status, await rangeStatuses(name, status));
     },
 
-    cancel(name: string): Promise<CampaignStatus> {
-      return handle(name).executeUpdate(cancelCampaignUpdate);
+    async cancel(name: string): Promise<LiveStatus> {
+      const status = await handle(name).executeUpdate(cancelCampaignUpdate);
+      return live(status, await rangeStatuses(name, status));
     },
 
     /** Waits for the campaign to end and returns its final status. */

@@ -5,6 +5,8 @@
 // opens (quiet hours: the deferred are delivered together at their opening time), and ends when none is left.
 // Continues as new every `iterationsPerRun` iterations. Deterministic: time from the workflow clock, ids only.
 import {
+  ActivityFailure,
+  CancelledFailure,
   CancellationScope,
   condition,
   continueAsNew,
@@ -53,6 +55,14 @@ export interface CampaignRangeInput {
 }
 
 const PROGRESS_EVERY = 10;
+
+/** The counts a delivery batch cancelled by a pause reported with its cancellation. */
+function cancelledBatch(err: unknown): Partial<CampaignCounts> | undefined {
+  const cause = err instanceof ActivityFailure ? err.cause : err;
+  if (!(cause instanceof CancelledFailure)) return undefined;
+  const details = cause.details[0] as { counts?: Partial<CampaignCounts> } | undefined;
+  return details?.counts;
+}
 
 export async function campaignRangeWorkflow(input: CampaignRangeInput): Promise<CampaignCounts> {
   const { enqueueCampaignPage } = proxyActivities<ConsentflowActivities>({
@@ -147,6 +157,13 @@ export async function campaignRangeWorkflow(input: CampaignRangeInput): Promise<
       } catch (err) {
         // A pause cancels the batch; a cancellation of the campaign itself goes on up.
         if (!(isCancellation(err) && paused)) throw err;
+        const done = cancelledBatch(err);
+        if (done)
+          counts = addCounts(counts, {
+            sent: done.sent ?? 0,
+            dropped: done.dropped ?? 0,
+            failed: done.failed ?? 0,
+          });
       } finally {
         delivering = undefined;
       }
