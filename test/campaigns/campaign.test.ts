@@ -3,6 +3,7 @@
 // kept at the sink, pause holds the pool, cancel stops within seconds.
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { unsubscribe } from '../../db/contacts/store';
+import { rangeWorkflowId } from '../../workflows/campaign-api';
 import { startHarness, type Harness } from '../support/automation-harness';
 import { campaignsOf, emailCampaign, receivedPer, seedAudience, until } from './support';
 
@@ -18,7 +19,8 @@ test('every subscribed contact gets one email; the unsubscribed none; outbox and
   await seedAudience(h, 'all', 20, { country: 'GB' });
   await seedAudience(h, 'unsub', 3, { country: 'GB', emailStatus: 'unsubscribed' });
   const campaigns = campaignsOf(h);
-  await campaigns.start(emailCampaign(h, 'all-gb', 'GB'));
+  // A page per run: every range continues as new after each page and delivery batch.
+  await campaigns.start(emailCampaign(h, 'all-gb', 'GB', { pageSize: 5, iterationsPerRun: 1 }));
   const result = await campaigns.result('all-gb');
 
   const per = receivedPer(h, 'all');
@@ -38,6 +40,12 @@ test('every subscribed contact gets one email; the unsubscribed none; outbox and
     { outcome: 'sent', n: 20 },
     { outcome: 'suppressed', n: 3 },
   ]);
+  const runs: string[] = [];
+  for await (const w of h.client.workflow.list({
+    query: `WorkflowId = '${rangeWorkflowId('campaign-all-gb', 0)}'`,
+  }))
+    runs.push(w.runId);
+  expect(runs.length).toBeGreaterThanOrEqual(2);
   // Started again under the same name: refused, nothing sent twice.
   await expect(campaigns.start(emailCampaign(h, 'all-gb', 'GB'))).rejects.toThrow(/already started/);
 }, 120_000);
