@@ -17,7 +17,7 @@ const CAMPAIGN: MessageSpec = { channel: 'email', type: 'campaign', resource: 's
  * and a million rows through it would only measure it again. The mix covers every global status, five
  * countries (one missing), inactive contacts, SMS on two in three, categories on one in four.
  */
-async function seedAudience(pool: Pool, n: number): Promise<void> {
+export async function seedAudience(pool: Pool, n: number): Promise<void> {
   await pool.query(
     `INSERT INTO contacts (id, email, phone, status, active, country, timezone)
      SELECT 'aud-' || lpad(g::text, 8, '0'), 'a' || g || '@audience.example', '+4477' || lpad(g::text, 8, '0'),

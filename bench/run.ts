@@ -11,6 +11,7 @@ import { benchStartup } from './startup';
 import { benchImport } from './import';
 import { audienceFlag, benchAudience } from './audience';
 import { benchAutomations } from './automations';
+import { benchCampaign } from './campaign';
 import { BENCHMARKS, ROWS, formatTable, type BenchmarkName, type Row } from './report';
 import { machineInfo, round } from './support';
 
@@ -58,6 +59,8 @@ function runner(name: Name, args: Args): () => Promise<Record<string, unknown>> 
       return () => benchAudience({ quick, audience: args.audience });
     case 'automations':
       return () => benchAutomations({ quick });
+    case 'campaign':
+      return async () => ({ ...(await benchCampaign({ quick, audience: args.audience })) });
   }
 }
 
