@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { unsubscribe } from '../../db/contacts/store';
 import { rangeWorkflowId } from '../../workflows/campaign-api';
+import { AUTOMATION } from '../../contracts/search-attributes';
 import { startHarness, type Harness } from '../support/automation-harness';
 import { campaignsOf, emailCampaign, receivedPer, seedAudience, until } from './support';
 
@@ -46,6 +47,16 @@ test('every subscribed contact gets one email; the unsubscribed none; outbox and
   }))
     runs.push(w.runId);
   expect(runs.length).toBeGreaterThanOrEqual(2);
+  // The Web UI: findable by Automation = "campaign", a static summary, the counts as current details.
+  const parent = h.client.workflow.getHandle('campaign-all-gb');
+  const d = await parent.describe();
+  expect(d.typedSearchAttributes.get(AUTOMATION)).toBe('campaign');
+  expect(await d.staticSummary()).toBe('campaign all-gb · campaign by email · segment country-GB');
+  expect(await d.staticDetails()).toMatch(/200 messages\/s on `email:default`/);
+  const meta = await parent.query<{ currentDetails: string }>('__temporal_workflow_metadata');
+  expect(meta.currentDetails).toMatch(/completed · ranges done 2\/2[\s\S]*sent 20/);
+  const range = await h.client.workflow.getHandle(rangeWorkflowId('campaign-all-gb', 0)).describe();
+  expect(range.typedSearchAttributes.get(AUTOMATION)).toBe('campaign');
   // Started again under the same name: refused, nothing sent twice.
   await expect(campaigns.start(emailCampaign(h, 'all-gb', 'GB'))).rejects.toThrow(/already started/);
 }, 120_000);
