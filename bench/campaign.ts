@@ -205,8 +205,8 @@ export async function benchCampaign(opts: {
   quick: boolean;
   audience?: number;
 }): Promise<{ sizes: CampaignSizeResult[] }> {
-  const sizes = opts.audience ? [opts.audience] : opts.quick ? [10_000] : [100_000, 1_000_000];
-  const deliverCount = opts.quick ? 500 : 2_000;
+  const sizes = opts.audience ? [opts.audience] : opts.quick ? [5_000] : [100_000, 1_000_000];
+  const deliverCount = opts.quick ? 200 : 2_000;
   const out: CampaignSizeResult[] = [];
   for (const n of sizes) {
     const { stdout: json } = await promisify(execFile)(
