@@ -65,7 +65,11 @@ export interface CampaignSizeResult {
   bareSendsPerSecond: number;
   deliveryRatioToBare: number;
   peakRssMiB: number;
+  /** Peak RSS when each phase ended: what grows with the audience and what does not. */
+  peakRssByPhaseMiB: { seeded: number; enqueued: number; copied: number; delivered: number };
 }
+
+const peakRss = (): number => round(process.resourceUsage().maxRSS / 1024, 1);
 
 /** One audience size, in this process. */
 async function runSize(n: number, deliverCount: number): Promise<CampaignSizeResult> {
@@ -76,6 +80,7 @@ async function runSize(n: number, deliverCount: number): Promise<CampaignSizeRes
   const dir = mkdtempSync(path.join(os.tmpdir(), 'cf-bench-campaign-'));
   try {
     await seedAudience(db.pool, n);
+    const seeded = peakRss();
     const enqueue = createEnqueueCampaignPage({ pool: db.pool, rules });
     const campaignId = 'campaign-bench';
     const at = new Date().toISOString();
@@ -104,6 +109,7 @@ async function runSize(n: number, deliverCount: number): Promise<CampaignSizeRes
       }),
     );
     const enqueueSeconds = (performance.now() - t0) / 1000;
+    const afterEnqueue = peakRss();
     const { rows: inSegment } = await db.pool.query<{ n: number }>(
       `SELECT count(*)::int AS n FROM contacts c WHERE c.status = 'subscribed' AND EXISTS (
          SELECT 1 FROM subscriptions s WHERE s.contact_id = c.id AND s.resource = 'shop' AND s.channel = 'email'
@@ -135,6 +141,7 @@ async function runSize(n: number, deliverCount: number): Promise<CampaignSizeRes
       dump.release();
     }
 
+    const copied = peakRss();
     // Delivery: the first `deliverCount` rows through the campaign's pool, at a rate that never holds it.
     const transports = {
       email: createSmtpTransport({ url: sink.url, from: 'Bench <bench@shop.test>' }),
@@ -192,7 +199,8 @@ async function runSize(n: number, deliverCount: number): Promise<CampaignSizeRes
       deliveredPerSecond: Math.round(delivered / deliverSeconds),
       bareSendsPerSecond: Math.round(delivered / bareSeconds),
       deliveryRatioToBare: round(bareSeconds / deliverSeconds, 3),
-      peakRssMiB: round(process.resourceUsage().maxRSS / 1024, 1),
+      peakRssMiB: peakRss(),
+      peakRssByPhaseMiB: { seeded, enqueued: afterEnqueue, copied, delivered: peakRss() },
     };
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -221,7 +229,7 @@ export async function benchCampaign(opts: {
         `(${r.enqueuedRowsPerSecond.toLocaleString('en')} rows/s) vs COPY ${r.copyRowsPerSecond.toLocaleString('en')} rows/s: ratio ${r.ratioToCopy}`,
     );
     console.log(
-      `  delivered ${r.delivered} to the SMTP sink at ${r.deliveredPerSecond}/s vs bare sends ${r.bareSendsPerSecond}/s: ratio ${r.deliveryRatioToBare}; peak RSS ${r.peakRssMiB} MiB`,
+      `  delivered ${r.delivered} to the SMTP sink at ${r.deliveredPerSecond}/s vs bare sends ${r.bareSendsPerSecond}/s: ratio ${r.deliveryRatioToBare}; peak RSS ${r.peakRssMiB} MiB (${JSON.stringify(r.peakRssByPhaseMiB)})`,
     );
   }
   return { sizes: out };
