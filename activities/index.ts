@@ -6,6 +6,9 @@ import type { Pool } from '../db/pool';
 import type { ActivityLogger } from './context';
 import { createDecideStep } from './decide';
 import { createDeliver } from './deliver';
+import { createEnqueueCampaignPage } from './campaign-enqueue';
+import { createDeliverCampaignBatch } from './campaign-deliver';
+import { createPlanCampaignRanges } from './campaign-ranges';
 import { createRecordOutcome } from './record-outcome';
 import { createConfirmationCheck } from './double-opt-in';
 import { createTemplateSource, type TemplateSource } from './templates';
@@ -30,18 +33,28 @@ export interface ActivityDependencies {
 export function createActivities(deps: ActivityDependencies) {
   const templates =
     typeof deps.templates === 'object' ? deps.templates : createTemplateSource(deps.templates ?? undefined);
+  const deliver = createDeliver({
+    pool: deps.pool,
+    rules: deps.rules,
+    transports: deps.transports,
+    templates,
+    log: deps.log,
+    lockTimeoutMs: deps.lockTimeoutMs,
+    links: deps.links,
+  });
   return {
     decideStep: createDecideStep({ pool: deps.pool, rules: deps.rules, log: deps.log }),
-    deliver: createDeliver({
+    deliver,
+    recordOutcome: createRecordOutcome({ pool: deps.pool }),
+    // Campaigns (docs/campaigns.md): their delivery pool hands each row to the same deliver.
+    planCampaignRanges: createPlanCampaignRanges({ pool: deps.pool }),
+    enqueueCampaignPage: createEnqueueCampaignPage({ pool: deps.pool, rules: deps.rules }),
+    deliverCampaignBatch: createDeliverCampaignBatch({
       pool: deps.pool,
       rules: deps.rules,
-      transports: deps.transports,
-      templates,
-      log: deps.log,
-      lockTimeoutMs: deps.lockTimeoutMs,
-      links: deps.links,
+      deliver,
+      ...(deps.log ? { log: deps.log } : {}),
     }),
-    recordOutcome: createRecordOutcome({ pool: deps.pool }),
     isDoubleOptInConfirmed: createConfirmationCheck({ pool: deps.pool }),
   };
 }
@@ -52,6 +65,8 @@ export type { DecideStepInput, DecideStepResult } from './decide';
 export type { RecordOutcomeInput, RecordOutcomeResult } from './record-outcome';
 export type { StepRef } from './outcomes';
 export type { DeliverInput, DeliveryResult } from './deliver';
+export type { EnqueuePageInput, EnqueuePageResult } from './campaign-enqueue';
+export type { DeliverBatchInput, DeliverBatchResult } from './campaign-deliver';
 export { ActivityErrorType, NON_RETRYABLE_ERROR_TYPES } from './errors';
 export { maskAddress } from './mask';
 export type { TemplateVars } from './store';

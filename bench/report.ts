@@ -31,10 +31,45 @@ export const BENCHMARKS = [
   'audience',
   'preview',
   'automations',
+  'campaign',
 ] as const;
 export type BenchmarkName = (typeof BENCHMARKS)[number];
 
+/** One audience size of the campaign benchmark (bench/campaign.ts) as table rows. */
+function campaignRows(size: Result): Row[] {
+  const n = num(size, 'contacts').toLocaleString('en');
+  return [
+    {
+      benchmark: 'campaign',
+      figure: `${n} contacts decided and enqueued`,
+      value: num(size, 'enqueuedRowsPerSecond'),
+      unit: 'outbox rows/s',
+      baseline: 'COPY of the same rows',
+      baselineValue: num(size, 'copyRowsPerSecond'),
+      ratio: num(size, 'ratioToCopy'),
+      target: '>= 0.5',
+      met: num(size, 'ratioToCopy') >= 0.5,
+    },
+    {
+      benchmark: 'campaign',
+      figure: `${n} contacts: delivered to the SMTP sink`,
+      value: num(size, 'deliveredPerSecond'),
+      unit: 'messages/s',
+      baseline: 'bare batch of the same sends',
+      baselineValue: num(size, 'bareSendsPerSecond'),
+      ratio: num(size, 'deliveryRatioToBare'),
+    },
+    {
+      benchmark: 'campaign',
+      figure: `${n} contacts: peak RSS`,
+      value: num(size, 'peakRssMiB'),
+      unit: 'MiB',
+    },
+  ];
+}
+
 export const ROWS: Record<BenchmarkName, (r: Result) => Row[]> = {
+  campaign: (r) => ((r.sizes ?? []) as Result[]).flatMap(campaignRows),
   decisions: (r) => [
     {
       benchmark: 'decisions',

@@ -13,6 +13,7 @@ import { benchImport } from './import';
 import { audienceFlag, benchAudience } from './audience';
 import { benchAutomations } from './automations';
 import { benchPreview } from './preview';
+import { benchCampaign } from './campaign';
 import { BENCHMARKS, ROWS, formatTable, type BenchmarkName, type Row } from './report';
 import { machineInfo, round } from './support';
 
@@ -65,6 +66,8 @@ function runner(name: Name, args: Args): () => Promise<Record<string, unknown>> 
       return () => benchPreview({ quick, audience: args.audience });
     case 'automations':
       return () => benchAutomations({ quick, servers: args.servers });
+    case 'campaign':
+      return async () => ({ ...(await benchCampaign({ quick, audience: args.audience })) });
   }
 }
 

@@ -4,3 +4,5 @@ export { welcomeWorkflow } from './welcome';
 export { abandonedCartWorkflow } from './abandoned-cart';
 export { customEventWorkflow } from './custom-event';
 export { doubleOptInWorkflow } from './double-opt-in';
+export { campaignWorkflow } from './campaign';
+export { campaignRangeWorkflow } from './campaign-range';

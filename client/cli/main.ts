@@ -13,6 +13,7 @@ import { registerAutomationCommands } from './automations';
 import { registerServeCommand } from './serve';
 import { registerSegmentsCommands } from './segments';
 import { registerCampaignPreviewCommand } from './campaigns-preview';
+import { campaignsGroup, registerCampaignCommands } from './campaigns';
 import { CliError } from './errors';
 import { installSignalHandling } from './signals';
 
@@ -45,10 +46,9 @@ registerFeedbackCommand(program);
 registerAutomationCommands(program);
 registerServeCommand(program);
 registerSegmentsCommands(program);
-// `campaigns` holds preview only until the campaign commands (start, pause, ...) register it with the rest.
-registerCampaignPreviewCommand(
-  program.command('campaigns').description('campaigns to a segment: preview (a dry run)'),
-);
+// One `campaigns` group: start, pause, resume, cancel, status, and preview (a dry run that writes nothing).
+registerCampaignCommands(program);
+registerCampaignPreviewCommand(campaignsGroup(program));
 
 try {
   await program.parseAsync(process.argv);

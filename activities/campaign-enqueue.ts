@@ -1,0 +1,149 @@
+// enqueueCampaignPage: one page of a campaign's audience, by keyset (contact id order, never OFFSET), decided
+// in bulk with the same decision as every send step (campaigns/decide-batch.ts), and written in bulk: one INSERT
+// from unnest() for the outbox rows (send, and defer with the instant the window opens), one for the suppressed
+// outcomes, in one transaction. Every row is keyed campaign + contact + message and inserted ON CONFLICT DO
+// NOTHING: a page written again (a retried activity, a worker killed after the commit) adds nothing.
+import type { RuleSet } from '../rules';
+import type { Pool } from '../db/pool';
+import { inTransaction } from '../db/transaction';
+import { decideBatch } from '../campaigns/decide-batch';
+import { compileSegment } from '../segments/compile';
+import { parseSegment } from '../segments/segment';
+import type { CampaignCounts, CampaignMessage, PageRange } from '../contracts/campaign';
+import { campaignMessageKey, messageName } from '../contracts/campaign';
+import { ActivityErrorType, nonRetryable, retryable } from './errors';
+import { heartbeat } from './context';
+
+export interface EnqueuePageInput {
+  campaignId: string;
+  segment: unknown;
+  message: CampaignMessage;
+  localHour?: number;
+  range: PageRange;
+  /** The last contact id of the previous page ('' before the first). */
+  after: string;
+  pageSize: number;
+  /** The instant the page is decided for (virtual in tests). */
+  at: string;
+  /** The instant the audience is selected for (segment dates, local hour); `at` when absent. */
+  audienceAt?: string;
+}
+
+export interface EnqueuePageResult {
+  /** The last contact id of this page; absent when the range is exhausted. */
+  cursor?: string;
+  counts: Partial<CampaignCounts>;
+}
+
+export interface CampaignEnqueueDependencies {
+  pool: Pool;
+  rules: { current(): RuleSet };
+}
+
+export function createEnqueueCampaignPage(deps: CampaignEnqueueDependencies) {
+  return async function enqueueCampaignPage(input: EnqueuePageInput): Promise<EnqueuePageResult> {
+    const at = new Date(input.at);
+    if (Number.isNaN(at.getTime()))
+      throw nonRetryable(ActivityErrorType.InvalidActivityInput, `"at" is not an instant: ${input.at}`);
+    const audienceAt = input.audienceAt ? new Date(input.audienceAt) : at;
+    const ids = await pageOfAudience(deps.pool, input, Number.isNaN(audienceAt.getTime()) ? at : audienceAt);
+    heartbeat();
+    if (ids.length === 0) return { counts: {} };
+    let ruleSet: RuleSet;
+    try {
+      ruleSet = deps.rules.current();
+    } catch (err) {
+      // Waiting beats suppressing a whole campaign because a rule file is being edited: retried, loudly.
+      throw retryable(
+        ActivityErrorType.DeliveryConfigurationError,
+        `no valid rule set is loaded: ${(err as Error).message}`,
+      );
+    }
+    const { template: _t, name: _n, ...spec } = input.message;
+    const name = messageName(input.message);
+    // A page decided again (a retry after its commit was lost) must not count its own rows against caps.
+    const decisions = await decideBatch(deps.pool, ruleSet, ids, spec, at, {
+      exceptKey: (contactId) => campaignMessageKey(input.campaignId, contactId, name),
+    });
+    heartbeat();
+    const outbox: { contact: string; notBefore: string | null }[] = [];
+    const suppressed: { contact: string; reasons: string }[] = [];
+    let deferred = 0;
+    for (const d of decisions) {
+      if (d.verdict === 'send') outbox.push({ contact: d.contactId, notBefore: null });
+      else if (d.verdict === 'defer' && d.notBefore) {
+        outbox.push({ contact: d.contactId, notBefore: d.notBefore });
+        deferred++;
+      } else suppressed.push({ contact: d.contactId, reasons: JSON.stringify(d.reasons) });
+    }
+    const enqueued = await inTransaction(deps.pool, async (client) => {
+      const written = await client.query(INSERT_OUTBOX, [
+        input.campaignId,
+        name,
+        input.message.channel,
+        input.message.type,
+        input.message.template,
+        outbox.map((r) => r.contact),
+        outbox.map((r) => r.notBefore),
+      ]);
+      if (suppressed.length > 0)
+        await client.query(INSERT_SUPPRESSED, [
+          input.campaignId,
+          name,
+          input.message.channel,
+          input.message.type,
+          suppressed.map((r) => r.contact),
+          suppressed.map((r) => r.reasons),
+        ]);
+      return written.rowCount ?? 0;
+    });
+    const last = ids[ids.length - 1] as string;
+    return {
+      ...(ids.length === input.pageSize ? { cursor: last } : {}),
+      counts: { decided: decisions.length, enqueued, deferred, suppressed: suppressed.length },
+    };
+  };
+}
+
+/** The address is not known yet (the batch decision names none): delivery asks the rules again and fills it. */
+const INSERT_OUTBOX = `
+  INSERT INTO outbox (idempotency_key, workflow_id, step, contact_id, channel, message_type, address, template,
+                      run_chain, campaign_id, not_before)
+  SELECT $1 || '/' || t.contact || '/' || $2, $1, $2, t.contact, $3, $4, '', $5, $1, $1, t.not_before
+    FROM unnest($6::text[], $7::timestamptz[]) AS t(contact, not_before)
+  ON CONFLICT (idempotency_key) DO NOTHING`;
+
+const INSERT_SUPPRESSED = `
+  INSERT INTO step_outcomes (message_key, workflow_id, run_chain, step, contact_id, channel, message_type,
+                             outcome, verdict, reasons)
+  SELECT $1 || '/' || t.contact || '/' || $2, $1, $1, $2, t.contact, $3, $4, 'suppressed', 'suppress',
+         t.reasons::jsonb
+    FROM unnest($5::text[], $6::text[]) AS t(contact, reasons)
+  ON CONFLICT (message_key) DO NOTHING`;
+
+/** The next page of the range: the segment's own SQL, bound parameters only, keyset on the contact id. */
+async function pageOfAudience(pool: Pool, input: EnqueuePageInput, at: Date): Promise<string[]> {
+  let segment;
+  try {
+    segment = parseSegment(JSON.stringify(input.segment));
+  } catch (err) {
+    throw nonRetryable(
+      ActivityErrorType.InvalidActivityInput,
+      `the campaign's segment: ${(err as Error).message}`,
+    );
+  }
+  const fixed: unknown[] = [input.after, input.pageSize, input.range.upTo ?? null];
+  let hour = '';
+  if (input.localHour !== undefined) {
+    fixed.push(at, input.localHour);
+    hour = ` AND extract(hour FROM $4::timestamptz AT TIME ZONE COALESCE(c.timezone, 'UTC')) = $5`;
+  }
+  const compiled = compileSegment(segment, { at, paramOffset: fixed.length });
+  const { rows } = await pool.query<{ id: string }>(
+    `SELECT c.id FROM contacts c
+      WHERE c.id > $1 AND ($3::text IS NULL OR c.id <= $3)${hour} AND (${compiled.where})
+      ORDER BY c.id LIMIT $2`,
+    [...fixed, ...compiled.params],
+  );
+  return rows.map((r) => r.id);
+}

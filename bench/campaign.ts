@@ -1,0 +1,250 @@
+// Campaign: one email campaign to every stored contact, decided and enqueued page by page by the campaign's own
+// activity (enqueueCampaignPage: keyset page, decideBatch, one bulk INSERT), next to a COPY of the same outbox
+// rows into the same table; then a slice of the rows delivered to the local SMTP sink by the campaign's delivery
+// pool (deliverCampaignBatch: re-ask, rate slot, deliver) next to a bare batch of the same transport calls. Each
+// audience size runs in a process of its own, so its peak RSS is that size's alone.
+//   npx tsx bench/campaign.ts [--quick] [--audience 1000000]
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { createWriteStream, mkdtempSync, rmSync, createReadStream } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
+import { createEnqueueCampaignPage } from '../activities/campaign-enqueue';
+import { createDeliverCampaignBatch } from '../activities/campaign-deliver';
+import { createDeliver } from '../activities/deliver';
+import { createPlanCampaignRanges } from '../activities/campaign-ranges';
+import { createTemplateSource } from '../activities/templates';
+import { createSmtpTransport } from '../activities/transports/email';
+import { startSmtpSink } from '../activities/transports/sinks/smtp-sink';
+import { loadRuleSet } from '../rules/index';
+import type { CampaignMessage } from '../contracts/campaign';
+import { seedAudience } from './audience';
+import { freshDatabase, mapLimit, round } from './support';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const RULES_DIR = path.resolve(HERE, '../rules');
+const PAGE = 5_000;
+const MESSAGE: CampaignMessage = {
+  channel: 'email',
+  type: 'campaign',
+  resource: 'shop',
+  category: 'promo',
+  template: 'campaign-email',
+};
+/** Who a marketer sends a promo email to: subscribed contacts with a subscribed shop email (the rules decide the rest). */
+const SEGMENT = {
+  id: 'promo-audience',
+  where: {
+    all: [
+      { status: 'subscribed' },
+      { subscription: { resource: 'shop', channel: 'email', status: 'subscribed' } },
+    ],
+  },
+};
+/** Page ranges decided at once, as the campaign's child workflows do on a worker (one per core here). */
+const RANGES = 2;
+const CONCURRENCY = 10;
+const OUTBOX_COLUMNS =
+  'idempotency_key, workflow_id, step, contact_id, channel, message_type, address, template, run_chain, campaign_id, not_before';
+
+export interface CampaignSizeResult {
+  contacts: number;
+  enqueued: number;
+  decided: number;
+  enqueueSeconds: number;
+  enqueuedRowsPerSecond: number;
+  decidedContactsPerSecond: number;
+  copySeconds: number;
+  copyRowsPerSecond: number;
+  ratioToCopy: number;
+  delivered: number;
+  deliveredPerSecond: number;
+  bareSendsPerSecond: number;
+  deliveryRatioToBare: number;
+  peakRssMiB: number;
+  /** Peak RSS when each phase ended: what grows with the audience and what does not. */
+  peakRssByPhaseMiB: { seeded: number; enqueued: number; copied: number; delivered: number };
+}
+
+const peakRss = (): number => round(process.resourceUsage().maxRSS / 1024, 1);
+
+/** One audience size, in this process. */
+async function runSize(n: number, deliverCount: number): Promise<CampaignSizeResult> {
+  const ruleSet = loadRuleSet(RULES_DIR);
+  const rules = { current: () => ruleSet };
+  const db = await freshDatabase('campaign', { poolSize: CONCURRENCY + 4 });
+  const sink = await startSmtpSink();
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'cf-bench-campaign-'));
+  try {
+    await seedAudience(db.pool, n);
+    const seeded = peakRss();
+    const enqueue = createEnqueueCampaignPage({ pool: db.pool, rules });
+    const campaignId = 'campaign-bench';
+    const at = new Date().toISOString();
+    const ranges = await createPlanCampaignRanges({ pool: db.pool })({ ranges: RANGES });
+    const t0 = performance.now();
+    let decided = 0;
+    let enqueued = 0;
+    await Promise.all(
+      ranges.map(async (range) => {
+        let after = range.after;
+        for (;;) {
+          const page = await enqueue({
+            campaignId,
+            segment: SEGMENT,
+            message: MESSAGE,
+            range,
+            after,
+            pageSize: PAGE,
+            at,
+          });
+          decided += page.counts.decided ?? 0;
+          enqueued += page.counts.enqueued ?? 0;
+          if (!page.cursor) break;
+          after = page.cursor;
+        }
+      }),
+    );
+    const enqueueSeconds = (performance.now() - t0) / 1000;
+    const afterEnqueue = peakRss();
+    const { rows: inSegment } = await db.pool.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM contacts c WHERE c.status = 'subscribed' AND EXISTS (
+         SELECT 1 FROM subscriptions s WHERE s.contact_id = c.id AND s.resource = 'shop' AND s.channel = 'email'
+           AND s.status = 'subscribed')`,
+    );
+    if (decided !== inSegment[0]?.n)
+      throw new Error(`the campaign decided ${decided} of ${inSegment[0]?.n} contacts`);
+
+    // The baseline: the same rows, dumped, the table emptied, and COPY'd back into the same table and indexes.
+    const file = path.join(dir, 'outbox.copy');
+    const dump = await db.pool.connect();
+    let copySeconds: number;
+    try {
+      await pipeline(
+        dump.query(
+          copyTo(`COPY (SELECT ${OUTBOX_COLUMNS} FROM outbox WHERE campaign_id = '${campaignId}') TO STDOUT`),
+        ),
+        createWriteStream(file),
+      );
+      await dump.query(`DELETE FROM outbox WHERE campaign_id = '${campaignId}'`);
+      await dump.query('VACUUM outbox');
+      const c0 = performance.now();
+      await pipeline(
+        createReadStream(file),
+        dump.query(copyFrom(`COPY outbox (${OUTBOX_COLUMNS}) FROM STDIN`)),
+      );
+      copySeconds = (performance.now() - c0) / 1000;
+    } finally {
+      dump.release();
+    }
+
+    const copied = peakRss();
+    // Delivery: the first `deliverCount` rows through the campaign's pool, at a rate that never holds it.
+    const transports = {
+      email: createSmtpTransport({ url: sink.url, from: 'Bench <bench@shop.test>' }),
+      sms: { sendSms: () => Promise.reject(new Error('no SMS in this benchmark')) },
+    };
+    const deliver = createDeliver({ pool: db.pool, rules, transports, templates: createTemplateSource() });
+    const batch = createDeliverCampaignBatch({ pool: db.pool, rules, deliver });
+    const { rows: bound } = await db.pool.query<{ id: string }>(
+      `SELECT contact_id AS id FROM outbox WHERE campaign_id = $1 ORDER BY contact_id OFFSET $2 LIMIT 1`,
+      [campaignId, deliverCount - 1],
+    );
+    const range = { index: 0, after: '', ...(bound[0] ? { upTo: bound[0].id } : {}) };
+    const d0 = performance.now();
+    let delivered = 0;
+    for (;;) {
+      const r = await batch({
+        campaignId,
+        range,
+        message: { channel: 'email', type: 'campaign', resource: 'shop', category: 'promo' },
+        pace: { ratePerSecond: 100_000, concurrency: CONCURRENCY, provider: 'bench' },
+        limit: 500,
+        clockOffsetMs: 0,
+        maxDefers: 5,
+      });
+      delivered += r.counts.sent ?? 0;
+      if (!r.more) break;
+    }
+    const deliverSeconds = (performance.now() - d0) / 1000;
+    const b0 = performance.now();
+    await mapLimit(
+      Array.from({ length: delivered }, (_, i) => i),
+      CONCURRENCY,
+      (i) =>
+        transports.email.sendEmail({
+          to: `bare${i}@bench.example`,
+          subject: 'bench',
+          text: 'bench',
+          idempotencyKey: `bare-${i}`,
+        }),
+    );
+    const bareSeconds = (performance.now() - b0) / 1000;
+    const rate = enqueued / enqueueSeconds;
+    const copyRate = enqueued / copySeconds;
+    return {
+      contacts: n,
+      enqueued,
+      enqueueSeconds: round(enqueueSeconds, 2),
+      enqueuedRowsPerSecond: Math.round(rate),
+      decided,
+      decidedContactsPerSecond: Math.round(decided / enqueueSeconds),
+      copySeconds: round(copySeconds, 2),
+      copyRowsPerSecond: Math.round(copyRate),
+      ratioToCopy: round(rate / copyRate, 3),
+      delivered,
+      deliveredPerSecond: Math.round(delivered / deliverSeconds),
+      bareSendsPerSecond: Math.round(delivered / bareSeconds),
+      deliveryRatioToBare: round(bareSeconds / deliverSeconds, 3),
+      peakRssMiB: peakRss(),
+      peakRssByPhaseMiB: { seeded, enqueued: afterEnqueue, copied, delivered: peakRss() },
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+    await sink.close();
+    await db.drop();
+  }
+}
+
+export async function benchCampaign(opts: {
+  quick: boolean;
+  audience?: number;
+}): Promise<{ sizes: CampaignSizeResult[] }> {
+  const sizes = opts.audience ? [opts.audience] : opts.quick ? [5_000] : [100_000, 1_000_000];
+  const deliverCount = opts.quick ? 200 : 2_000;
+  const out: CampaignSizeResult[] = [];
+  for (const n of sizes) {
+    const { stdout: json } = await promisify(execFile)(
+      process.execPath,
+      ['--import', 'tsx', fileURLToPath(import.meta.url), '--child', String(n), String(deliverCount)],
+      { encoding: 'utf8', maxBuffer: 1 << 20 },
+    );
+    const r = JSON.parse(json.trim().split('\n').at(-1) as string) as CampaignSizeResult;
+    out.push(r);
+    console.log(
+      `  ${n.toLocaleString('en')} contacts, ${r.decided.toLocaleString('en')} in the segment: decided and enqueued ${r.enqueued.toLocaleString('en')} rows in ${r.enqueueSeconds}s ` +
+        `(${r.enqueuedRowsPerSecond.toLocaleString('en')} rows/s) vs COPY ${r.copyRowsPerSecond.toLocaleString('en')} rows/s: ratio ${r.ratioToCopy}`,
+    );
+    console.log(
+      `  delivered ${r.delivered} to the SMTP sink at ${r.deliveredPerSecond}/s vs bare sends ${r.bareSendsPerSecond}/s: ratio ${r.deliveryRatioToBare}; peak RSS ${r.peakRssMiB} MiB (${JSON.stringify(r.peakRssByPhaseMiB)})`,
+    );
+  }
+  return { sizes: out };
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const i = process.argv.indexOf('--child');
+  if (i >= 0) {
+    const result = await runSize(Number(process.argv[i + 1]), Number(process.argv[i + 2]));
+    process.stdout.write(`${JSON.stringify(result)}\n`);
+  } else {
+    const a = process.argv.indexOf('--audience');
+    await benchCampaign({
+      quick: process.argv.includes('--quick'),
+      ...(a >= 0 ? { audience: Number(process.argv[a + 1]) } : {}),
+    });
+  }
+}

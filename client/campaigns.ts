@@ -1,0 +1,190 @@
+// The typed API to start and steer campaigns (the CLI, tests and apps use it). A campaign is the workflow
+// `campaign-<name>`: one name sends once (a second start is refused, with the first run's id), and its ranges
+// are `campaign-<name>-range-<n>`. Pause returns once no range has a delivery in flight; cancel once every
+// range has stopped.
+import { WorkflowIdReusePolicy, type Client } from '@temporalio/client';
+import { WorkflowIdConflictPolicy } from '@temporalio/common';
+import {
+  CAMPAIGN_DEFAULTS,
+  CAMPAIGN_INPUT_VERSION,
+  ZERO_COUNTS,
+  addCounts,
+  type CampaignInput,
+  CampaignMessage,
+  type CampaignPace,
+  type CampaignStatus,
+} from '../contracts/campaign';
+import { AUTOMATION } from '../contracts/search-attributes';
+import { campaignWorkflow } from '../workflows/campaign';
+import {
+  campaignStatusQuery,
+  cancelCampaignUpdate,
+  pauseCampaignUpdate,
+  rangeStatusQuery,
+  rangeWorkflowId,
+  resumeCampaignUpdate,
+  type RangeStatus,
+} from '../workflows/campaign-api';
+import { campaignSummary } from './campaign-summary';
+import { parseSegment } from '../segments/segment';
+import { Value } from '@sinclair/typebox/value';
+
+export interface StartCampaignOptions {
+  /** The campaign's name: `[A-Za-z0-9_.:-]{1,64}`, part of its workflow id and every outbox key. */
+  name: string;
+  segment: unknown;
+  segmentName?: string;
+  message: CampaignMessage;
+  pace?: Partial<CampaignPace>;
+  pageSize?: number;
+  ranges?: number;
+  iterationsPerRun?: number;
+  localHour?: number;
+  clockStart?: string;
+  enqueueOnly?: boolean;
+}
+
+export const CAMPAIGN_NAME = /^[A-Za-z0-9_.:-]{1,64}$/;
+
+export function campaignWorkflowId(name: string): string {
+  return `campaign-${name}`;
+}
+
+/** The workflow input a start sends (also the action of a schedule, client/schedules.ts). */
+export function campaignInput(
+  o: Omit<StartCampaignOptions, 'name'> & { campaignId?: string },
+): CampaignInput {
+  return {
+    v: CAMPAIGN_INPUT_VERSION,
+    ...(o.campaignId ? { campaignId: o.campaignId } : {}),
+    segment: o.segment,
+    ...(o.segmentName ? { segmentName: o.segmentName } : {}),
+    message: o.message,
+    pace: { ...CAMPAIGN_DEFAULTS.pace, ...o.pace },
+    pageSize: o.pageSize ?? CAMPAIGN_DEFAULTS.pageSize,
+    ranges: o.ranges ?? CAMPAIGN_DEFAULTS.ranges,
+    iterationsPerRun: o.iterationsPerRun ?? CAMPAIGN_DEFAULTS.iterationsPerRun,
+    ...(o.localHour !== undefined ? { localHour: o.localHour } : {}),
+    ...(o.clockStart ? { clockStart: o.clockStart } : {}),
+    ...(o.enqueueOnly ? { enqueueOnly: true } : {}),
+  };
+}
+
+/** A campaign that cannot run: refused before it starts, with what, where and how to fix. */
+export class CampaignInputError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'CampaignInputError';
+  }
+}
+
+/** The checks a worker would fail the run on, made before the start (a bad segment fails no workflow). */
+export function checkCampaign(o: Pick<StartCampaignOptions, 'name' | 'segment' | 'message'>): void {
+  if (!CAMPAIGN_NAME.test(o.name))
+    throw new CampaignInputError(
+      `campaign name "${o.name}" may use letters, digits and _ . : - (1 to 64 characters); e.g. spring-sale`,
+    );
+  try {
+    parseSegment(JSON.stringify(o.segment));
+  } catch (err) {
+    throw new CampaignInputError(`the campaign's segment: ${(err as Error).message}`);
+  }
+  const problem = Value.Errors(CampaignMessage, o.message).First();
+  if (problem) throw new CampaignInputError(`the campaign's message${problem.path}: ${problem.message}`);
+}
+
+export class CampaignExistsError extends Error {
+  constructor(readonly workflowId: string) {
+    super(
+      `campaign ${workflowId} was already started (a campaign name sends once); ` +
+        `see it with \`consentflow campaigns status ${workflowId.replace(/^campaign-/, '')}\`, or pick another name.`,
+    );
+    this.name = 'CampaignExistsError';
+  }
+}
+
+/** The parent's status with each range's own live counts (fresher than its last progress report). */
+export type LiveStatus = CampaignStatus & { rangeDetails: RangeStatus[] };
+
+function live(status: CampaignStatus, rangeDetails: RangeStatus[]): LiveStatus {
+  const counts = rangeDetails.reduce((sum, r) => addCounts(sum, r.counts), ZERO_COUNTS);
+  return { ...status, counts, rangeDetails };
+}
+
+export function createCampaignClient(opts: { client: Client; taskQueue: string }) {
+  const { client, taskQueue } = opts;
+  const handle = (name: string) => client.workflow.getHandle(campaignWorkflowId(name));
+
+  async function rangeStatuses(name: string, status: CampaignStatus): Promise<RangeStatus[]> {
+    const out: RangeStatus[] = [];
+    for (const r of status.ranges) {
+      const child = client.workflow.getHandle(rangeWorkflowId(campaignWorkflowId(name), r.index));
+      try {
+        out.push(await child.query(rangeStatusQuery));
+      } catch {
+        // Not started yet, or gone: the parent's last word about it stands.
+        out.push({ index: r.index, paused: false, delivering: false, enqueueDone: r.done, counts: r.counts });
+      }
+    }
+    return out;
+  }
+
+  return {
+    async start(o: StartCampaignOptions): Promise<string> {
+      checkCampaign(o);
+      const workflowId = campaignWorkflowId(o.name);
+      const input = campaignInput(o);
+      try {
+        await client.workflow.start(campaignWorkflow, {
+          taskQueue,
+          workflowId,
+          workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+          workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
+          typedSearchAttributes: [{ key: AUTOMATION, value: 'campaign' }],
+          memo: { automation: 'campaign', message: o.message, segment: o.segmentName ?? 'inline' },
+          ...campaignSummary(o.name, input),
+          args: [input],
+        });
+      } catch (err) {
+        if ((err as Error).name === 'WorkflowExecutionAlreadyStartedError')
+          throw new CampaignExistsError(workflowId);
+        throw err;
+      }
+      return workflowId;
+    },
+
+    /** The parent's status with each live range's own counts (fresher than the last progress report). */
+    async status(name: string): Promise<LiveStatus> {
+      const status = await handle(name).query(campaignStatusQuery);
+      return live(status, await rangeStatuses(name, status));
+    },
+
+    /** Returns once every range holds its pool (no delivery in flight), or after `timeoutMs`. */
+    async pause(name: string, timeoutMs = 30_000): Promise<LiveStatus> {
+      const status = await handle(name).executeUpdate(pauseCampaignUpdate);
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const ranges = await rangeStatuses(name, status);
+        if (ranges.every((r) => !r.delivering) || Date.now() > deadline) return live(status, ranges);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    },
+
+    async resume(name: string): Promise<LiveStatus> {
+      const status = await handle(name).executeUpdate(resumeCampaignUpdate);
+      return live(status, await rangeStatuses(name, status));
+    },
+
+    async cancel(name: string): Promise<LiveStatus> {
+      const status = await handle(name).executeUpdate(cancelCampaignUpdate);
+      return live(status, await rangeStatuses(name, status));
+    },
+
+    /** Waits for the campaign to end and returns its final status. */
+    result(name: string): Promise<CampaignStatus> {
+      return handle(name).result() as Promise<CampaignStatus>;
+    },
+  };
+}
+
+export type CampaignClient = ReturnType<typeof createCampaignClient>;

@@ -1,0 +1,189 @@
+// One page range of a campaign, a child workflow of its own so several worker processes share a campaign. It
+// alternates one page (decide a page of the audience in bulk, write its outbox rows) with one delivery batch
+// (the range's due rows through the bounded, rate-limited pool), so the first messages leave while the audience
+// is still being paged. When every page is written and nothing is due, it sleeps until the earliest deferred row
+// opens (quiet hours: the deferred are delivered together at their opening time), and ends when none is left.
+// Continues as new every `iterationsPerRun` iterations. Deterministic: time from the workflow clock, ids only.
+import {
+  ActivityFailure,
+  CancelledFailure,
+  CancellationScope,
+  condition,
+  continueAsNew,
+  getExternalWorkflowHandle,
+  isCancellation,
+  log,
+  proxyActivities,
+  setHandler,
+  setCurrentDetails,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { ConsentflowActivities, DeliverBatchResult } from '../activities';
+import {
+  ZERO_COUNTS,
+  addCounts,
+  type CampaignCounts,
+  type CampaignMessage,
+  type CampaignPace,
+  type PageRange,
+} from '../contracts/campaign';
+import {
+  CAMPAIGN_MAX_DEFERS,
+  DELIVER_BATCH_OPTIONS,
+  ENQUEUE_OPTIONS,
+  deliveryBatchSize,
+} from './campaign-options';
+import { holdRangeSignal, rangeProgressSignal, rangeStatusQuery } from './campaign-api';
+import { countsLine } from './campaign-details';
+
+export interface CampaignRangeInput {
+  campaignId: string;
+  parentWorkflowId: string;
+  range: PageRange;
+  segment: unknown;
+  message: CampaignMessage;
+  pace: CampaignPace;
+  localHour?: number;
+  audienceAt?: string;
+  pageSize: number;
+  iterationsPerRun: number;
+  /** Virtual minus workflow time, fixed for the whole campaign (0 in production). */
+  clockOffsetMs: number;
+  enqueueOnly?: boolean;
+  /** Carried across continue-as-new. */
+  state?: { cursor: string; enqueueDone: boolean; counts: CampaignCounts; paused: boolean };
+}
+
+const PROGRESS_EVERY = 10;
+
+/** The counts a delivery batch cancelled by a pause reported with its cancellation. */
+function cancelledBatch(err: unknown): Partial<CampaignCounts> | undefined {
+  const cause = err instanceof ActivityFailure ? err.cause : err;
+  if (!(cause instanceof CancelledFailure)) return undefined;
+  const details = cause.details[0] as { counts?: Partial<CampaignCounts> } | undefined;
+  return details?.counts;
+}
+
+export async function campaignRangeWorkflow(input: CampaignRangeInput): Promise<CampaignCounts> {
+  const { enqueueCampaignPage } = proxyActivities<ConsentflowActivities>({
+    ...ENQUEUE_OPTIONS,
+    summary: `page of range ${input.range.index}`,
+  });
+  const { deliverCampaignBatch } = proxyActivities<ConsentflowActivities>({
+    ...DELIVER_BATCH_OPTIONS,
+    summary: `delivery batch of range ${input.range.index}`,
+  });
+  let cursor = input.state?.cursor ?? input.range.after;
+  let enqueueDone = input.state?.enqueueDone ?? false;
+  let counts = input.state?.counts ?? ZERO_COUNTS;
+  let paused = input.state?.paused ?? false;
+  let delivering: CancellationScope | undefined;
+  const now = (): Date => new Date(Date.now() + input.clockOffsetMs);
+
+  setHandler(holdRangeSignal, (hold) => {
+    paused = hold;
+    if (hold) delivering?.cancel(); // rows not reached stay pending; the activity acknowledges before we go on
+  });
+  setHandler(rangeStatusQuery, () => ({
+    index: input.range.index,
+    paused,
+    delivering: delivering !== undefined,
+    enqueueDone,
+    counts,
+  }));
+  const show = (what: string): void =>
+    setCurrentDetails(`**range ${input.range.index}** · ${what}\n\n${countsLine(counts)}`);
+  const report = async (done: boolean): Promise<void> => {
+    try {
+      await getExternalWorkflowHandle(input.parentWorkflowId).signal(rangeProgressSignal, {
+        index: input.range.index,
+        counts,
+        done,
+      });
+    } catch (err) {
+      log.warn('campaign progress not reported to the parent', { error: String(err) });
+    }
+  };
+
+  const message = {
+    channel: input.message.channel,
+    type: input.message.type,
+    ...(input.message.resource ? { resource: input.message.resource } : {}),
+    ...(input.message.category ? { category: input.message.category } : {}),
+  };
+  const limit = deliveryBatchSize(input.pace.ratePerSecond, input.pace.concurrency);
+  for (let iteration = 1; ; iteration++) {
+    if (paused) {
+      show('paused: the delivery pool is held');
+      await condition(() => !paused);
+    }
+    if (!enqueueDone) {
+      show('deciding and enqueueing a page');
+      const page = await enqueueCampaignPage({
+        campaignId: input.campaignId,
+        segment: input.segment,
+        message: input.message,
+        ...(input.localHour !== undefined ? { localHour: input.localHour } : {}),
+        range: input.range,
+        after: cursor,
+        pageSize: input.pageSize,
+        at: now().toISOString(),
+        ...(input.audienceAt ? { audienceAt: input.audienceAt } : {}),
+      });
+      counts = addCounts(counts, page.counts);
+      if (page.cursor) cursor = page.cursor;
+      else enqueueDone = true;
+    }
+    let batch: DeliverBatchResult | undefined;
+    if (!input.enqueueOnly && !paused) {
+      show('delivering');
+      const scope = new CancellationScope();
+      delivering = scope;
+      try {
+        batch = await scope.run(() =>
+          deliverCampaignBatch({
+            campaignId: input.campaignId,
+            range: input.range,
+            message,
+            pace: input.pace,
+            limit,
+            clockOffsetMs: input.clockOffsetMs,
+            maxDefers: CAMPAIGN_MAX_DEFERS,
+          }),
+        );
+        // Re-deferrals at delivery are not new contacts: `deferred` counts the batch decision's only.
+        const { sent, dropped, failed } = batch.counts;
+        counts = addCounts(counts, { sent: sent ?? 0, dropped: dropped ?? 0, failed: failed ?? 0 });
+      } catch (err) {
+        // A pause cancels the batch; a cancellation of the campaign itself goes on up.
+        if (!(isCancellation(err) && paused)) throw err;
+        const done = cancelledBatch(err);
+        if (done)
+          counts = addCounts(counts, {
+            sent: done.sent ?? 0,
+            dropped: done.dropped ?? 0,
+            failed: done.failed ?? 0,
+          });
+      } finally {
+        delivering = undefined;
+      }
+    }
+    if (enqueueDone && (input.enqueueOnly || (batch && !batch.more && !batch.nextDueAt))) break;
+    if (enqueueDone && batch && !batch.more && batch.nextDueAt) {
+      const waitMs = Math.max(0, Date.parse(batch.nextDueAt) - now().getTime());
+      show(`waiting until ${batch.nextDueAt} for deferred rows to open`);
+      await condition(() => paused, waitMs);
+    }
+    if (iteration % PROGRESS_EVERY === 0) await report(false);
+    if (iteration >= input.iterationsPerRun || workflowInfo().continueAsNewSuggested) {
+      await report(false);
+      await continueAsNew<typeof campaignRangeWorkflow>({
+        ...input,
+        state: { cursor, enqueueDone, counts, paused },
+      });
+    }
+  }
+  show('done');
+  await report(true);
+  return counts;
+}
