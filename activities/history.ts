@@ -2,7 +2,8 @@
 // decideStep reads it in the transaction that writes the new outbox row, after taking the contact's lock, so
 // two sends to one contact can never both pass a cap on the same history.
 import type { RuleSet } from '../rules';
-import type { HistoryEntry } from '../rules/model';
+import type { HistoryEntry, MessageSpec } from '../rules/model';
+import type { CapModel } from '../rules/caps';
 import type { Pool, PoolClient } from '../db/pool';
 
 type Db = Pool | PoolClient;
@@ -33,8 +34,26 @@ export async function readHistory(
 }
 
 /**
+ * The caps that may limit `message` in some region (rules/caps.ts capLimits, region aside): when none may, the
+ * history cannot change the decision, and a batch of a million email decisions need not read the outbox for
+ * an SMS cap.
+ */
+export function capsThatMayLimit(ruleSet: RuleSet, message: MessageSpec): readonly CapModel[] {
+  const kind = ruleSet.model.transactional.has(message.type) ? 'transactional' : 'marketing';
+  const category = message.category ?? null;
+  return ruleSet.model.caps.filter(
+    (cap) =>
+      (cap.channel === null || cap.channel === message.channel) &&
+      (cap.kinds ? cap.kinds.has(kind) : cap.types!.has(message.type)) &&
+      (cap.category === null || cap.category === category) &&
+      !(cap.sameCategory && category === null),
+  );
+}
+
+/**
  * readHistory for many contacts in one query (a campaign's batch): every contact of `contactIds` is in the
  * map, with [] when it has no history. `exceptKey` names each contact's own message, if it has one already.
+ * With `message`, nothing is read when no cap may limit it (the decision is the same without).
  */
 export async function readHistories(
   db: Db,
@@ -42,9 +61,10 @@ export async function readHistories(
   contactIds: readonly string[],
   at: Date,
   exceptKey?: (contactId: string) => string | undefined,
+  message?: MessageSpec,
 ): Promise<Map<string, HistoryEntry[]>> {
   const out = new Map<string, HistoryEntry[]>(contactIds.map((id) => [id, []]));
-  const caps = ruleSet.model.caps;
+  const caps = message ? capsThatMayLimit(ruleSet, message) : ruleSet.model.caps;
   if (caps.length === 0 || contactIds.length === 0) return out;
   const longest = Math.max(...caps.map((c) => c.windowMs));
   const ids = [...out.keys()];

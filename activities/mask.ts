@@ -21,8 +21,14 @@ export function maskAddress(address: string): string {
 /** Replaces every occurrence of the given addresses (case-insensitively) by their masked form. */
 export function scrubAddresses(text: string, addresses: Iterable<string>): string {
   let out = text;
+  let lower: string | undefined;
   for (const address of addresses) {
     if (!address) continue;
+    // Most texts name no address: a plain search first spares a RegExp per address (a campaign's batch
+    // decides a million contacts, each with reasons to scrub).
+    lower ??= out.toLowerCase();
+    if (!lower.includes(address.toLowerCase())) continue;
+    lower = undefined;
     const escaped = address.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
     out = out.replace(new RegExp(escaped, 'gi'), maskAddress(address));
   }

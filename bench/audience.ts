@@ -47,7 +47,10 @@ export async function seedAudience(pool: Pool, n: number): Promise<void> {
 }
 
 /** Walks every contact in id order, one batch of profiles at a time; `each` sees every batch. */
-async function walk(pool: Pool, each: (profiles: Map<string, ContactProfile>) => void): Promise<number> {
+export async function walk(
+  pool: Pool,
+  each: (profiles: Map<string, ContactProfile>) => void,
+): Promise<number> {
   let after = '';
   let seen = 0;
   for (;;) {
@@ -66,7 +69,7 @@ async function walk(pool: Pool, each: (profiles: Map<string, ContactProfile>) =>
   }
 }
 
-async function timed<T>(fn: () => Promise<T>): Promise<{ value: T; seconds: number }> {
+export async function timed<T>(fn: () => Promise<T>): Promise<{ value: T; seconds: number }> {
   const t0 = performance.now();
   const value = await fn();
   return { value, seconds: (performance.now() - t0) / 1000 };

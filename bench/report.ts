@@ -29,6 +29,7 @@ export const BENCHMARKS = [
   'startup',
   'import',
   'audience',
+  'preview',
   'automations',
   'campaign',
 ] as const;
@@ -169,6 +170,19 @@ export const ROWS: Record<BenchmarkName, (r: Result) => Row[]> = {
       baseline: 'read batches only',
       baselineValue: num(r, 'readOnlyContactsPerSecond'),
       ratio: num(r, 'ratioToReadOnly'),
+    },
+  ],
+  preview: (r) => [
+    {
+      benchmark: 'preview',
+      figure: `campaign preview of ${num(r, 'contacts')} contacts`,
+      value: num(r, 'previewSeconds'),
+      unit: 's',
+      baseline: 'read the same pages and columns',
+      baselineValue: num(r, 'readOnlySeconds'),
+      ratio: num(r, 'ratioToReadOnly'),
+      target: num(r, 'contacts') >= 1_000_000 ? '< 10 s' : undefined,
+      met: num(r, 'contacts') >= 1_000_000 ? num(r, 'previewSeconds') < 10 : undefined,
     },
   ],
   automations: (r) => [

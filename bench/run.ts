@@ -1,6 +1,6 @@
 // `npm run bench`: every benchmark, one after the other in this process, each next to its baseline measured
 // in the same run. Prints a table and writes bench/results.json with the machine it ran on.
-//   npm run bench [-- --quick] [-- --audience 1000000] [-- --only decisions,audience] [-- --out FILE]
+//   npm run bench [-- --quick] [-- --audience 1000000] [-- --only decisions,audience,preview] [-- --out FILE]
 // Needs PostgreSQL (DATABASE_URL) for import, audience and automations; each uses a throw-away database.
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -11,6 +11,7 @@ import { benchStartup } from './startup';
 import { benchImport } from './import';
 import { audienceFlag, benchAudience } from './audience';
 import { benchAutomations } from './automations';
+import { benchPreview } from './preview';
 import { benchCampaign } from './campaign';
 import { BENCHMARKS, ROWS, formatTable, type BenchmarkName, type Row } from './report';
 import { machineInfo, round } from './support';
@@ -57,6 +58,8 @@ function runner(name: Name, args: Args): () => Promise<Record<string, unknown>> 
       return () => benchImport({ quick });
     case 'audience':
       return () => benchAudience({ quick, audience: args.audience });
+    case 'preview':
+      return () => benchPreview({ quick, audience: args.audience });
     case 'automations':
       return () => benchAutomations({ quick });
     case 'campaign':

@@ -39,7 +39,7 @@ export async function decideBatch(
   opts: DecideBatchOptions = {},
 ): Promise<BatchDecision[]> {
   const profiles = await loadProfiles(db, contactIds);
-  const histories = await readHistories(db, ruleSet, [...profiles.keys()], at, opts.exceptKey);
+  const histories = await readHistories(db, ruleSet, [...profiles.keys()], at, opts.exceptKey, message);
   return contactIds.map((contactId): BatchDecision => {
     const contact = profiles.get(contactId);
     if (!contact) return decision(contactId, 'suppress', [notFoundReason(contactId)]);

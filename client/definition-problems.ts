@@ -90,6 +90,11 @@ function union(e: ValueError): SchemaProblem[] {
       },
     ];
   }
+  // A single value where "one value or a list of them" is allowed: say which values, not which forms.
+  const values = options.find(
+    (o) => Array.isArray(o.anyOf) && (o.anyOf as TSchema[]).every((x) => 'const' in x),
+  );
+  if (values && !Array.isArray(e.value)) return union({ ...e, schema: values });
   if (options.length > 0 && options.every((o) => 'const' in o)) {
     const allowed = options.map((o) => o.const as unknown);
     const near = suggest(e.value, allowed).trim();

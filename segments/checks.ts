@@ -46,6 +46,8 @@ export function operatorOf(c: FieldCondition | CustomCondition): ComparisonOp {
   return COMPARISONS.find((op) => c[op] !== undefined)!;
 }
 
+const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
+
 function realDate(text: string): boolean {
   const [y, m, d] = text.slice(0, 10).split('-').map(Number) as [number, number, number];
   const date = new Date(Date.UTC(y, m - 1, d));
@@ -67,8 +69,9 @@ function comparison(c: FieldCondition | CustomCondition, at: string, out: Schema
     return;
   }
   if (!('field' in c)) return;
-  const kind = FIELD_KINDS[c.field];
+  const kind = FIELD_KINDS[c.field] as Kind | undefined;
   const op = ops[0]!;
+  if (!kind) return; // not a field: the schema says so
   if (!OPS_FOR[kind].includes(op)) {
     out.push({
       pointer: `${at}/${op}`,
@@ -89,8 +92,11 @@ function comparison(c: FieldCondition | CustomCondition, at: string, out: Schema
   }
 }
 
-function walk(c: Condition, at: string, depth: number, out: SchemaProblem[], count: { n: number }): void {
+function walk(node: unknown, at: string, depth: number, out: SchemaProblem[], count: { n: number }): void {
   count.n++;
+  // The file may have failed the schema too: look only at what has the expected shape.
+  if (!node || typeof node !== 'object' || Array.isArray(node)) return;
+  const c = node as Condition;
   if (depth > MAX_DEPTH) {
     out.push({
       pointer: at,
@@ -99,8 +105,8 @@ function walk(c: Condition, at: string, depth: number, out: SchemaProblem[], cou
     });
     return;
   }
-  if ('all' in c) return c.all.forEach((x, i) => walk(x, `${at}/all/${i}`, depth + 1, out, count));
-  if ('any' in c) return c.any.forEach((x, i) => walk(x, `${at}/any/${i}`, depth + 1, out, count));
+  if ('all' in c) return list(c.all).forEach((x, i) => walk(x, `${at}/all/${i}`, depth + 1, out, count));
+  if ('any' in c) return list(c.any).forEach((x, i) => walk(x, `${at}/any/${i}`, depth + 1, out, count));
   if ('not' in c) return walk(c.not, `${at}/not`, depth + 1, out, count);
   if ('field' in c || 'custom' in c) return comparison(c, at, out);
   if ('date' in c) {
@@ -121,7 +127,7 @@ function walk(c: Condition, at: string, depth: number, out: SchemaProblem[], cou
       });
     for (const k of ['before', 'after'] as const) {
       const v = c[k];
-      if (v !== undefined && !realDate(v))
+      if (typeof v === 'string' && /^\d{4}-\d{2}-\d{2}/.test(v) && !realDate(v))
         out.push({
           pointer: `${at}/${k}`,
           message: `"${v}" is not a calendar date`,

@@ -11,30 +11,35 @@ const CUSTOM_DATE = String.raw`'^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[
 
 interface DateValue {
   /** The value as an instant (timestamptz); for a birthday, its local midnight. */
-  instant: string;
+  instant(): string;
   /** The value on the contact's local calendar (date). */
-  localDate: string;
+  localDate(): string;
   /** The value on the contact's local wall clock (timestamp). */
-  localTime: string;
+  localTime(): string;
 }
 
+/**
+ * A date field's SQL forms. Each form binds its parameters (the zone's, the custom field's name) only when a
+ * comparison uses it: a bound parameter the SQL never mentions is an error in PostgreSQL.
+ */
 function dateValue(b: SqlBuilder, name: string): DateValue {
   if (name === 'birthday') {
     return {
-      instant: `(c.birthday::timestamp AT TIME ZONE ${b.zone})`,
-      localDate: 'c.birthday',
-      localTime: 'c.birthday::timestamp',
+      instant: () => `(c.birthday::timestamp AT TIME ZONE ${b.zone})`,
+      localDate: () => 'c.birthday',
+      localTime: () => 'c.birthday::timestamp',
     };
   }
-  let instant: string;
-  if (name === 'created_at' || name === 'updated_at') instant = `c.${name}`;
-  else {
+  let instant: string | undefined;
+  const asInstant = () => {
+    if (instant) return instant;
+    if (name === 'created_at' || name === 'updated_at') return (instant = `c.${name}`);
     const key = b.param(name.slice('custom.'.length), 'text');
     // CASE first: a cast of text that is not an instant would fail the whole query.
-    instant = `(CASE WHEN (c.custom ->> ${key}) ~ ${CUSTOM_DATE} THEN (c.custom ->> ${key})::timestamptz END)`;
-  }
-  const localTime = `(${instant} AT TIME ZONE ${b.zone})`;
-  return { instant, localTime, localDate: `(${localTime})::date` };
+    return (instant = `(CASE WHEN (c.custom ->> ${key}) ~ ${CUSTOM_DATE} THEN (c.custom ->> ${key})::timestamptz END)`);
+  };
+  const localTime = () => `(${asInstant()} AT TIME ZONE ${b.zone})`;
+  return { instant: asInstant, localTime, localDate: () => `(${localTime()})::date` };
 }
 
 /** "30 minutes" → amount, unit and whether it counts calendar days. */
@@ -51,22 +56,22 @@ function ageSql(b: SqlBuilder, v: DateValue, age: string, older: boolean): strin
   if (calendar) {
     const edge = `(${b.localToday} - ${span})::date`;
     return older
-      ? `${v.localDate} < ${edge}`
-      : `(${v.localDate} > ${edge} AND ${v.localDate} <= ${b.localToday})`;
+      ? `${v.localDate()} < ${edge}`
+      : `(${v.localDate()} > ${edge} AND ${v.localDate()} <= ${b.localToday})`;
   }
   const edge = `(${b.now} - ${span})`;
-  return older ? `${v.instant} < ${edge}` : `(${v.instant} > ${edge} AND ${v.instant} <= ${b.now})`;
+  return older ? `${v.instant()} < ${edge}` : `(${v.instant()} > ${edge} AND ${v.instant()} <= ${b.now})`;
 }
 
 /** before / after a calendar date (the contact's local midnight) or an instant. */
 function boundSql(b: SqlBuilder, v: DateValue, bound: string, op: '<' | '>='): string {
-  if (bound.length === 10) return `${v.localTime} ${op} ${b.param(bound, 'timestamp')}`;
-  return `${v.instant} ${op} ${b.param(bound, 'timestamptz')}`;
+  if (bound.length === 10) return `${v.localTime()} ${op} ${b.param(bound, 'timestamp')}`;
+  return `${v.instant()} ${op} ${b.param(bound, 'timestamptz')}`;
 }
 
 export function dateSql(b: SqlBuilder, c: DateCondition): string {
   const v = dateValue(b, c.date);
-  if (c.exists !== undefined) return `(${v.instant} IS ${c.exists ? 'NOT ' : ''}NULL)`;
+  if (c.exists !== undefined) return `(${v.instant()} IS ${c.exists ? 'NOT ' : ''}NULL)`;
   const parts = [
     ...(c.olderThan ? [ageSql(b, v, c.olderThan, true)] : []),
     ...(c.newerThan ? [ageSql(b, v, c.newerThan, false)] : []),
@@ -81,13 +86,9 @@ export function dateSql(b: SqlBuilder, c: DateCondition): string {
  * Feb 29 matches Feb 28 in a year without Feb 29.
  */
 export function anniversarySql(b: SqlBuilder, name: string, inDays: number): string {
-  const v = dateValue(b, name);
-  const day = `(${b.localToday} + ${b.param(inDays, 'int')})`;
-  const md = (d: string) => `(extract(month FROM ${d}) * 100 + extract(day FROM ${d}))`;
-  const leap = `(extract(day FROM (make_date(extract(year FROM ${day})::int, 3, 1) - 1)) = 29)`;
+  const vd = dateValue(b, name).localDate();
   return definite(
-    `(${v.localDate} < ${day} AND (${md(v.localDate)} = ${md(day)}
-      OR (${md(v.localDate)} = 229 AND ${md(day)} = 228 AND NOT ${leap})))`,
+    `(${vd} < ${b.localDay(inDays)} AND ((${b.zoneDay(inDays)}) -> 'md') ? to_char(${vd}, 'MM-DD'))`,
   );
 }
 

@@ -67,6 +67,7 @@ export function segmentProblems(text: string, file = 'segment'): SegmentProblem[
       }),
     ];
   }
+  const segment = data as SegmentType;
   if (!gate(data)) {
     const explained = explainSchemaErrors(SegmentSchema, data);
     const problems: SchemaProblem[] = explained.length
@@ -76,9 +77,11 @@ export function segmentProblems(text: string, file = 'segment'): SegmentProblem[
           message: e.message ?? 'is invalid',
           hint: 'see segments/schema/segment.schema.json and docs/segments.md',
         }));
-    return problems.map(at);
+    // Every problem at once: those of the conditions that do have their shape, too.
+    const inside = (p: string, q: string) => p === q || p.startsWith(`${q}/`) || q.startsWith(`${p}/`);
+    const more = semanticProblems(segment).filter((s) => !problems.some((p) => inside(s.pointer, p.pointer)));
+    return [...problems, ...more].map(at);
   }
-  const segment = data as SegmentType;
   const problems = semanticProblems(segment);
   if (segment.timezone !== undefined && !IANAZone.isValidZone(segment.timezone)) {
     problems.push({
@@ -91,11 +94,13 @@ export function segmentProblems(text: string, file = 'segment'): SegmentProblem[
 }
 
 /**
- * A segment from its JSON text. Throws SegmentError naming every problem (file, line:column, JSON pointer,
- * what and how to fix); `file` is the name to show (default "segment").
+ * A segment from its JSON text (or an already parsed value, e.g. a campaign's input, located in its
+ * indented JSON). Throws SegmentError naming every problem (file, line:column, JSON pointer, what and how to
+ * fix); `file` is the name to show (default "segment").
  */
-export function parseSegment(json: string, file?: string): Segment {
-  const problems = segmentProblems(json, file);
+export function parseSegment(json: string | object, file?: string): Segment {
+  const text = typeof json === 'string' ? json : JSON.stringify(json, null, 2);
+  const problems = segmentProblems(text, file);
   if (problems.length > 0) throw new SegmentError(problems);
-  return JSON.parse(json) as Segment;
+  return JSON.parse(text) as Segment;
 }

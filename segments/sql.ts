@@ -2,13 +2,14 @@
 // local clock in SQL. Every value of a segment goes through `param`; only column names and operators from
 // fixed tables of this module's callers are written into the SQL text.
 
-/** The IANA zones PostgreSQL may be given: the runtime's canonical names (all known to PostgreSQL's tzdata). */
-const KNOWN_ZONES: readonly string[] = [...new Set([...Intl.supportedValuesOf('timeZone'), 'UTC'])];
+import { KNOWN_ZONES, zoneDays } from './zone-days';
 
 export class SqlBuilder {
   readonly params: unknown[] = [];
   private atRef?: string;
   private zoneRef?: string;
+  private fallbackRef?: string;
+  private readonly dayRefs = new Map<number, string>();
 
   constructor(
     private readonly offset: number,
@@ -34,20 +35,37 @@ export class SqlBuilder {
   get zone(): string {
     if (!this.zoneRef) {
       const known = this.param(KNOWN_ZONES, 'text[]');
-      const fallback = this.param(this.fallbackZone, 'text');
-      this.zoneRef = `(CASE WHEN c.timezone = ANY(${known}) THEN c.timezone ELSE ${fallback} END)`;
+      this.zoneRef = `(CASE WHEN c.timezone = ANY(${known}) THEN c.timezone ELSE ${this.fallback} END)`;
     }
     return this.zoneRef;
   }
 
-  /** The contact's local wall-clock time at the decision instant (timestamp without time zone). */
-  get localNow(): string {
-    return `(${this.now} AT TIME ZONE ${this.zone})`;
+  private get fallback(): string {
+    return (this.fallbackRef ??= this.param(this.fallbackZone, 'text'));
+  }
+
+  /**
+   * The contact's local day at the decision instant plus `inDays`, as a JSON { d, md } (segments/zone-days.ts):
+   * looked up by zone name in a bound object, the fallback zone's entry when the contact's zone is unknown.
+   */
+  zoneDay(inDays = 0): string {
+    let ref = this.dayRefs.get(inDays);
+    if (!ref) {
+      const days = this.param(JSON.stringify(zoneDays(this.at, inDays, this.fallbackZone)), 'jsonb');
+      ref = `COALESCE(${days} -> c.timezone, ${days} -> ${this.fallback})`;
+      this.dayRefs.set(inDays, ref);
+    }
+    return ref;
+  }
+
+  /** The contact's local calendar date at the decision instant (plus inDays). */
+  localDay(inDays = 0): string {
+    return `((${this.zoneDay(inDays)}) ->> 'd')::date`;
   }
 
   /** The contact's local calendar date at the decision instant. */
   get localToday(): string {
-    return `(${this.localNow})::date`;
+    return this.localDay(0);
   }
 }
 

@@ -11,7 +11,9 @@ import { registerContactsCommands } from './contacts';
 import { registerFeedbackCommand } from './feedback';
 import { registerAutomationCommands } from './automations';
 import { registerServeCommand } from './serve';
-import { registerCampaignCommands } from './campaigns';
+import { registerSegmentsCommands } from './segments';
+import { registerCampaignPreviewCommand } from './campaigns-preview';
+import { campaignsGroup, registerCampaignCommands } from './campaigns';
 import { CliError } from './errors';
 import { installSignalHandling } from './signals';
 
@@ -43,7 +45,9 @@ registerContactsCommands(program);
 registerFeedbackCommand(program);
 registerAutomationCommands(program);
 registerServeCommand(program);
-// After any other `campaigns` registration (preview): these attach to the group if it exists.
+registerSegmentsCommands(program);
+// One `campaigns` group: preview (a dry run), then start, pause, resume, cancel and status.
+registerCampaignPreviewCommand(campaignsGroup(program));
 registerCampaignCommands(program);
 
 try {

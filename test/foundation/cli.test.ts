@@ -44,6 +44,9 @@ describe('consentflow CLI', () => {
       'automations',
       'demo',
       'serve',
+      'segments',
+      'campaigns',
+      'schedules',
     ]) {
       expect(names).toContain(command);
     }

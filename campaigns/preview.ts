@@ -1,0 +1,70 @@
+// A campaign's dry run: the segment's audience in keyset pages, each page decided by decideBatch (the
+// workers' decision, in bulk), counted by verdict and by deciding rule. Reads only; writes nothing.
+import type { RuleSet } from '../rules';
+import type { MessageSpec, Verdict } from '../rules/model';
+import type { Pool } from '../db/pool';
+import { audiencePages } from '../segments/audience';
+import type { Segment } from '../segments/segment';
+import { decideBatch, type BatchDecision } from './decide-batch';
+
+export interface PreviewResult {
+  total: number;
+  verdicts: Record<Verdict, number>;
+  /** Contacts per deciding rule id (every contact counts once, under the rule that decided it). */
+  reasons: Record<string, number>;
+  /** The first few contact ids (in id order) per deciding rule. */
+  samples: Record<string, string[]>;
+}
+
+export interface PreviewOptions {
+  /** Contacts per page (one page query, one profiles read and one history read each). */
+  pageSize?: number;
+  /** Sample contact ids kept per rule. */
+  samplesPerRule?: number;
+  /** Pages decided while the next ones load: PostgreSQL reads while this process decides. */
+  inFlight?: number;
+}
+
+export const DEFAULT_PAGE_SIZE = 2_000;
+
+/** Decides `message` for every contact of `segment` at `at`; the pool should allow inFlight + 1 connections. */
+export async function previewCampaign(
+  pool: Pool,
+  ruleSet: RuleSet,
+  segment: Segment,
+  message: MessageSpec,
+  at: Date,
+  opts: PreviewOptions = {},
+): Promise<PreviewResult> {
+  const pageSize = opts.pageSize ?? DEFAULT_PAGE_SIZE;
+  const keep = opts.samplesPerRule ?? 3;
+  const inFlight = Math.max(1, opts.inFlight ?? 2);
+  const result: PreviewResult = {
+    total: 0,
+    verdicts: { send: 0, suppress: 0, defer: 0 },
+    reasons: {},
+    samples: {},
+  };
+  const tally = (decisions: BatchDecision[]) => {
+    for (const d of decisions) {
+      result.total++;
+      result.verdicts[d.verdict]++;
+      result.reasons[d.decidedBy] = (result.reasons[d.decidedBy] ?? 0) + 1;
+      const samples = (result.samples[d.decidedBy] ??= []);
+      if (samples.length < keep) samples.push(d.contactId);
+    }
+  };
+  // Pages are tallied in the order they were read, so samples are the first ids per rule.
+  const pending: Promise<BatchDecision[]>[] = [];
+  try {
+    for await (const page of audiencePages(pool, segment, at, pageSize)) {
+      pending.push(decideBatch(pool, ruleSet, page, message, at));
+      if (pending.length >= inFlight) tally(await pending.shift()!);
+    }
+    while (pending.length) tally(await pending.shift()!);
+  } finally {
+    // On an error, let the batches still running finish quietly before the caller closes the pool.
+    await Promise.allSettled(pending);
+  }
+  return result;
+}
