@@ -46,9 +46,9 @@ registerFeedbackCommand(program);
 registerAutomationCommands(program);
 registerServeCommand(program);
 registerSegmentsCommands(program);
-// One `campaigns` group: start, pause, resume, cancel, status, and preview (a dry run that writes nothing).
-registerCampaignCommands(program);
+// One `campaigns` group: preview (a dry run), then start, pause, resume, cancel and status.
 registerCampaignPreviewCommand(campaignsGroup(program));
+registerCampaignCommands(program);
 
 try {
   await program.parseAsync(process.argv);

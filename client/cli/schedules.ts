@@ -41,7 +41,7 @@ async function withSchedules<T>(fn: (s: SchedulesModule.ScheduleClient) => Promi
 export function registerScheduleCommands(program: Command): void {
   const group = program
     .command('schedules')
-    .description('segment automations on a Temporal Schedule (birthday, replenishment, reactivation)')
+    .description('segment automations on a schedule: birthday, reactivation…')
     .hook('preAction', load);
   group
     .command('create <name>')

@@ -46,6 +46,7 @@ describe('consentflow CLI', () => {
       'serve',
       'segments',
       'campaigns',
+      'schedules',
     ]) {
       expect(names).toContain(command);
     }
