@@ -1,7 +1,7 @@
 // `consentflow campaigns start|pause|resume|cancel|status`: steer campaign workflows (docs/campaigns.md). The
 // `campaigns` group may already exist (`campaigns preview` registers into it): these attach to it either way.
 // The Temporal client and the segment compiler load when a command of this file runs, not at every CLI start.
-import { WorkflowNotFoundError } from '@temporalio/client';
+import type * as TemporalClientModule from '@temporalio/client';
 import type { Command } from 'commander';
 import { loadSettings } from '../config';
 import type * as TemporalModule from '../temporal';
@@ -15,9 +15,11 @@ let connectClient: typeof TemporalModule.connectClient;
 let createCampaignClient: typeof CampaignsModule.createCampaignClient;
 let CampaignExistsError: typeof CampaignsModule.CampaignExistsError;
 let input: typeof InputModule;
+let WorkflowNotFoundError: typeof TemporalClientModule.WorkflowNotFoundError;
 
 async function load(): Promise<void> {
   ({ connectClient } = await import('../temporal'));
+  ({ WorkflowNotFoundError } = await import('@temporalio/client'));
   ({ createCampaignClient, CampaignExistsError } = await import('../campaigns'));
   input = await import('./campaign-input');
 }

@@ -1,7 +1,7 @@
 // `consentflow schedules create|list|delete`: segment automations (birthday, replenishment, reactivation) on a
 // Temporal Schedule; each run is a campaign. Policies and the birthday design: client/schedules.ts and
 // docs/campaigns.md.
-import { ScheduleAlreadyRunning, ScheduleNotFoundError } from '@temporalio/client';
+import type * as TemporalClientModule from '@temporalio/client';
 import type { Command } from 'commander';
 import { loadSettings } from '../config';
 import type * as TemporalModule from '../temporal';
@@ -13,9 +13,12 @@ let connectClient: typeof TemporalModule.connectClient;
 let createScheduleClient: typeof SchedulesModule.createScheduleClient;
 let OVERLAP_POLICIES: typeof SchedulesModule.OVERLAP_POLICIES;
 let input: typeof InputModule;
+let ScheduleAlreadyRunning: typeof TemporalClientModule.ScheduleAlreadyRunning;
+let ScheduleNotFoundError: typeof TemporalClientModule.ScheduleNotFoundError;
 
 async function load(): Promise<void> {
   ({ connectClient } = await import('../temporal'));
+  ({ ScheduleAlreadyRunning, ScheduleNotFoundError } = await import('@temporalio/client'));
   ({ createScheduleClient, OVERLAP_POLICIES } = await import('../schedules'));
   input = await import('./campaign-input');
 }
