@@ -3,7 +3,7 @@
 import { Client, Connection } from '@temporalio/client';
 import type { Settings } from './config';
 import { connectionOptions, type TemporalTransport } from './temporal-config';
-import { tracingFromEnv } from './tracing-config';
+import { DEFAULT_CLIENT_SERVICE_NAME, tracingFromEnv } from './tracing-config';
 
 export class TemporalUnreachableError extends Error {
   constructor(address: string, cause: unknown, transport?: TemporalTransport) {
@@ -24,7 +24,7 @@ export async function connectClient(
 ): Promise<Client> {
   // With an OTLP endpoint configured (client/tracing-config.ts), a trace starts at every workflow start; a
   // malformed one is bad input before anything connects.
-  const tracing = tracingFromEnv();
+  const tracing = tracingFromEnv(process.env, DEFAULT_CLIENT_SERVICE_NAME);
   const interceptors = tracing
     ? { workflow: await (await import('./tracing')).clientTracingInterceptors(tracing) }
     : undefined;

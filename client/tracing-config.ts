@@ -1,10 +1,12 @@
 // Whether this process sends OpenTelemetry traces, read from the variables every OpenTelemetry SDK reads: an
 // OTLP endpoint turns tracing on (OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, used as is, or OTEL_EXPORTER_OTLP_ENDPOINT
-// with /v1/traces appended), OTEL_SERVICE_NAME names the service (default consentflow-worker). Nothing set:
+// with /v1/traces appended), OTEL_SERVICE_NAME names the service (default consentflow-worker for a worker,
+// consentflow-client for a process that only starts and signals workflows). Nothing set:
 // no tracing, and no OpenTelemetry module is ever loaded (client/tracing.ts is imported only when this says so).
 import { CliError } from './cli/errors';
 
 export const DEFAULT_SERVICE_NAME = 'consentflow-worker';
+export const DEFAULT_CLIENT_SERVICE_NAME = 'consentflow-client';
 
 export interface TracingConfig {
   /** Where spans go: the full OTLP/HTTP traces URL. */
@@ -19,7 +21,10 @@ export interface TracingConfig {
  * OTEL_SDK_DISABLED=true or OTEL_TRACES_EXPORTER=none say so (the standard switches). A malformed endpoint or
  * an unsupported protocol is bad input (exit 2): a silently untraced worker is worse than one that stops.
  */
-export function tracingFromEnv(env: NodeJS.ProcessEnv = process.env): TracingConfig | undefined {
+export function tracingFromEnv(
+  env: NodeJS.ProcessEnv = process.env,
+  defaultServiceName = DEFAULT_SERVICE_NAME,
+): TracingConfig | undefined {
   if ((env.OTEL_SDK_DISABLED ?? '').trim().toLowerCase() === 'true') return undefined;
   const exporters = (env.OTEL_TRACES_EXPORTER ?? '').trim().toLowerCase();
   if (exporters === 'none') return undefined;
@@ -54,5 +59,5 @@ export function tracingFromEnv(env: NodeJS.ProcessEnv = process.env): TracingCon
       2,
     );
   const href = traces ? url.href : `${url.href.replace(/\/+$/, '')}/v1/traces`;
-  return { url: href, serviceName: env.OTEL_SERVICE_NAME?.trim() || DEFAULT_SERVICE_NAME, source };
+  return { url: href, serviceName: env.OTEL_SERVICE_NAME?.trim() || defaultServiceName, source };
 }

@@ -16,6 +16,7 @@ import { createAutomationClient } from '../../client/automations';
 import { loadAutomations } from '../../client/definitions';
 import { tracingFromEnv } from '../../client/tracing-config';
 import { installTracing } from '../../client/tracing';
+import { TRACED_WORKFLOW_INFO } from '../../worker/tracing';
 import { startSmtpSink, type SmtpSink } from '../../activities/transports/sinks/smtp-sink';
 import { createTestDatabase, type TestDatabase } from '../support/db';
 import { seedContact } from '../support/contacts';
@@ -155,6 +156,11 @@ describe('OpenTelemetry traces, optional by configuration', () => {
       source: 'OTEL_EXPORTER_OTLP_ENDPOINT',
     });
     expect(
+      tracingFromEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318' }, 'consentflow-client'),
+    ).toMatchObject({
+      serviceName: 'consentflow-client',
+    });
+    expect(
       tracingFromEnv({
         OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318',
         OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'https://t.example/otlp/traces',
@@ -258,6 +264,12 @@ describe('OpenTelemetry traces, optional by configuration', () => {
     for (const s of [...decide, ...deliver])
       expect(startActivityIds.has(s.span.parentSpanId ?? '')).toBe(true);
 
+    // Workflow spans name the run, never its memo, search attributes or last result.
+    for (const s of [...run, ...named('StartActivity:')]) {
+      const keys = (s.span.attributes ?? []).map((a) => a.key);
+      expect(keys).toContain('workflowId');
+      for (const key of keys) expect(TRACED_WORKFLOW_INFO as readonly string[]).toContain(key);
+    }
     // Contact ids may identify a run; addresses and phone numbers never reach a span.
     const everything = receiver.bodies.join('\n');
     expect(everything).not.toContain('traced-contact@example.test');
