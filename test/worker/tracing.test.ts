@@ -3,12 +3,13 @@
 // started by a traced client: the receiver must get the client's start span, the workflow run and its
 // activities in one trace, under the service name, with no contact address in any span. Without the variables,
 // a worker process loads no OpenTelemetry module at all.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
 import { REPO_ROOT } from '../../client/config';
 import { connectClient } from '../../client/temporal';
@@ -270,6 +271,31 @@ describe('OpenTelemetry traces, optional by configuration', () => {
       expect(keys).toContain('workflowId');
       for (const key of keys) expect(TRACED_WORKFLOW_INFO as readonly string[]).toContain(key);
     }
+    // A short CLI call is traced too: its start span is exported before the process exits.
+    const second = await seedContact(db.pool, { key: 'traced-cli', timezone: afternoonZone() });
+    // Asynchronously: the receiver answering the CLI's export runs in this process.
+    const cli = await promisify(execFile)(
+      process.execPath,
+      [BIN, 'events', 'send', 'trial_started', '--contact', second, '--props', '{"plan":"pro"}'],
+      {
+        cwd: REPO_ROOT,
+        encoding: 'utf8',
+        timeout: 60_000,
+        env: {
+          ...envWithoutOtel(),
+          TEMPORAL_ADDRESS: inject('temporalAddress'),
+          TEMPORAL_TASK_QUEUE: queue,
+          OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+        },
+      },
+    );
+    expect(cli.stderr).toBe('');
+    const cliStart = named('SignalWithStartWorkflow:').filter((s) =>
+      s.span.attributes?.some((a) => a.value.stringValue === cli.stdout.trim()),
+    );
+    expect(cliStart).toHaveLength(1);
+    expect(cliStart[0]!.service).toBe('consentflow-client');
+
     // Contact ids may identify a run; addresses and phone numbers never reach a span.
     const everything = receiver.bodies.join('\n');
     expect(everything).not.toContain('traced-contact@example.test');
