@@ -3,6 +3,7 @@
 import { Client, Connection } from '@temporalio/client';
 import type { Settings } from './config';
 import { connectionOptions, type TemporalTransport } from './temporal-config';
+import { DEFAULT_CLIENT_SERVICE_NAME, tracingFromEnv } from './tracing-config';
 
 export class TemporalUnreachableError extends Error {
   constructor(address: string, cause: unknown, transport?: TemporalTransport) {
@@ -21,6 +22,12 @@ export async function connectClient(
   settings: Pick<Settings, 'temporalAddress' | 'temporalNamespace'> &
     Partial<Pick<Settings, 'temporalTransport'>>,
 ): Promise<Client> {
+  // With an OTLP endpoint configured (client/tracing-config.ts), a trace starts at every workflow start; a
+  // malformed one is bad input before anything connects.
+  const tracing = tracingFromEnv(process.env, DEFAULT_CLIENT_SERVICE_NAME);
+  const interceptors = tracing
+    ? { workflow: await (await import('./tracing')).clientTracingInterceptors(tracing) }
+    : undefined;
   const target = { address: settings.temporalAddress, transport: settings.temporalTransport };
   let connection: Connection;
   try {
@@ -29,5 +36,9 @@ export async function connectClient(
   } catch (err) {
     throw new TemporalUnreachableError(target.address, err, target.transport);
   }
-  return new Client({ connection, namespace: settings.temporalNamespace });
+  return new Client({
+    connection,
+    namespace: settings.temporalNamespace,
+    ...(interceptors ? { interceptors } : {}),
+  });
 }

@@ -12,7 +12,12 @@ import { pathToFileURL } from 'node:url';
 import { build, type Plugin } from 'esbuild';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { REPO_ROOT } from '../client/config';
-import { buildWorkflowBundle, PREBUILT_BUNDLE_PATH } from '../worker/bundle';
+import {
+  buildWorkflowBundle,
+  PREBUILT_BUNDLE_PATH,
+  PREBUILT_TRACED_BUNDLE_PATH,
+  tracingWorkflowModule,
+} from '../worker/bundle';
 import { buildIdOf, buildIdPath } from '../worker/versioning';
 import { replayFixtures } from './replay-fixtures';
 import { precompiledValidatorsSource } from './precompile-validators';
@@ -135,27 +140,53 @@ export function addExtensions(dir: string): void {
   }
 }
 
-async function bundleWorkflows(): Promise<void> {
-  const { code } = await buildWorkflowBundle();
-  const candidate = `${PREBUILT_BUNDLE_PATH}.tmp`;
+/** Bundles, replays every fixture history through the bundle, then keeps it at `target`; returns its code. */
+async function bundleReplayed(target: string, interceptorModules: string[] = []): Promise<string> {
+  const { code } = await buildWorkflowBundle(undefined, undefined, interceptorModules);
+  const candidate = `${target}.tmp`;
   writeFileSync(candidate, code);
-  const replayed = await replayFixtures({ codePath: candidate });
+  // The traced bundle hands its spans to an `exporter` sink; a replay's spans go nowhere.
+  const replayed = await replayFixtures(
+    { codePath: candidate },
+    interceptorModules.length ? { exporter: { export: { fn: () => undefined } } } : undefined,
+  );
   if (replayed.failures.length) {
     rmSync(candidate);
     throw new Error(
-      `the workflow bundle does not replay ${replayed.failures.length} fixture(s):\n` +
+      `the workflow bundle ${path.basename(target)} does not replay ${replayed.failures.length} fixture(s):\n` +
         replayed.failures.map((f) => `  ${f.file}: ${f.error}`).join('\n'),
     );
   }
   // The source map is inline in the code; `sourceMap` repeats it.
-  writeFileSync(PREBUILT_BUNDLE_PATH, code);
+  writeFileSync(target, code);
   rmSync(candidate);
-  // The worker's build id (Worker Deployment Versioning) is this bundle's hash: written once here.
-  writeFileSync(buildIdPath(PREBUILT_BUNDLE_PATH), `${buildIdOf(code)}\n`);
   console.log(
-    `dist/workflow-bundle.js: ${(code.length / 1024).toFixed(0)} KiB, ` +
-      `replays all ${replayed.count} fixture histories, build id ${buildIdOf(code)}`,
+    `dist/${path.basename(target)}: ${(code.length / 1024).toFixed(0)} KiB, ` +
+      `replays all ${replayed.count} fixture histories`,
   );
+  return code;
+}
+
+async function bundleWorkflows(): Promise<void> {
+  const code = await bundleReplayed(PREBUILT_BUNDLE_PATH);
+  // The worker's build id (Worker Deployment Versioning) is this bundle's hash: written once here.
+  const buildId = buildIdOf(code);
+  writeFileSync(buildIdPath(PREBUILT_BUNDLE_PATH), `${buildId}\n`);
+  console.log(`build id ${buildId}`);
+  // The traced bundle (OpenTelemetry's workflow interceptors, for a worker with an OTLP endpoint set) when the
+  // optional interceptors package is installed. Same build id: tracing adds spans and headers, no command.
+  let interceptors: string | undefined;
+  try {
+    interceptors = tracingWorkflowModule();
+  } catch {
+    console.log(
+      'dist/workflow-bundle-traced.js: not built (@temporalio/interceptors-opentelemetry is not installed); ' +
+        'a worker with OTEL_EXPORTER_OTLP_ENDPOINT set will ask for it',
+    );
+    return;
+  }
+  await bundleReplayed(PREBUILT_TRACED_BUNDLE_PATH, [interceptors]);
+  writeFileSync(buildIdPath(PREBUILT_TRACED_BUNDLE_PATH), `${buildId}\n`);
 }
 
 async function main(): Promise<void> {

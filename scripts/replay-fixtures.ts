@@ -2,7 +2,7 @@
 // it on the bundle it is about to ship, and the package test on the bundle an installed package holds.
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { Worker } from '@temporalio/worker';
+import { Worker, type InjectedSinks } from '@temporalio/worker';
 import { REPO_ROOT } from '../client/config';
 
 export const HISTORY_FIXTURES = path.join(REPO_ROOT, 'test', 'fixtures', 'histories');
@@ -12,7 +12,14 @@ export interface ReplayReport {
   failures: { file: string; error: string }[];
 }
 
-export async function replayFixtures(bundle: { codePath: string }): Promise<ReplayReport> {
+/**
+ * `sinks`: what the bundle's interceptors call (the traced bundle's span `exporter`; its spans of a replay
+ * are dropped).
+ */
+export async function replayFixtures(
+  bundle: { codePath: string },
+  sinks?: InjectedSinks<any>, // eslint-disable-line @typescript-eslint/no-explicit-any
+): Promise<ReplayReport> {
   const files = readdirSync(HISTORY_FIXTURES)
     .filter((f) => f.endsWith('.json'))
     .sort();
@@ -22,7 +29,10 @@ export async function replayFixtures(bundle: { codePath: string }): Promise<Repl
     history: JSON.parse(readFileSync(path.join(HISTORY_FIXTURES, file), 'utf8')) as unknown,
   }));
   const failures: ReplayReport['failures'] = [];
-  for await (const result of Worker.runReplayHistories({ workflowBundle: bundle }, histories)) {
+  for await (const result of Worker.runReplayHistories(
+    { workflowBundle: bundle, ...(sinks ? { sinks } : {}) },
+    histories,
+  )) {
     if (result.error) failures.push({ file: result.workflowId, error: describe(result.error) });
   }
   return { count: files.length, failures };

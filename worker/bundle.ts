@@ -3,6 +3,7 @@
 // webpack. From the TypeScript sources (a clone, tests) it is bundled once per process and reused by every
 // worker the process creates, so an edit to workflows/ is never hidden by a stale build.
 import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
@@ -12,6 +13,19 @@ const HERE = path.dirname(fileURLToPath(import.meta.url));
 export const WORKFLOWS_PATH = path.join(HERE, '..', 'workflows', 'index.ts');
 /** Where `npm run build` writes the bundle; the compiled worker loads it from here. */
 export const PREBUILT_BUNDLE_PATH = path.join(HERE, '..', 'dist', 'workflow-bundle.js');
+/**
+ * The same workflows with OpenTelemetry's workflow interceptors (spans for workflow runs, activity and child
+ * starts, signals and queries), for a worker with tracing configured (worker/tracing.ts). A separate bundle,
+ * so an untraced worker runs no tracing code at all; built when the optional interceptors package is there.
+ */
+export const PREBUILT_TRACED_BUNDLE_PATH = path.join(HERE, '..', 'dist', 'workflow-bundle-traced.js');
+
+/** The interceptors package's workflow module (its documented `workflowModules` entry). */
+export function tracingWorkflowModule(): string {
+  return createRequire(path.join(HERE, '..', 'package.json')).resolve(
+    '@temporalio/interceptors-opentelemetry/lib/workflow-interceptors',
+  );
+}
 
 /** Set to true by the build (esbuild `define`); undefined when the sources run through tsx. */
 declare const __CONSENTFLOW_COMPILED__: boolean | undefined;
@@ -21,19 +35,30 @@ export type WorkflowBundleOption = WorkflowBundleWithSourceMap | { codePath: str
 
 const cached = new Map<string, Promise<WorkflowBundleWithSourceMap>>();
 
-/** The production workflows, or another workflows module (the benchmark adds its baseline). */
-export function workflowBundle(workflowsPath = WORKFLOWS_PATH): Promise<WorkflowBundleOption> {
+/**
+ * The production workflows, or another workflows module (the benchmark adds its baseline); `traced`: with
+ * OpenTelemetry's workflow interceptors.
+ */
+export function workflowBundle(
+  workflowsPath = WORKFLOWS_PATH,
+  { traced = false }: { traced?: boolean } = {},
+): Promise<WorkflowBundleOption> {
   if (workflowsPath === WORKFLOWS_PATH && COMPILED) {
-    if (!existsSync(PREBUILT_BUNDLE_PATH))
+    const prebuilt = traced ? PREBUILT_TRACED_BUNDLE_PATH : PREBUILT_BUNDLE_PATH;
+    if (!existsSync(prebuilt))
       return Promise.reject(
-        new Error(`the workflow bundle ${PREBUILT_BUNDLE_PATH} is missing; run \`npm run build\` again`),
+        new Error(
+          `the workflow bundle ${prebuilt} is missing; run \`npm run build\` again` +
+            (traced ? ' with @temporalio/interceptors-opentelemetry installed' : ''),
+        ),
       );
-    return Promise.resolve({ codePath: PREBUILT_BUNDLE_PATH });
+    return Promise.resolve({ codePath: prebuilt });
   }
-  let bundle = cached.get(workflowsPath);
+  const key = `${traced ? 'traced:' : ''}${workflowsPath}`;
+  let bundle = cached.get(key);
   if (!bundle) {
-    bundle = buildWorkflowBundle(workflowsPath);
-    cached.set(workflowsPath, bundle);
+    bundle = buildWorkflowBundle(workflowsPath, undefined, traced ? [tracingWorkflowModule()] : []);
+    cached.set(key, bundle);
   }
   return bundle;
 }
@@ -47,9 +72,11 @@ export function workflowBundle(workflowsPath = WORKFLOWS_PATH): Promise<Workflow
 export function buildWorkflowBundle(
   workflowsPath = WORKFLOWS_PATH,
   warn: (line: string) => void = (line) => process.stderr.write(`${line}\n`),
+  workflowInterceptorModules: string[] = [],
 ): Promise<WorkflowBundleWithSourceMap> {
   return bundleWorkflowCode({
     workflowsPath,
+    workflowInterceptorModules,
     logger: {
       log: noop,
       trace: noop,

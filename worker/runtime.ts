@@ -21,6 +21,8 @@ import { createWorker } from './create-worker';
 import { connectTemporal, temporalWaitMsFromEnv } from './connect-temporal';
 import { HISTOGRAM_BUCKETS } from './metrics';
 import { versioningFromEnv, type VersioningSettings } from './versioning';
+import { tracingFromEnv, type TracingConfig } from '../client/tracing-config';
+import type { WorkerTracing } from './tracing';
 import { metricsEndpointFromEnv, type MetricsEndpoint } from './metrics-endpoint';
 import { MAX_CONCURRENT_ACTIVITIES, MAX_CONCURRENT_LOCAL_ACTIVITIES, POOL_MAX } from './limits';
 
@@ -39,6 +41,8 @@ export interface WorkerRuntimeOptions {
   versioning?: VersioningSettings;
   /** Serve Prometheus metrics here (default: CONSENTFLOW_METRICS_PORT, else none). */
   metrics?: MetricsEndpoint;
+  /** Export traces over OTLP/HTTP (default: tracingFromEnv(), the OTEL_EXPORTER_OTLP_* variables, else none). */
+  tracing?: TracingConfig;
   /** The benchmark's worker: its workflows module and the activities its baseline needs. */
   bench?: { workflowsPath: string; activities: object };
 }
@@ -144,6 +148,11 @@ export async function startWorkerRuntime(
   const warn = opts.warn ?? log;
   // Read first: a bad value is bad input before anything starts.
   const versioning = opts.versioning ?? versioningFromEnv();
+  const tracingConfig = 'tracing' in opts ? opts.tracing : tracingFromEnv();
+  // Only a configured endpoint loads OpenTelemetry (a missing optional package is a clear error here).
+  const tracing: WorkerTracing | undefined = tracingConfig
+    ? await (await import('./tracing')).startWorkerTracing(tracingConfig)
+    : undefined;
   installRuntime(opts.metrics ?? metricsEndpointFromEnv(), warn);
   const temporalWaitMs = opts.temporalWaitMs ?? temporalWaitMsFromEnv();
   if (!opts.transports) for (const line of missingTransportWarnings()) warn(line);
@@ -184,6 +193,7 @@ export async function startWorkerRuntime(
       maxConcurrentActivityTaskExecutions: MAX_CONCURRENT_ACTIVITIES,
       maxConcurrentLocalActivityExecutions: MAX_CONCURRENT_LOCAL_ACTIVITIES,
       versioning,
+      ...(tracing ? { tracing } : {}),
     });
   } catch (err) {
     // Nothing may keep the process alive after a failed start: the CLI exits with the error.
@@ -210,6 +220,7 @@ export async function startWorkerRuntime(
       rules.close();
       await closeTransports(transports);
       if (ownPool) await pool.end();
+      await tracing?.tracing.flush();
     },
   };
 }

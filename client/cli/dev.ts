@@ -82,10 +82,18 @@ export function registerDevCommands(program: Command): void {
       const namespace = settings.temporalNamespace;
       const { versioningFromEnv } = await import('../../worker/versioning');
       const versioning = versioningFromEnv();
+      const { tracingFromEnv } = await import('../tracing-config');
+      const tracing = tracingFromEnv();
+      if (tracing) {
+        // A missing optional OpenTelemetry package is bad input too, before anything connects.
+        const { startWorkerTracing } = await import('../../worker/tracing');
+        await startWorkerTracing(tracing);
+      }
       let runtime: WorkerRuntime;
       try {
         runtime = await startWorkerRuntime(settings, {
           versioning,
+          tracing,
           ...(metrics ? { metrics } : {}),
           log: (l) => process.stdout.write(`${l}\n`),
           warn: (l) => process.stderr.write(`${l}\n`),
@@ -98,7 +106,8 @@ export function registerDevCommands(program: Command): void {
       process.stdout.write(
         `Worker polling task queue ${runtime.taskQueue} at ${runtime.address}; Ctrl-C stops it.\n` +
           versionLine(runtime) +
-          (metrics ? `Metrics for Prometheus: http://${metrics.host}:${metrics.port}/metrics\n` : ''),
+          (metrics ? `Metrics for Prometheus: http://${metrics.host}:${metrics.port}/metrics\n` : '') +
+          (tracing ? `Traces over OTLP/HTTP: ${tracing.url} (service ${tracing.serviceName})\n` : ''),
       );
       const ended = await untilSignalOrWorkerFailure(runtime);
       await runtime.stop();

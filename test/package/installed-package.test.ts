@@ -64,6 +64,8 @@ describe('the packed tarball installed into an empty folder', () => {
       'dist/index.mjs',
       'dist/types/client/index.d.ts',
       'dist/workflow-bundle.js',
+      // The bundle a worker with an OTLP endpoint runs (docs/deployment.md, Traces).
+      'dist/workflow-bundle-traced.js',
       'rules/matrix.email.json',
       'rules/schema/rule-file.schema.json',
       'automations/welcome.json',

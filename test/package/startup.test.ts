@@ -59,7 +59,17 @@ afterAll(() => {
   if (out) rmSync(out, { recursive: true, force: true });
 });
 
-const HEAVY = ['@temporalio/client', '@temporalio/worker', 'pg', 'fastify', 'nodemailer', 'node-pg-migrate'];
+// OpenTelemetry first: it loads only when an OTLP endpoint is configured (client/tracing-config.ts).
+const HEAVY = [
+  '@opentelemetry/api',
+  '@temporalio/interceptors-opentelemetry',
+  '@temporalio/client',
+  '@temporalio/worker',
+  'pg',
+  'fastify',
+  'nodemailer',
+  'node-pg-migrate',
+];
 
 describe('compiled start-up', () => {
   test('--help loads commander and nothing of the rule engine, Ajv, Temporal or PostgreSQL', () => {
