@@ -312,7 +312,9 @@ describe('timeouts and rollovers', () => {
   test('a cart that rolls over (continue-as-new) keeps the steps already done in its result', async () => {
     const id = await seedContact(h.db.pool, { key: 'roll1', country: 'GB' });
     const catalog = loadAutomations();
-    const scale = 2_000 / 86_400_000;
+    // A day is 8 s: the two cart changes must land between the email (after an hour) and the SMS (a day
+    // later); at 2 s a day a loaded machine delivered the signals after the run had ended.
+    const scale = 8_000 / 86_400_000;
     const { scaleDurations } = await import('../../client/definitions');
     const definition = scaleDurations(catalog.abandonedCart, scale);
     const handle = await h.client.workflow.start(abandonedCartWorkflow, {
