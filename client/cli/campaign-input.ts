@@ -104,6 +104,21 @@ export interface PaceFlags {
   localHour?: number;
 }
 
+/**
+ * The pace options of the flags given on a command line (raw strings as commander hands them over), each
+ * checked by its own parser; `campaigns start` and `schedules create` share it.
+ */
+export function paceFromFlags(o: Record<string, string | undefined>) {
+  const flags: PaceFlags = {};
+  if (o.rate !== undefined) flags.rate = paceOptions.rate(o.rate);
+  if (o.provider !== undefined) flags.provider = o.provider;
+  if (o.concurrency !== undefined) flags.concurrency = paceOptions.concurrency(o.concurrency);
+  if (o.ranges !== undefined) flags.ranges = paceOptions.ranges(o.ranges);
+  if (o.pageSize !== undefined) flags.pageSize = paceOptions.pageSize(o.pageSize);
+  if (o.localHour !== undefined) flags.localHour = paceOptions.localHour(o.localHour);
+  return paceOf(flags);
+}
+
 /** The campaign options the pace flags set. */
 export function paceOf(o: PaceFlags) {
   if (o.provider !== undefined) checkName(o.provider, '--provider');

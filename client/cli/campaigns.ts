@@ -93,13 +93,7 @@ export function registerCampaignCommands(program: Command): void {
       input.checkName(name);
       const segment = input.readSegmentFile(o.segment as string);
       const message = input.parseMessage(o.message as string);
-      const pace = input.paceOf({
-        ...(o.rate !== undefined ? { rate: input.paceOptions.rate(o.rate) } : {}),
-        ...(o.provider !== undefined ? { provider: o.provider } : {}),
-        ...(o.concurrency !== undefined ? { concurrency: input.paceOptions.concurrency(o.concurrency) } : {}),
-        ...(o.ranges !== undefined ? { ranges: input.paceOptions.ranges(o.ranges) } : {}),
-        ...(o.pageSize !== undefined ? { pageSize: input.paceOptions.pageSize(o.pageSize) } : {}),
-      });
+      const pace = input.paceFromFlags(o);
       const clockStart = o.at !== undefined ? input.parseInstant('--at', o.at) : undefined;
       const id = await withCampaigns(name, (c) =>
         c.start({

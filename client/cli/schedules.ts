@@ -77,13 +77,7 @@ export function registerScheduleCommands(program: Command): void {
         throw new CliError(`--timezone "${o.timezone}" is not an IANA time zone; e.g. Europe/Paris`, 2);
       const segment = input.readSegmentFile(o.segment as string);
       const message = input.parseMessage(o.message as string);
-      const pace = input.paceOf({
-        ...(o.rate !== undefined ? { rate: input.paceOptions.rate(o.rate) } : {}),
-        ...(o.provider !== undefined ? { provider: o.provider } : {}),
-        ...(o.concurrency !== undefined ? { concurrency: input.paceOptions.concurrency(o.concurrency) } : {}),
-        ...(o.ranges !== undefined ? { ranges: input.paceOptions.ranges(o.ranges) } : {}),
-        ...(o.localHour !== undefined ? { localHour: input.paceOptions.localHour(o.localHour) } : {}),
-      });
+      const pace = input.paceFromFlags(o);
       const id = await withSchedules((s) =>
         s
           .create({
