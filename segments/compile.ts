@@ -20,28 +20,29 @@ export interface CompiledSegment {
   params: unknown[];
 }
 
-/** Column of each profile field and the PostgreSQL type its values are bound as. */
-const COLUMNS: Record<ProfileField, { column: string; cast: string }> = {
-  id: { column: 'c.id', cast: 'text' },
-  email: { column: 'c.email', cast: 'text' },
-  phone: { column: 'c.phone', cast: 'text' },
-  first_name: { column: 'c.first_name', cast: 'text' },
-  last_name: { column: 'c.last_name', cast: 'text' },
-  gender: { column: 'c.gender', cast: 'numeric' },
-  language: { column: 'c.language', cast: 'text' },
-  country: { column: 'c.country', cast: 'text' },
-  subdivision: { column: 'c.subdivision', cast: 'text' },
-  timezone: { column: 'c.timezone', cast: 'text' },
-  source: { column: 'c.source', cast: 'text' },
-  status: { column: 'c.status', cast: 'text' },
-  active: { column: 'c.active', cast: 'boolean' },
+/** The PostgreSQL type each profile field's values are bound as; the field is the contacts column of that name. */
+const CASTS: Record<ProfileField, string> = {
+  id: 'text',
+  email: 'text',
+  phone: 'text',
+  first_name: 'text',
+  last_name: 'text',
+  gender: 'numeric',
+  language: 'text',
+  country: 'text',
+  subdivision: 'text',
+  timezone: 'text',
+  source: 'text',
+  status: 'text',
+  active: 'boolean',
 };
 
 const list = <T>(v: T | T[]): T[] => (Array.isArray(v) ? v : [v]);
 const ORDER = { gt: '>', gte: '>=', lt: '<', lte: '<=' } as const;
 
 function field(b: SqlBuilder, c: FieldCondition): string {
-  const { column, cast } = COLUMNS[c.field];
+  const column = `c.${c.field}`;
+  const cast = CASTS[c.field];
   const op = operatorOf(c);
   switch (op) {
     case 'eq':
