@@ -41,8 +41,10 @@ const list = <T>(v: T | T[]): T[] => (Array.isArray(v) ? v : [v]);
 const ORDER = { gt: '>', gte: '>=', lt: '<', lte: '<=' } as const;
 
 function field(b: SqlBuilder, c: FieldCondition): string {
+  // The lookup also keeps the column name out of reach of unparsed input: only a listed field becomes SQL.
+  const cast = Object.hasOwn(CASTS, c.field) ? CASTS[c.field] : undefined;
+  if (cast === undefined) throw new Error(`not a profile field: ${JSON.stringify(c.field)}`);
   const column = `c.${c.field}`;
-  const cast = CASTS[c.field];
   const op = operatorOf(c);
   switch (op) {
     case 'eq':
