@@ -1,13 +1,14 @@
-// enqueueCampaignPage: one page of a campaign's audience, by keyset (contact id order, never OFFSET), decided
-// in bulk with the same decision as every send step (campaigns/decide-batch.ts), and written in bulk: one INSERT
+// enqueueCampaignPage: one page of a campaign's audience with its profiles, by keyset (contact id order, never
+// OFFSET), decided in bulk with the same decision as every send step (campaigns/decide-batch.ts), and written in bulk: one INSERT
 // from unnest() for the outbox rows (send, and defer with the instant the window opens), one for the suppressed
 // outcomes, in one transaction. Every row is keyed campaign + contact + message and inserted ON CONFLICT DO
 // NOTHING: a page written again (a retried activity, a worker killed after the commit) adds nothing.
 import type { RuleSet } from '../rules';
 import type { Pool } from '../db/pool';
 import { inTransaction } from '../db/transaction';
-import { decideBatch } from '../campaigns/decide-batch';
-import { compileSegment } from '../segments/compile';
+import { decideProfiles } from '../campaigns/decide-batch';
+import { readProfilePage, type ProfilePage } from '../db/contacts/profile-pages';
+import { audienceFilter } from '../segments/audience';
 import { parseSegment } from '../segments/segment';
 import type { CampaignCounts, CampaignMessage, PageRange } from '../contracts/campaign';
 import { campaignMessageKey, messageName } from '../contracts/campaign';
@@ -46,8 +47,9 @@ export function createEnqueueCampaignPage(deps: CampaignEnqueueDependencies) {
     if (Number.isNaN(at.getTime()))
       throw nonRetryable(ActivityErrorType.InvalidActivityInput, `"at" is not an instant: ${input.at}`);
     const audienceAt = input.audienceAt ? new Date(input.audienceAt) : at;
-    const ids = await pageOfAudience(deps.pool, input, Number.isNaN(audienceAt.getTime()) ? at : audienceAt);
+    const page = await pageOfAudience(deps.pool, input, Number.isNaN(audienceAt.getTime()) ? at : audienceAt);
     heartbeat();
+    const { ids } = page;
     if (ids.length === 0) return { counts: {} };
     let ruleSet: RuleSet;
     try {
@@ -62,7 +64,7 @@ export function createEnqueueCampaignPage(deps: CampaignEnqueueDependencies) {
     const { template: _t, name: _n, ...spec } = input.message;
     const name = messageName(input.message);
     // A page decided again (a retry after its commit was lost) must not count its own rows against caps.
-    const decisions = await decideBatch(deps.pool, ruleSet, ids, spec, at, {
+    const decisions = await decideProfiles(deps.pool, ruleSet, page, spec, at, {
       exceptKey: (contactId) => campaignMessageKey(input.campaignId, contactId, name),
     });
     heartbeat();
@@ -121,8 +123,8 @@ const INSERT_SUPPRESSED = `
     FROM unnest($5::text[], $6::text[]) AS t(contact, reasons)
   ON CONFLICT (message_key) DO NOTHING`;
 
-/** The next page of the range: the segment's own SQL, bound parameters only, keyset on the contact id. */
-async function pageOfAudience(pool: Pool, input: EnqueuePageInput, at: Date): Promise<string[]> {
+/** The next page of the range, with profiles: the segment's own SQL, bound parameters only, keyset on the id. */
+async function pageOfAudience(pool: Pool, input: EnqueuePageInput, at: Date): Promise<ProfilePage> {
   let segment;
   try {
     segment = parseSegment(JSON.stringify(input.segment));
@@ -132,18 +134,9 @@ async function pageOfAudience(pool: Pool, input: EnqueuePageInput, at: Date): Pr
       `the campaign's segment: ${(err as Error).message}`,
     );
   }
-  const fixed: unknown[] = [input.after, input.pageSize, input.range.upTo ?? null];
-  let hour = '';
-  if (input.localHour !== undefined) {
-    fixed.push(at, input.localHour);
-    hour = ` AND extract(hour FROM $4::timestamptz AT TIME ZONE COALESCE(c.timezone, 'UTC')) = $5`;
-  }
-  const compiled = compileSegment(segment, { at, paramOffset: fixed.length });
-  const { rows } = await pool.query<{ id: string }>(
-    `SELECT c.id FROM contacts c
-      WHERE c.id > $1 AND ($3::text IS NULL OR c.id <= $3)${hour} AND (${compiled.where})
-      ORDER BY c.id LIMIT $2`,
-    [...fixed, ...compiled.params],
-  );
-  return rows.map((r) => r.id);
+  const filter = audienceFilter(segment, at, {
+    ...(input.range.upTo !== undefined ? { upTo: input.range.upTo } : {}),
+    ...(input.localHour !== undefined ? { localHour: input.localHour } : {}),
+  });
+  return readProfilePage(pool, filter, input.after, input.pageSize);
 }

@@ -1,15 +1,16 @@
 // Audience: one campaign message decided for every stored contact, in batches from PostgreSQL (keyset
-// pagination over contacts.id, one loadProfiles per batch, decideSend per contact), next to just reading
+// pagination over contacts.id, one page of profiles per batch (db/contacts/profile-pages.ts), decideSend per contact), next to just reading
 // the same batches. Standalone: npx tsx bench/audience.ts [--quick] [--audience 1000000]
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { loadProfiles } from '../db/contacts/profile';
+import { readProfilePage } from '../db/contacts/profile-pages';
 import type { Pool } from '../db/pool';
 import { decideSend, loadRuleSet, type ContactProfile, type MessageSpec } from '../rules/index';
 import { freshDatabase, round } from './support';
 
 const RULES_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../rules');
 const BATCH = 2_000;
+const EVERYONE = { where: 'true', params: [] };
 const CAMPAIGN: MessageSpec = { channel: 'email', type: 'campaign', resource: 'shop', category: 'promo' };
 
 /**
@@ -46,7 +47,7 @@ export async function seedAudience(pool: Pool, n: number): Promise<void> {
   await pool.query('ANALYZE contacts; ANALYZE subscriptions');
 }
 
-/** Walks every contact in id order, one batch of profiles at a time; `each` sees every batch. */
+/** Walks every contact in id order, one page of profiles at a time (the campaigns' reader); `each` sees every page. */
 export async function walk(
   pool: Pool,
   each: (profiles: Map<string, ContactProfile>) => void,
@@ -54,18 +55,11 @@ export async function walk(
   let after = '';
   let seen = 0;
   for (;;) {
-    const { rows } = await pool.query<{ id: string }>(
-      'SELECT id FROM contacts WHERE id > $1 ORDER BY id LIMIT $2',
-      [after, BATCH],
-    );
-    if (rows.length === 0) return seen;
-    const profiles = await loadProfiles(
-      pool,
-      rows.map((r) => r.id),
-    );
+    const { ids, profiles } = await readProfilePage(pool, EVERYONE, after, BATCH);
+    if (ids.length === 0) return seen;
     each(profiles);
     seen += profiles.size;
-    after = rows[rows.length - 1]!.id;
+    after = ids[ids.length - 1]!;
   }
 }
 

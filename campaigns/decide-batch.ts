@@ -5,6 +5,7 @@ import type { RuleSet } from '../rules';
 import type { DecisionReason, MessageSpec, Verdict } from '../rules/model';
 import { loadProfiles } from '../db/contacts/profile';
 import type { Pool, PoolClient } from '../db/pool';
+import type { ProfilePage } from '../db/contacts/profile-pages';
 import { closedReason, judgeLoaded, notFoundReason } from '../activities/evaluate';
 import { readHistories } from '../activities/history';
 import { decidingRule } from '../contracts/deciding-rule';
@@ -39,6 +40,19 @@ export async function decideBatch(
   opts: DecideBatchOptions = {},
 ): Promise<BatchDecision[]> {
   const profiles = await loadProfiles(db, contactIds);
+  return decideProfiles(db, ruleSet, { ids: contactIds, profiles }, message, at, opts);
+}
+
+/** decideBatch for profiles already read (an audience page): only the history is read, when a cap may count. */
+export async function decideProfiles(
+  db: Pool | PoolClient,
+  ruleSet: RuleSet,
+  page: ProfilePage,
+  message: MessageSpec,
+  at: Date,
+  opts: DecideBatchOptions = {},
+): Promise<BatchDecision[]> {
+  const { ids: contactIds, profiles } = page;
   const histories = await readHistories(db, ruleSet, [...profiles.keys()], at, opts.exceptKey, message);
   return contactIds.map((contactId): BatchDecision => {
     const contact = profiles.get(contactId);

@@ -1,11 +1,11 @@
-// A campaign's dry run: the segment's audience in keyset pages, each page decided by decideBatch (the
-// workers' decision, in bulk), counted by verdict and by deciding rule. Reads only; writes nothing.
+// A campaign's dry run: the segment's audience in keyset pages of profiles, each page decided by decideProfiles
+// (the workers' decision, in bulk), counted by verdict and by deciding rule. Reads only; writes nothing.
 import type { RuleSet } from '../rules';
 import type { MessageSpec, Verdict } from '../rules/model';
 import type { Pool } from '../db/pool';
 import { audiencePages } from '../segments/audience';
 import type { Segment } from '../segments/segment';
-import { decideBatch, type BatchDecision } from './decide-batch';
+import { decideProfiles, type BatchDecision } from './decide-batch';
 
 export interface PreviewResult {
   total: number;
@@ -17,7 +17,7 @@ export interface PreviewResult {
 }
 
 export interface PreviewOptions {
-  /** Contacts per page (one page query, one profiles read and one history read each). */
+  /** Contacts per page (a contacts read, a subscriptions read and at most one history read each). */
   pageSize?: number;
   /** Sample contact ids kept per rule. */
   samplesPerRule?: number;
@@ -58,7 +58,7 @@ export async function previewCampaign(
   const pending: Promise<BatchDecision[]>[] = [];
   try {
     for await (const page of audiencePages(pool, segment, at, pageSize)) {
-      pending.push(decideBatch(pool, ruleSet, page, message, at));
+      pending.push(decideProfiles(pool, ruleSet, page, message, at));
       if (pending.length >= inFlight) tally(await pending.shift()!);
     }
     while (pending.length) tally(await pending.shift()!);

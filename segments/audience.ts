@@ -1,8 +1,9 @@
-// A segment's audience in the contact store: its size, a sample, and keyset pages in id order (each page a
-// query that starts after the previous page's last id, so a page costs the same at the start and the end of
+// A segment's audience in the contact store: its size, a sample, and keyset pages of profiles in id order
+// (each page starts after the previous page's last id, so a page costs the same at the start and the end of
 // a million contacts, and a contact added or removed meanwhile never shifts the others).
 import type { Pool, PoolClient } from '../db/pool';
-import { compileSegment, type CompiledSegment } from './compile';
+import { readProfilePage, type PageFilter, type ProfilePage } from '../db/contacts/profile-pages';
+import { compileSegment } from './compile';
 import type { Segment } from './segment';
 
 type Db = Pool | PoolClient;
@@ -17,39 +18,45 @@ export async function countAudience(db: Db, segment: Segment, at: Date): Promise
   return Number(rows[0]!.n);
 }
 
-/** Up to `limit` contact ids of the audience after `after` (exclusive; '' for the first page), in id order. */
-export async function audiencePage(
-  db: Db,
-  segment: Segment,
-  at: Date,
-  after: string,
-  limit: number,
-): Promise<string[]> {
-  return pageOf(db, compileSegment(segment, { at, paramOffset: 2 }), after, limit);
+/** Where in the store a campaign range reads: up to `upTo` (inclusive), and only contacts at a local hour. */
+export interface AudienceScope {
+  upTo?: string;
+  /** Only contacts whose local hour at `at` is this one (a birthday schedule's send hour). */
+  localHour?: number;
 }
 
-async function pageOf(db: Db, compiled: CompiledSegment, after: string, limit: number): Promise<string[]> {
-  const { rows } = await db.query<{ id: string }>(
-    `SELECT c.id FROM contacts c WHERE c.id > $1 AND (${compiled.where}) ORDER BY c.id LIMIT $2`,
-    [after, limit, ...compiled.params],
-  );
-  return rows.map((r) => r.id);
+/** The segment's audience at `at` within `scope`, as the filter of a keyset page of profiles. */
+export function audienceFilter(segment: Segment, at: Date, scope: AudienceScope = {}): PageFilter {
+  // $1 and $2 are the page's keyset and size (db/contacts/profile-pages.ts).
+  const fixed: unknown[] = [scope.upTo ?? null];
+  let hour = '';
+  if (scope.localHour !== undefined) {
+    fixed.push(at, scope.localHour);
+    hour = ` AND extract(hour FROM $4::timestamptz AT TIME ZONE COALESCE(c.timezone, 'UTC')) = $5`;
+  }
+  const compiled = compileSegment(segment, { at, paramOffset: 2 + fixed.length });
+  return {
+    where: `($3::text IS NULL OR c.id <= $3)${hour} AND (${compiled.where})`,
+    params: [...fixed, ...compiled.params],
+  };
 }
 
-/** Every page of the audience in id order; the next page is read while the caller works on this one. */
+/** Every page of the audience in id order, with profiles; the next page is read while the caller works. */
 export async function* audiencePages(
   db: Db,
   segment: Segment,
   at: Date,
   pageSize: number,
-): AsyncGenerator<string[]> {
-  const compiled = compileSegment(segment, { at, paramOffset: 2 }); // once: every page asks the same
-  let next = pageOf(db, compiled, '', pageSize);
+): AsyncGenerator<ProfilePage> {
+  const filter = audienceFilter(segment, at); // once: every page asks the same
+  let next = readProfilePage(db, filter, '', pageSize);
   for (;;) {
     const page = await next;
-    if (page.length === 0) return;
+    if (page.ids.length === 0) return;
     next =
-      page.length < pageSize ? Promise.resolve([]) : pageOf(db, compiled, page[page.length - 1]!, pageSize);
+      page.ids.length < pageSize
+        ? Promise.resolve({ ids: [], profiles: new Map() })
+        : readProfilePage(db, filter, page.ids[page.ids.length - 1]!, pageSize);
     // A caller that stops early leaves `next` running: its rejection must not be unhandled.
     next.catch(() => undefined);
     yield page;

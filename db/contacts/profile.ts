@@ -4,7 +4,8 @@ import type { Pool, PoolClient } from '../pool';
 import type { ContactProfile, ImpliedConsentBasis, Subscription } from '../../rules/model';
 import { resolveContactKey } from './tx';
 
-interface ProfileRow {
+/** The contact's own columns of a profile, as `PROFILE_COLUMNS` names them. */
+export interface ProfileRow {
   id: string;
   status: ContactProfile['status'];
   active: boolean;
@@ -15,11 +16,17 @@ interface ProfileRow {
   implied_at: string | null;
   bl_email: boolean;
   bl_phone: boolean;
-  /** [resource, channel, address, status, priority, categories] per live subscription, in profile order. */
-  subs:
-    | [string, Subscription['channel'], string, Subscription['status'], number, Subscription['categories']][]
-    | null;
 }
+
+/** [resource, channel, address, status, priority, categories] per live subscription, in profile order. */
+type SubscriptionTuple = [
+  string,
+  Subscription['channel'],
+  string,
+  Subscription['status'],
+  number,
+  Subscription['categories'],
+];
 
 /**
  * Blacklist flags: true when any of the contact's addresses on that channel (primary or subscription) is
@@ -33,22 +40,30 @@ const BLACKLIST_FLAG = (channel: 'email' | 'sms', primary: 'email' | 'phone') =>
   ELSE false END`;
 
 /**
- * One query for a whole batch: each contact's subscriptions are aggregated next to its row by the
- * (contact_id, ...) index, one index probe per contact. Two queries (contacts, then subscriptions with
- * `contact_id = ANY($1)`) let the planner scan the whole subscriptions table for a large batch, so a
- * campaign's pages cost more the more contacts are stored. The id bounds (computed by PostgreSQL, in its
- * collation) turn the contacts lookup into one index range scan for a keyset page instead of a probe per
- * id. Unnamed on purpose: a prepared statement's generic plan would not see the ids' bounds.
+ * The profile's contact columns of `contacts c` (a ProfileRow); the query must start with `PROFILE_WITH`.
+ * Shared by the one-contact read below and the audience pages (db/contacts/profile-pages.ts).
  */
-const PROFILES = {
-  text: `WITH any_bl AS (SELECT EXISTS (SELECT 1 FROM blacklist) AS b),
-      bounds AS (SELECT min(x) AS lo, max(x) AS hi FROM unnest($1::text[]) x)
-    SELECT c.id, c.status, c.active, c.country, c.subdivision, c.timezone,
+export const PROFILE_WITH = 'WITH any_bl AS (SELECT EXISTS (SELECT 1 FROM blacklist) AS b)';
+export const PROFILE_COLUMNS = `c.id, c.status, c.active, c.country, c.subdivision, c.timezone,
        c.implied_consent_basis AS implied_basis, to_char(c.implied_consent_at, 'YYYY-MM-DD') AS implied_at,
        ${BLACKLIST_FLAG('email', 'email')} AS bl_email,
-       ${BLACKLIST_FLAG('sms', 'phone')} AS bl_phone,
+       ${BLACKLIST_FLAG('sms', 'phone')} AS bl_phone`;
+
+/** The order of a contact's subscriptions in its profile (the rules pick the first of equal priority). */
+export const SUBSCRIPTION_ORDER = 's.resource, s.channel, s.priority, s.created_at, s.id';
+
+/**
+ * One query for a few contacts (a send step asks for one): each contact's subscriptions are aggregated next
+ * to its row by the (contact_id, ...) index, one index probe per contact. The id bounds (computed by
+ * PostgreSQL, in its collation) turn the contacts lookup into one index range scan instead of a probe per
+ * id. Unnamed on purpose: a prepared statement's generic plan would not see the ids' bounds. A whole page of
+ * an audience is read by db/contacts/profile-pages.ts instead, which costs PostgreSQL a fraction of this.
+ */
+const PROFILES = {
+  text: `${PROFILE_WITH}, bounds AS (SELECT min(x) AS lo, max(x) AS hi FROM unnest($1::text[]) x)
+    SELECT ${PROFILE_COLUMNS},
        (SELECT json_agg(json_build_array(s.resource, s.channel, s.address, s.status, s.priority, s.categories)
-                        ORDER BY s.resource, s.channel, s.priority, s.created_at, s.id)
+                        ORDER BY ${SUBSCRIPTION_ORDER})
           FROM subscriptions s WHERE s.contact_id = c.id AND s.deleted_at IS NULL) AS subs
      FROM contacts c
     WHERE c.id >= (SELECT lo FROM bounds) AND c.id <= (SELECT hi FROM bounds) AND c.id = ANY($1::text[])`,
@@ -62,29 +77,48 @@ export async function loadProfiles(
   const out = new Map<string, ContactProfile>();
   if (ids.length === 0) return out;
   const unique = ids.length === 1 ? ids : [...new Set(ids)];
-  const { rows } = await pool.query<ProfileRow>({ ...PROFILES, values: [unique] });
+  const { rows } = await pool.query<ProfileRow & { subs: SubscriptionTuple[] | null }>({
+    ...PROFILES,
+    values: [unique],
+  });
   for (const r of rows) {
-    const subscriptions: Subscription[] = [];
-    for (const [resource, channel, address, status, priority, categories] of r.subs ?? []) {
-      const sub: Subscription = { resource, channel, address, status, priority };
-      if (categories && Object.keys(categories).length) sub.categories = categories;
-      subscriptions.push(sub);
-    }
-    out.set(r.id, {
-      id: r.id,
-      status: r.status,
-      active: r.active,
-      country: r.country,
-      ...(r.subdivision ? { subdivision: r.subdivision } : {}),
-      timezone: r.timezone,
-      ...(r.implied_basis && r.implied_at
-        ? { impliedConsent: { basis: r.implied_basis, at: r.implied_at } }
-        : {}),
-      blacklist: { email: r.bl_email, phone: r.bl_phone },
-      subscriptions,
-    });
+    const profile = profileOf(r);
+    for (const [resource, channel, address, status, priority, categories] of r.subs ?? [])
+      profile.subscriptions.push(subscriptionOf(resource, channel, address, status, priority, categories));
+    out.set(r.id, profile);
   }
   return out;
+}
+
+/** A profile from its contact row, with no subscriptions yet (the caller appends them in profile order). */
+export function profileOf(r: ProfileRow): ContactProfile {
+  return {
+    id: r.id,
+    status: r.status,
+    active: r.active,
+    country: r.country,
+    ...(r.subdivision ? { subdivision: r.subdivision } : {}),
+    timezone: r.timezone,
+    ...(r.implied_basis && r.implied_at
+      ? { impliedConsent: { basis: r.implied_basis, at: r.implied_at } }
+      : {}),
+    blacklist: { email: r.bl_email, phone: r.bl_phone },
+    subscriptions: [],
+  };
+}
+
+/** A subscription as the rules see it: `categories` only when it names any. */
+export function subscriptionOf(
+  resource: string,
+  channel: Subscription['channel'],
+  address: string,
+  status: Subscription['status'],
+  priority: number,
+  categories: Subscription['categories'] | undefined,
+): Subscription {
+  const sub: Subscription = { resource, channel, address, status, priority };
+  if (categories && Object.keys(categories).length) sub.categories = categories;
+  return sub;
 }
 
 /** Fields a message template may use; custom fields by name (never shadowing a standard field). */
