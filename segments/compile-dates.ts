@@ -4,7 +4,7 @@
 // a zone: it is read as the contact's local calendar date. Anniversaries of Feb 29 fall on Feb 28 in years
 // without one (docs/segments.md).
 import type { DateCondition, LedgerCondition } from './conditions';
-import { definite, type SqlBuilder } from './sql';
+import { definite, existsFor, type SqlBuilder } from './sql';
 
 /** The store's form of a custom date value (db/contacts/custom-fields.ts): an RFC 3339 instant. */
 const CUSTOM_DATE = String.raw`'^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$'`;
@@ -119,5 +119,5 @@ export function ledgerSql(b: SqlBuilder, { ledger: l }: LedgerCondition): string
     ...(l.olderThan ? [`l.at < ${b.now} - ${b.param(parseAge(l.olderThan).interval, 'interval')}`] : []),
     ...(l.newerThan ? [`l.at > ${b.now} - ${b.param(parseAge(l.newerThan).interval, 'interval')}`] : []),
   ];
-  return `EXISTS (SELECT 1 FROM consent_ledger l WHERE ${where.join(' AND ')})`;
+  return existsFor('consent_ledger l', where.join(' AND '));
 }

@@ -13,7 +13,7 @@ import type {
 } from './conditions';
 import { operatorOf } from './checks';
 import { anniversarySql, dateSql, ledgerSql } from './compile-dates';
-import { definite, SqlBuilder } from './sql';
+import { definite, existsFor, SqlBuilder } from './sql';
 
 export interface CompiledSegment {
   where: string;
@@ -116,8 +116,10 @@ function subscriptionScope(b: SqlBuilder, s: { resource?: string; channel?: stri
 }
 
 function subscription(b: SqlBuilder, { subscription: s }: SubscriptionCondition): string {
-  return `EXISTS (SELECT 1 FROM subscriptions s WHERE ${subscriptionScope(b, s)}
-    AND s.status = ANY(${b.param(list(s.status), 'text[]')}))`;
+  return existsFor(
+    'subscriptions s',
+    `${subscriptionScope(b, s)} AND s.status = ANY(${b.param(list(s.status), 'text[]')})`,
+  );
 }
 
 function category(b: SqlBuilder, { category: s }: CategoryCondition): string {
@@ -126,7 +128,7 @@ function category(b: SqlBuilder, { category: s }: CategoryCondition): string {
     s.state === 'unset'
       ? `NOT (s.categories ? ${name})`
       : `(s.categories ->> ${name}) = ${b.param(s.state, 'text')}`;
-  return `EXISTS (SELECT 1 FROM subscriptions s WHERE ${subscriptionScope(b, s)} AND ${state})`;
+  return existsFor('subscriptions s', `${subscriptionScope(b, s)} AND ${state}`);
 }
 
 function condition(b: SqlBuilder, c: Condition): string {

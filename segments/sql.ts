@@ -4,6 +4,18 @@
 
 import { KNOWN_ZONES, zoneDays } from './zone-days';
 
+/**
+ * A condition on the contact's rows in another table (subscriptions, ledger), probed per contact: OFFSET 0
+ * keeps PostgreSQL from turning the EXISTS into a join. A campaign reads its audience in keyset pages (ids
+ * after the last page's), and a join does not carry that bound over to the other table: the merge join the
+ * planner chose read the subscriptions index from its first row on every page, so each page cost more than
+ * the one before (at contact 400,000 of a million, 4x the first page). Giving the join the page's bound
+ * helps only while the planner keeps the merge join; on a poorly estimated condition (a JSON field) it hashes
+ * the other table from the bound on, all of it for the first page. A probe costs the same on every page.
+ */
+export const existsFor = (table: 'subscriptions s' | 'consent_ledger l', where: string): string =>
+  `EXISTS (SELECT 1 FROM ${table} WHERE ${where} OFFSET 0)`;
+
 export class SqlBuilder {
   readonly params: unknown[] = [];
   private atRef?: string;

@@ -1,6 +1,6 @@
 // An audience read page by page, with each contact's profile: what campaign preview and campaign enqueueing
-// decide on. A page is two queries whatever its size: the contacts (keyset on the id, the caller's filter,
-// the profile's columns) and their subscriptions as one index range scan over the page's id range. Reading
+// decide on. A page is three queries whatever its size: the contacts (keyset on the id, the caller's filter,
+// the profile's columns), how dense the page is, and the page's subscriptions (by id range or by id). Reading
 // the ids first and then the profiles by id cost PostgreSQL about eight times as much per contact: a probe
 // and an aggregate per contact instead of one ordered scan (bench/preview.ts measures the page read).
 import type { Pool, PoolClient } from '../pool';
@@ -63,36 +63,36 @@ type SubscriptionRow = [
   string,
 ];
 
-/** Rows per page contact above which the id range holds mostly other contacts: read by id instead. */
-const RANGE_ROWS_PER_CONTACT = 8;
+/** The id range holds at most this many contacts per page contact: read as a range (see below). */
+const DENSE = 2;
+
+const SUBSCRIPTIONS = `SELECT s.contact_id, s.resource, s.channel, s.address, s.status, s.priority, s.categories::text
+  FROM subscriptions s WHERE s.deleted_at IS NULL AND`;
+const IN_ORDER = `ORDER BY s.contact_id, ${SUBSCRIPTION_ORDER}`;
 
 /**
  * The live subscriptions of the page's contacts, in contact and profile order. A dense page (a segment that
- * selects most contacts) reads its id range in one ordered index scan; the range also holds the
- * subscriptions of contacts the filter left out, skipped here. A sparse page (a small segment spread over a
- * large store) would read the whole store that way, so the range read stops after a bounded number of rows
- * and the page is read by id instead: never more than a few times the page's own rows.
+ * selects most contacts) reads its id range: one ordered index scan, half the cost of looking up each id.
+ * The range also holds the subscriptions of the contacts the filter left out, so a sparse page (a segment
+ * that selects one contact in three, or one in a thousand) is read by id. Which one is decided by counting
+ * the range's contacts (an index-only count that stops at the threshold).
  */
 async function subscriptionsOfPage(db: Db, after: string, ids: string[]): Promise<SubscriptionRow[]> {
-  const cap = ids.length * RANGE_ROWS_PER_CONTACT + 64;
-  const range = await db.query<SubscriptionRow>({
-    text: `SELECT s.contact_id, s.resource, s.channel, s.address, s.status, s.priority, s.categories::text
-             FROM subscriptions s
-            WHERE s.contact_id > $1 AND s.contact_id <= $2 AND s.deleted_at IS NULL
-            ORDER BY s.contact_id, ${SUBSCRIPTION_ORDER} LIMIT $3`,
-    values: [after, ids[ids.length - 1], cap],
+  const last = ids[ids.length - 1];
+  const threshold = ids.length * DENSE;
+  const { rows } = await db.query<{ n: number }>(
+    'SELECT count(*)::int AS n FROM (SELECT 1 FROM contacts c WHERE c.id > $1 AND c.id <= $2 LIMIT $3) r',
+    [after, last, threshold],
+  );
+  const dense = (rows[0]?.n ?? threshold) < threshold;
+  const read = await db.query<SubscriptionRow>({
+    text: dense
+      ? `${SUBSCRIPTIONS} s.contact_id > $1 AND s.contact_id <= $2 ${IN_ORDER}`
+      : `${SUBSCRIPTIONS} s.contact_id = ANY($1::text[]) ${IN_ORDER}`,
+    values: dense ? [after, last] : [ids],
     rowMode: 'array',
   });
-  if (range.rows.length < cap) return range.rows;
-  const byId = await db.query<SubscriptionRow>({
-    text: `SELECT s.contact_id, s.resource, s.channel, s.address, s.status, s.priority, s.categories::text
-             FROM subscriptions s
-            WHERE s.contact_id = ANY($1::text[]) AND s.deleted_at IS NULL
-            ORDER BY s.contact_id, ${SUBSCRIPTION_ORDER}`,
-    values: [ids],
-    rowMode: 'array',
-  });
-  return byId.rows;
+  return read.rows;
 }
 
 /** A row's categories arrive as JSON text: most subscriptions have none, and '{}' needs no parsing. */
