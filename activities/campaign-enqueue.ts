@@ -138,5 +138,7 @@ async function pageOfAudience(pool: Pool, input: EnqueuePageInput, at: Date): Pr
     ...(input.range.upTo !== undefined ? { upTo: input.range.upTo } : {}),
     ...(input.localHour !== undefined ? { localHour: input.localHour } : {}),
   });
-  return readProfilePage(pool, filter, input.after, input.pageSize);
+  // Only the subscriptions that could carry the message: the decision reads no others.
+  const { template: _t, name: _n, ...spec } = input.message;
+  return readProfilePage(pool, filter, input.after, input.pageSize, spec);
 }

@@ -57,7 +57,7 @@ export async function previewCampaign(
   // Pages are tallied in the order they were read, so samples are the first ids per rule.
   const pending: Promise<BatchDecision[]>[] = [];
   try {
-    for await (const page of audiencePages(pool, segment, at, pageSize)) {
+    for await (const page of audiencePages(pool, segment, at, pageSize, message)) {
       pending.push(decideProfiles(pool, ruleSet, page, message, at));
       if (pending.length >= inFlight) tally(await pending.shift()!);
     }

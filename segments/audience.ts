@@ -2,7 +2,12 @@
 // (each page starts after the previous page's last id, so a page costs the same at the start and the end of
 // a million contacts, and a contact added or removed meanwhile never shifts the others).
 import type { Pool, PoolClient } from '../db/pool';
-import { readProfilePage, type PageFilter, type ProfilePage } from '../db/contacts/profile-pages';
+import {
+  readProfilePage,
+  type Carrying,
+  type PageFilter,
+  type ProfilePage,
+} from '../db/contacts/profile-pages';
 import { compileSegment } from './compile';
 import type { Segment } from './segment';
 
@@ -47,16 +52,17 @@ export async function* audiencePages(
   segment: Segment,
   at: Date,
   pageSize: number,
+  carrying?: Carrying,
 ): AsyncGenerator<ProfilePage> {
   const filter = audienceFilter(segment, at); // once: every page asks the same
-  let next = readProfilePage(db, filter, '', pageSize);
+  let next = readProfilePage(db, filter, '', pageSize, carrying);
   for (;;) {
     const page = await next;
     if (page.ids.length === 0) return;
     next =
       page.ids.length < pageSize
         ? Promise.resolve({ ids: [], profiles: new Map() })
-        : readProfilePage(db, filter, page.ids[page.ids.length - 1]!, pageSize);
+        : readProfilePage(db, filter, page.ids[page.ids.length - 1]!, pageSize, carrying);
     // A caller that stops early leaves `next` running: its rejection must not be unhandled.
     next.catch(() => undefined);
     yield page;

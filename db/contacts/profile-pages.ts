@@ -29,14 +29,26 @@ export interface PageFilter {
 }
 
 /**
+ * Only the subscriptions that could carry this message (its channel, and its resource when it names one):
+ * the only ones a decision about it reads (rules/facts.ts `candidates`), so a page decided for one message
+ * need not read the others.
+ */
+export interface Carrying {
+  channel: Subscription['channel'];
+  resource?: string | undefined;
+}
+
+/**
  * Up to `limit` contacts after `after` (exclusive; '' for the first page) that `filter` selects, in id
- * order, with their profiles (the same profiles loadProfiles reads).
+ * order, with their profiles: the same profiles loadProfiles reads, or with `carrying`, the same with only
+ * the subscriptions that could carry that message.
  */
 export async function readProfilePage(
   db: Db,
   filter: PageFilter,
   after: string,
   limit: number,
+  carrying?: Carrying,
 ): Promise<ProfilePage> {
   const { rows } = await db.query<ProfileRow>(
     `${PROFILE_WITH}
@@ -47,7 +59,7 @@ export async function readProfilePage(
   const ids = rows.map((r) => r.id);
   const profiles = new Map<string, ContactProfile>(rows.map((r) => [r.id, profileOf(r)]));
   if (ids.length > 0) {
-    for (const [contactId, ...sub] of await subscriptionsOfPage(db, after, ids))
+    for (const [contactId, ...sub] of await subscriptionsOfPage(db, after, ids, carrying))
       profiles.get(contactId)?.subscriptions.push(subscriptionOf(...parsed(sub)));
   }
   return { ids, profiles };
@@ -77,7 +89,12 @@ const IN_ORDER = `ORDER BY s.contact_id, ${SUBSCRIPTION_ORDER}`;
  * that selects one contact in three, or one in a thousand) is read by id. Which one is decided by counting
  * the range's contacts (an index-only count that stops at the threshold).
  */
-async function subscriptionsOfPage(db: Db, after: string, ids: string[]): Promise<SubscriptionRow[]> {
+async function subscriptionsOfPage(
+  db: Db,
+  after: string,
+  ids: string[],
+  carrying: Carrying | undefined,
+): Promise<SubscriptionRow[]> {
   const last = ids[ids.length - 1];
   const threshold = ids.length * DENSE;
   const { rows } = await db.query<{ n: number }>(
@@ -85,11 +102,17 @@ async function subscriptionsOfPage(db: Db, after: string, ids: string[]): Promis
     [after, last, threshold],
   );
   const dense = (rows[0]?.n ?? threshold) < threshold;
+  const values: unknown[] = dense ? [after, last] : [ids];
+  let only = '';
+  if (carrying) {
+    values.push(carrying.channel, carrying.resource ?? null);
+    only = ` AND s.channel = $${values.length - 1} AND ($${values.length}::text IS NULL OR s.resource = $${values.length})`;
+  }
   const read = await db.query<SubscriptionRow>({
     text: dense
-      ? `${SUBSCRIPTIONS} s.contact_id > $1 AND s.contact_id <= $2 ${IN_ORDER}`
-      : `${SUBSCRIPTIONS} s.contact_id = ANY($1::text[]) ${IN_ORDER}`,
-    values: dense ? [after, last] : [ids],
+      ? `${SUBSCRIPTIONS} s.contact_id > $1 AND s.contact_id <= $2${only} ${IN_ORDER}`
+      : `${SUBSCRIPTIONS} s.contact_id = ANY($1::text[])${only} ${IN_ORDER}`,
+    values,
     rowMode: 'array',
   });
   return read.rows;

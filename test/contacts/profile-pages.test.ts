@@ -122,6 +122,31 @@ describe('readProfilePage', () => {
     expect(sms.map((s) => s.priority)).toEqual([1, 2]);
   });
 
+  test.each([
+    { channel: 'sms', resource: 'shop' },
+    { channel: 'email', resource: 'blog' },
+    { channel: 'email', resource: undefined },
+  ] as const)(
+    'carrying %o: only the subscriptions that could carry it, in profile order',
+    async (carrying) => {
+      for (const [after, filter] of [
+        ['pp-100', { where: 'true', params: [] }],
+        ['', { where: `c.id LIKE $3`, params: ['%3'] }],
+      ] as const) {
+        const page = await readProfilePage(db.pool, filter, after, 40, carrying);
+        expect(page.ids.length).toBe(after ? 40 : 24);
+        const full = await loadProfiles(db.pool, page.ids);
+        for (const id of page.ids) {
+          const all = full.get(id)!;
+          const subscriptions = all.subscriptions.filter(
+            (s) => s.channel === carrying.channel && (!carrying.resource || s.resource === carrying.resource),
+          );
+          expect(page.profiles.get(id), id).toEqual({ ...all, subscriptions });
+        }
+      }
+    },
+  );
+
   test('an audience nobody is in reads one query and returns nothing', async () => {
     const recorded = recording(db.pool);
     const page = await readProfilePage(recorded.pool, { where: 'false', params: [] }, '', 100);
