@@ -1,11 +1,11 @@
 // enqueueCampaignPage: one page of a campaign's audience with its profiles, by keyset (contact id order, never
-// OFFSET), decided in bulk with the same decision as every send step (campaigns/decide-batch.ts), and written in bulk: one INSERT
-// from unnest() for the outbox rows (send, and defer with the instant the window opens), one for the suppressed
-// outcomes, in one transaction. Every row is keyed campaign + contact + message and inserted ON CONFLICT DO
-// NOTHING: a page written again (a retried activity, a worker killed after the commit) adds nothing.
+// OFFSET), decided in bulk with the same decision as every send step (campaigns/decide-batch.ts), and written
+// in bulk by one statement: an INSERT from unnest() for the outbox rows (send, and defer with the instant the
+// window opens) and one for the suppressed outcomes. Every row is keyed campaign + contact + message and
+// inserted ON CONFLICT DO NOTHING: a page written again (a retried activity, a worker killed after the
+// commit) adds nothing.
 import type { RuleSet } from '../rules';
 import type { Pool } from '../db/pool';
-import { inTransaction } from '../db/transaction';
 import { decideProfiles } from '../campaigns/decide-batch';
 import { readProfilePage, type ProfilePage } from '../db/contacts/profile-pages';
 import { audienceFilter } from '../segments/audience';
@@ -78,27 +78,18 @@ export function createEnqueueCampaignPage(deps: CampaignEnqueueDependencies) {
         deferred++;
       } else suppressed.push({ contact: d.contactId, reasons: JSON.stringify(d.reasons) });
     }
-    const enqueued = await inTransaction(deps.pool, async (client) => {
-      const written = await client.query(INSERT_OUTBOX, [
-        input.campaignId,
-        name,
-        input.message.channel,
-        input.message.type,
-        input.message.template,
-        outbox.map((r) => r.contact),
-        outbox.map((r) => r.notBefore),
-      ]);
-      if (suppressed.length > 0)
-        await client.query(INSERT_SUPPRESSED, [
-          input.campaignId,
-          name,
-          input.message.channel,
-          input.message.type,
-          suppressed.map((r) => r.contact),
-          suppressed.map((r) => r.reasons),
-        ]);
-      return written.rowCount ?? 0;
-    });
+    const { rows } = await deps.pool.query<{ enqueued: number }>(WRITE_PAGE, [
+      input.campaignId,
+      name,
+      input.message.channel,
+      input.message.type,
+      input.message.template,
+      outbox.map((r) => r.contact),
+      outbox.map((r) => r.notBefore),
+      suppressed.map((r) => r.contact),
+      suppressed.map((r) => r.reasons),
+    ]);
+    const enqueued = rows[0]?.enqueued ?? 0;
     const last = ids[ids.length - 1] as string;
     return {
       ...(ids.length === input.pageSize ? { cursor: last } : {}),
@@ -107,21 +98,28 @@ export function createEnqueueCampaignPage(deps: CampaignEnqueueDependencies) {
   };
 }
 
-/** The address is not known yet (the batch decision names none): delivery asks the rules again and fills it. */
-const INSERT_OUTBOX = `
-  INSERT INTO outbox (idempotency_key, workflow_id, step, contact_id, channel, message_type, address, template,
-                      run_chain, campaign_id, not_before)
-  SELECT $1 || '/' || t.contact || '/' || $2, $1, $2, t.contact, $3, $4, '', $5, $1, $1, t.not_before
-    FROM unnest($6::text[], $7::timestamptz[]) AS t(contact, not_before)
-  ON CONFLICT (idempotency_key) DO NOTHING`;
-
-const INSERT_SUPPRESSED = `
-  INSERT INTO step_outcomes (message_key, workflow_id, run_chain, step, contact_id, channel, message_type,
-                             outcome, verdict, reasons)
-  SELECT $1 || '/' || t.contact || '/' || $2, $1, $1, $2, t.contact, $3, $4, 'suppressed', 'suppress',
-         t.reasons::jsonb
-    FROM unnest($5::text[], $6::text[]) AS t(contact, reasons)
-  ON CONFLICT (message_key) DO NOTHING`;
+/**
+ * The page's outbox rows and suppressed outcomes, in one statement (atomic on its own: no transaction, one
+ * round trip). The address is not known yet (the batch decision names none): delivery asks the rules again
+ * and fills it. Returns how many outbox rows are new.
+ */
+const WRITE_PAGE = `
+  WITH outbox_rows AS (
+    INSERT INTO outbox (idempotency_key, workflow_id, step, contact_id, channel, message_type, address, template,
+                        run_chain, campaign_id, not_before)
+    SELECT $1 || '/' || t.contact || '/' || $2, $1, $2, t.contact, $3, $4, '', $5, $1, $1, t.not_before
+      FROM unnest($6::text[], $7::timestamptz[]) AS t(contact, not_before)
+    ON CONFLICT (idempotency_key) DO NOTHING
+    RETURNING 1
+  ), suppressed_rows AS (
+    INSERT INTO step_outcomes (message_key, workflow_id, run_chain, step, contact_id, channel, message_type,
+                               outcome, verdict, reasons)
+    SELECT $1 || '/' || t.contact || '/' || $2, $1, $1, $2, t.contact, $3, $4, 'suppressed', 'suppress',
+           t.reasons::jsonb
+      FROM unnest($8::text[], $9::text[]) AS t(contact, reasons)
+    ON CONFLICT (message_key) DO NOTHING
+  )
+  SELECT count(*)::int AS enqueued FROM outbox_rows`;
 
 /** The next page of the range, with profiles: the segment's own SQL, bound parameters only, keyset on the id. */
 async function pageOfAudience(pool: Pool, input: EnqueuePageInput, at: Date): Promise<ProfilePage> {

@@ -1,0 +1,80 @@
+// enqueueCampaignPage, the activity alone against the real store: a page decides every contact once, writes an
+// outbox row per send and an outcome per suppressed contact, and the same page written again (a retried
+// activity whose commit was not lost) adds nothing and moves the cursor the same way.
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import path from 'node:path';
+import { REPO_ROOT } from '../../client/config';
+import { createEnqueueCampaignPage, type EnqueuePageInput } from '../../activities/campaign-enqueue';
+import { loadRuleSet } from '../../rules';
+import { createTestDatabase, type TestDatabase } from '../support/db';
+import { seedContact } from '../support/contacts';
+
+let db: TestDatabase;
+const ruleSet = loadRuleSet(path.join(REPO_ROOT, 'rules'));
+const ids: string[] = [];
+const unsubscribed: string[] = [];
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  for (let i = 0; i < 12; i++) {
+    const id = await seedContact(db.pool, {
+      key: `enq${String(i).padStart(2, '0')}`,
+      country: 'DE',
+      timezone: 'Europe/Berlin',
+      // Every third contact unsubscribed its email: suppressed, with the reason recorded.
+      emailStatus: i % 3 === 0 ? 'unsubscribed' : 'subscribed',
+    });
+    ids.push(id);
+    if (i % 3 === 0) unsubscribed.push(id);
+  }
+  ids.sort();
+  unsubscribed.sort();
+});
+afterAll(async () => {
+  await db.drop();
+});
+
+const input = (after: string): EnqueuePageInput => ({
+  campaignId: 'campaign-enqueue-test',
+  segment: { id: 'germany', where: { country: 'DE' } },
+  message: { channel: 'email', type: 'campaign', template: 'campaign-email' },
+  range: { index: 0, after: '' },
+  after,
+  pageSize: 5,
+  at: '2026-06-02T10:00:00Z',
+});
+
+async function stored(): Promise<{ outbox: string[]; suppressed: Record<string, string> }> {
+  const { rows: outbox } = await db.pool.query<{ contact_id: string }>(
+    `SELECT contact_id FROM outbox WHERE campaign_id = 'campaign-enqueue-test' ORDER BY contact_id`,
+  );
+  const { rows: outcomes } = await db.pool.query<{ contact_id: string; rule: string }>(
+    `SELECT contact_id, reasons -> 0 ->> 'rule' AS rule FROM step_outcomes
+      WHERE workflow_id = 'campaign-enqueue-test' AND outcome = 'suppressed' ORDER BY contact_id`,
+  );
+  return {
+    outbox: outbox.map((r) => r.contact_id),
+    suppressed: Object.fromEntries(outcomes.map((r) => [r.contact_id, r.rule])),
+  };
+}
+
+test('pages decide every contact once; a page written again adds nothing', async () => {
+  const enqueue = createEnqueueCampaignPage({ pool: db.pool, rules: { current: () => ruleSet } });
+  const first = await enqueue(input(''));
+  expect(first.cursor).toBe(ids[4]);
+  const inFirst = ids.slice(0, 5).filter((id) => unsubscribed.includes(id)).length;
+  expect(first.counts).toMatchObject({ decided: 5, enqueued: 5 - inFirst, suppressed: inFirst });
+  const again = await enqueue(input(''));
+  expect(again.cursor).toBe(ids[4]);
+  expect(again.counts).toMatchObject({ decided: 5, enqueued: 0 });
+
+  const second = await enqueue(input(first.cursor!));
+  const last = await enqueue(input(second.cursor!));
+  expect(last.cursor).toBeUndefined();
+  expect(last.counts.decided).toBe(2);
+
+  const { outbox, suppressed } = await stored();
+  expect(outbox).toEqual(ids.filter((id) => !unsubscribed.includes(id)));
+  expect(Object.keys(suppressed)).toEqual(unsubscribed);
+  for (const rule of Object.values(suppressed)) expect(rule).toMatch(/^(matrix|gate):/);
+});
