@@ -69,14 +69,22 @@ export function createEnqueueCampaignPage(deps: CampaignEnqueueDependencies) {
     });
     heartbeat();
     const outbox: { contact: string; notBefore: string | null }[] = [];
-    const suppressed: { contact: string; reasons: string }[] = [];
+    const suppressed: { contact: string; reasons: number }[] = [];
+    // Most suppressed contacts of a page share their reasons (one rule, one sentence): each distinct set is
+    // sent and parsed once per page, and each contact names its set by number.
+    const reasonSets = new Map<string, number>();
     let deferred = 0;
     for (const d of decisions) {
       if (d.verdict === 'send') outbox.push({ contact: d.contactId, notBefore: null });
       else if (d.verdict === 'defer' && d.notBefore) {
         outbox.push({ contact: d.contactId, notBefore: d.notBefore });
         deferred++;
-      } else suppressed.push({ contact: d.contactId, reasons: JSON.stringify(d.reasons) });
+      } else {
+        const json = JSON.stringify(d.reasons);
+        let n = reasonSets.get(json);
+        if (n === undefined) reasonSets.set(json, (n = reasonSets.size + 1));
+        suppressed.push({ contact: d.contactId, reasons: n });
+      }
     }
     const { rows } = await deps.pool.query<{ enqueued: number }>(WRITE_PAGE, [
       input.campaignId,
@@ -88,6 +96,7 @@ export function createEnqueueCampaignPage(deps: CampaignEnqueueDependencies) {
       outbox.map((r) => r.notBefore),
       suppressed.map((r) => r.contact),
       suppressed.map((r) => r.reasons),
+      [...reasonSets.keys()],
     ]);
     const enqueued = rows[0]?.enqueued ?? 0;
     const last = ids[ids.length - 1] as string;
@@ -100,7 +109,7 @@ export function createEnqueueCampaignPage(deps: CampaignEnqueueDependencies) {
 
 /**
  * The page's outbox rows and suppressed outcomes, in one statement (atomic on its own: no transaction, one
- * round trip). The address is not known yet (the batch decision names none): delivery asks the rules again
+ * round trip); the suppressed contacts' reasons as numbers into the page's distinct reason sets. The address is not known yet (the batch decision names none): delivery asks the rules again
  * and fills it. Returns how many outbox rows are new.
  */
 const WRITE_PAGE = `
@@ -111,12 +120,14 @@ const WRITE_PAGE = `
       FROM unnest($6::text[], $7::timestamptz[]) AS t(contact, not_before)
     ON CONFLICT (idempotency_key) DO NOTHING
     RETURNING 1
+  ), reason_sets AS MATERIALIZED (
+    SELECT r.n, r.json::jsonb AS reasons FROM unnest($10::text[]) WITH ORDINALITY AS r(json, n)
   ), suppressed_rows AS (
     INSERT INTO step_outcomes (message_key, workflow_id, run_chain, step, contact_id, channel, message_type,
                                outcome, verdict, reasons)
     SELECT $1 || '/' || t.contact || '/' || $2, $1, $1, $2, t.contact, $3, $4, 'suppressed', 'suppress',
-           t.reasons::jsonb
-      FROM unnest($8::text[], $9::text[]) AS t(contact, reasons)
+           r.reasons
+      FROM unnest($8::text[], $9::int[]) AS t(contact, n) JOIN reason_sets r ON r.n = t.n
     ON CONFLICT (message_key) DO NOTHING
   )
   SELECT count(*)::int AS enqueued FROM outbox_rows`;
