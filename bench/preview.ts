@@ -1,6 +1,6 @@
 // Campaign preview: `consentflow campaigns preview`'s work (campaigns/preview.ts: keyset pages of a segment,
-// each decided by decideBatch) over the whole stored audience, next to just reading the same pages and
-// columns (keyset ids, then loadProfiles: what the decision reads) in the same run. The segment has a date
+// each decided by decideProfiles) over the whole stored audience, next to just reading the same pages and
+// columns (the same page reader, no segment filter, no decision) in the same run. The segment has a date
 // condition in each contact's own time zone and selects every contact, so every contact is decided.
 // Standalone: npx tsx bench/preview.ts [--quick] [--audience 1000000]
 import path from 'node:path';
@@ -32,10 +32,10 @@ export async function benchPreview(opts: {
     const seed = await timed(() => seedAudience(db.pool, n));
     // Contacts were created just now: a month later, all of them signed up more than 7 days ago.
     const at = new Date(Date.now() + 30 * 86_400_000);
-    await walk(db.pool, () => undefined); // warms PostgreSQL's cache, untimed
-    const read1 = await timed(() => walk(db.pool, () => undefined));
+    await walk(db.pool, () => undefined, MESSAGE); // warms PostgreSQL's cache, untimed
+    const read1 = await timed(() => walk(db.pool, () => undefined, MESSAGE));
     const preview = await timed(() => previewCampaign(db.pool, ruleSet, SEGMENT, MESSAGE, at));
-    const read2 = await timed(() => walk(db.pool, () => undefined));
+    const read2 = await timed(() => walk(db.pool, () => undefined, MESSAGE));
     for (const seen of [read1.value, read2.value, preview.value.total])
       if (seen !== n) throw new Error(`preview benchmark saw ${seen} of ${n} contacts`);
     const readSeconds = (read1.seconds + read2.seconds) / 2;
