@@ -1,8 +1,10 @@
 // deliverCampaignBatch: the delivery pool of one page range. Takes the range's pending rows that are due (no
-// window to wait for) in contact order, and works through them with at most `concurrency` in flight: for each,
-// ask the rules again (campaign-recheck.ts: an unsubscribe since the batch decision wins), reserve a slot of
-// the channel's and provider's rate (rate-limit.ts), and hand the row to the existing deliver, which sends it
-// exactly once (row lock, attempt rows, the key as the provider's idempotency token; docs/delivery.md).
+// window to wait for) in contact order and delivers them group by group, each group's bookkeeping in bulk (a
+// constant number of statements and commits per group, whatever its size): ask the rules again for the whole
+// group in one transaction (campaign-recheck-batch.ts: an unsubscribe since the batch decision wins), then send
+// what they still allow with deliver's exactly-once guarantees (campaign-deliver-batch.ts: attempts committed
+// before the calls, rows locked through the calls, the key as the provider's idempotency token), at most
+// `concurrency` calls in flight, each in a slot of the channel's and provider's rate (rate-limit.ts).
 // Cancelled (campaign cancelled or paused): no new delivery starts, the ones in flight are aborted through
 // the transport's signal, and the rows not reached stay pending for the next pass.
 import { CancelledFailure } from '@temporalio/common';
@@ -10,10 +12,12 @@ import type { RuleSet } from '../rules';
 import type { MessageSpec } from '../rules/model';
 import type { Pool } from '../db/pool';
 import type { CampaignCounts, CampaignPace, PageRange } from '../contracts/campaign';
+import type { LinkConfig } from '../contracts/link-config';
 import { activityLogger, attemptNumber, cancellationSignal, heartbeat, type ActivityLogger } from './context';
-import type { DeliverInput, DeliveryResult } from './deliver';
-import { recheckCampaignRow } from './campaign-recheck';
-import { reserveSlot, waitFor } from './rate-limit';
+import { recheckCampaignGroup } from './campaign-recheck-batch';
+import { sendCampaignGroup, type SendGroupResult } from './campaign-deliver-batch';
+import type { TemplateSource } from './templates';
+import type { Transports } from './transports/types';
 
 export interface DeliverBatchInput {
   campaignId: string;
@@ -40,8 +44,20 @@ export interface DeliverBatchResult {
 export interface CampaignDeliverDependencies {
   pool: Pool;
   rules: { current(): RuleSet };
-  deliver: (input: DeliverInput) => Promise<DeliveryResult>;
+  transports: Transports;
+  templates: TemplateSource;
+  links?: LinkConfig;
+  /** How long a group waits for another attempt holding one of its rows (a zombie); default 30 s. */
+  lockTimeoutMs?: number;
   log?: ActivityLogger;
+}
+
+/**
+ * Rows per group: about two seconds of sending at the rate (the group's decisions stay fresh and its row locks
+ * short), at least one per pool slot, at most 200 (its statements' arrays stay small).
+ */
+export function groupSize(pace: CampaignPace): number {
+  return Math.max(pace.concurrency, Math.min(200, Math.ceil(pace.ratePerSecond * 2)));
 }
 
 export function createDeliverCampaignBatch(deps: CampaignDeliverDependencies) {
@@ -50,56 +66,69 @@ export function createDeliverCampaignBatch(deps: CampaignDeliverDependencies) {
     const signal = cancellationSignal();
     const now = (): Date => new Date(Date.now() + input.clockOffsetMs);
     const rows = await dueRows(deps.pool, input, now());
-    const bucket = `${input.message.channel}:${input.pace.provider ?? 'default'}`;
-    const counts = { sent: 0, dropped: 0, failed: 0, deferred: 0 };
-    let next = 0;
-    let handled = 0;
-    const worker = async (): Promise<void> => {
-      while (next < rows.length && !signal?.aborted) {
-        const key = rows[next++] as string;
-        const checked = await recheckCampaignRow(
-          deps,
-          key,
-          input.message,
-          now(),
-          input.maxDefers,
-          attemptNumber() ?? 1,
-          log,
-        );
-        handled++;
-        heartbeat();
-        if (checked.state === 'suppressed') counts.dropped++;
-        if (checked.state === 'deferred') counts.deferred++;
-        if (checked.state !== 'send') continue;
-        await waitFor(await reserveSlot(deps.pool, bucket, input.pace.ratePerSecond), signal, heartbeat);
-        const r = await deps.deliver({ messageKey: key, clockOffsetMs: input.clockOffsetMs });
-        heartbeat();
-        if (r.state === 'sent') counts.sent++;
-        else if (r.state === 'failed') counts.failed++;
-        else counts.dropped++; // withdrawn between the re-ask and the send: the rules said no at the last moment
-      }
+    const ctx = {
+      message: input.message,
+      bucket: `${input.message.channel}:${input.pace.provider ?? 'default'}`,
+      ratePerSecond: input.pace.ratePerSecond,
+      concurrency: input.pace.concurrency,
+      now,
+      log,
     };
-    const pool = Array.from({ length: Math.min(input.pace.concurrency, rows.length) }, () => worker());
-    const settled = await Promise.allSettled(pool);
+    const counts = { sent: 0, dropped: 0, failed: 0, deferred: 0 };
+    let handled = 0;
+    let failure: SendGroupResult['failure'];
+    const size = groupSize(input.pace);
+    for (let at = 0; at < rows.length && !signal?.aborted && !failure; at += size) {
+      const group = rows.slice(at, at + size);
+      const checked = await recheckCampaignGroup(
+        deps,
+        group,
+        input.message,
+        now(),
+        input.maxDefers,
+        attemptNumber() ?? 1,
+        log,
+      );
+      handled += group.length;
+      counts.dropped += checked.suppressed;
+      counts.deferred += checked.deferred;
+      heartbeat();
+      const done = await sendCampaignGroup(deps, checked.send, ctx);
+      counts.sent += done.sent;
+      counts.failed += done.failed;
+      counts.dropped += done.dropped;
+      failure = done.failure;
+      heartbeat();
+    }
     // What this batch did before the cancellation travels with it: the range's counts stay true.
     if (signal?.aborted) throw new CancelledFailure('campaign delivery cancelled', [{ counts, handled }]);
-    const failure = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
-    if (failure) throw failure.reason; // an outage: retried; rows already sent are not pending any more
+    if (failure) {
+      // An outage or a bad credential: retried (loudly); rows already sent are not pending any more.
+      const meta = { messageKey: failure.key, attempt: attemptNumber(), error: failure.classified.detail };
+      if (failure.classified.kind === 'configuration')
+        log.warn('delivery blocked by a configuration error, will retry', meta);
+      else log.warn('delivery failed, will retry', meta);
+      throw failure.classified.toThrow(failure.key);
+    }
     const more = rows.length === input.limit;
     const nextDueAt = more ? undefined : await nextOpening(deps.pool, input, now());
     return { counts, handled, more, ...(nextDueAt ? { nextDueAt } : {}) };
   };
 }
 
-async function dueRows(pool: Pool, input: DeliverBatchInput, now: Date): Promise<string[]> {
-  const { rows } = await pool.query<{ idempotency_key: string }>(
-    `SELECT idempotency_key FROM outbox
+async function dueRows(
+  pool: Pool,
+  input: DeliverBatchInput,
+  now: Date,
+): Promise<{ key: string; contactId: string }[]> {
+  const { rows } = await pool.query<{ key: string; contact_id: string }>(
+    `SELECT idempotency_key AS key, contact_id FROM outbox
       WHERE campaign_id = $1 AND state = 'pending' AND contact_id > $2 AND ($3::text IS NULL OR contact_id <= $3)
         AND (not_before IS NULL OR not_before <= $4)
       ORDER BY contact_id LIMIT $5`,
     [input.campaignId, input.range.after, input.range.upTo ?? null, now, input.limit],
   );
-  return rows.map((r) => r.idempotency_key);
+  return rows.map((r) => ({ key: r.key, contactId: r.contact_id }));
 }
 
 async function nextOpening(pool: Pool, input: DeliverBatchInput, now: Date): Promise<string | undefined> {

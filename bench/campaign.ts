@@ -1,7 +1,7 @@
 // Campaign: one email campaign to every stored contact, decided and enqueued page by page by the campaign's own
 // activity (enqueueCampaignPage: keyset page, decideBatch, one bulk INSERT), next to a COPY of the same outbox
 // rows into the same table; then a slice of the rows delivered to the local SMTP sink by the campaign's delivery
-// pool (deliverCampaignBatch: re-ask, rate slot, deliver) next to a bare batch of the same transport calls. Each
+// pool (deliverCampaignBatch: per group, re-ask, attempts, rate slots and sends, outcomes) next to a bare batch of the same transport calls. Each
 // audience size runs in a process of its own, so its peak RSS is that size's alone.
 //   npx tsx bench/campaign.ts [--quick] [--audience 1000000]
 import { execFile } from 'node:child_process';
@@ -14,7 +14,6 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import { createEnqueueCampaignPage } from '../activities/campaign-enqueue';
 import { createDeliverCampaignBatch } from '../activities/campaign-deliver';
-import { createDeliver } from '../activities/deliver';
 import { createPlanCampaignRanges } from '../activities/campaign-ranges';
 import { createTemplateSource } from '../activities/templates';
 import { createSmtpTransport } from '../activities/transports/email';
@@ -147,8 +146,12 @@ async function runSize(n: number, deliverCount: number): Promise<CampaignSizeRes
       email: createSmtpTransport({ url: sink.url, from: 'Bench <bench@shop.test>' }),
       sms: { sendSms: () => Promise.reject(new Error('no SMS in this benchmark')) },
     };
-    const deliver = createDeliver({ pool: db.pool, rules, transports, templates: createTemplateSource() });
-    const batch = createDeliverCampaignBatch({ pool: db.pool, rules, deliver });
+    const batch = createDeliverCampaignBatch({
+      pool: db.pool,
+      rules,
+      transports,
+      templates: createTemplateSource(),
+    });
     const { rows: bound } = await db.pool.query<{ id: string }>(
       `SELECT contact_id AS id FROM outbox WHERE campaign_id = $1 ORDER BY contact_id OFFSET $2 LIMIT 1`,
       [campaignId, deliverCount - 1],
