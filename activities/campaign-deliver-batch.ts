@@ -13,7 +13,7 @@ import type { Pool } from '../db/pool';
 import { isConnectionError } from '../db/errors';
 import type { LinkConfig } from '../contracts/link-config';
 import { attemptNumber, cancellationSignal, heartbeat, type ActivityLogger } from './context';
-import { renderGroup, type Rendered } from './campaign-render';
+import type { Rendered, RenderedGroup } from './campaign-render';
 import { recordAcceptances, recordAcceptancesAfresh, type Acceptance } from './deliver-accepted';
 import { applyPendingFeedback } from './deliver-feedback';
 import { callTransport, classify, type Classified } from './deliver-transport';
@@ -66,13 +66,14 @@ type Call = { row: OutboxEntry; attemptId: string } & (
   { providerId: string } | { failure: Classified } | { skipped: true }
 );
 
+/** `rows`: the group's rows the re-ask allowed; `rendered`: their messages (campaign-render.ts renderGroup). */
 export async function sendCampaignGroup(
   deps: SendGroupDependencies,
   rows: readonly OutboxEntry[],
+  { ok, broken }: RenderedGroup,
   ctx: SendGroupContext,
 ): Promise<SendGroupResult> {
   if (rows.length === 0) return { sent: 0, failed: 0, dropped: 0 };
-  const { ok, broken } = await renderGroup(deps, rows, ctx.message);
   // Counted before the lock is taken, on the pool (see countAttempt): survives a crash during the calls.
   await countAttempts(
     deps.pool,

@@ -14,8 +14,9 @@ import type { Pool } from '../db/pool';
 import type { CampaignCounts, CampaignPace, PageRange } from '../contracts/campaign';
 import type { LinkConfig } from '../contracts/link-config';
 import { activityLogger, attemptNumber, cancellationSignal, heartbeat, type ActivityLogger } from './context';
-import { recheckCampaignGroup } from './campaign-recheck-batch';
+import { recheckCampaignGroup, type GroupRecheck } from './campaign-recheck-batch';
 import { sendCampaignGroup, type SendGroupResult } from './campaign-deliver-batch';
+import { renderGroup, type RenderedGroup } from './campaign-render';
 import type { TemplateSource } from './templates';
 import type { Transports } from './transports/types';
 
@@ -41,6 +42,9 @@ export interface DeliverBatchResult {
   nextDueAt?: string;
 }
 
+type Row = { key: string; contactId: string };
+type Prepared = { group: Row[]; checked: GroupRecheck; rendered: RenderedGroup };
+
 export interface CampaignDeliverDependencies {
   pool: Pool;
   rules: { current(): RuleSet };
@@ -53,11 +57,14 @@ export interface CampaignDeliverDependencies {
 }
 
 /**
- * Rows per group: about two seconds of sending at the rate (the group's decisions stay fresh and its row locks
- * short), at least one per pool slot, at most 200 (its statements' arrays stay small).
+ * Rows per group: about a quarter second of sending at the rate, at least one per pool slot, at most 200. A
+ * group's acceptances are recorded when the group ends, so a worker killed mid-group leaves them unrecorded and
+ * the next attempt hands them to the provider again under the same idempotency token: at a low rate a group is
+ * no more than the calls in flight at once (what a single delivery exposes), at a high one the bookkeeping of
+ * 200 rows costs a few round trips. Short groups also keep decisions fresh and row locks brief.
  */
 export function groupSize(pace: CampaignPace): number {
-  return Math.max(pace.concurrency, Math.min(200, Math.ceil(pace.ratePerSecond * 2)));
+  return Math.max(pace.concurrency, Math.min(200, Math.ceil(pace.ratePerSecond / 4)));
 }
 
 export function createDeliverCampaignBatch(deps: CampaignDeliverDependencies) {
@@ -78,8 +85,7 @@ export function createDeliverCampaignBatch(deps: CampaignDeliverDependencies) {
     let handled = 0;
     let failure: SendGroupResult['failure'];
     const size = groupSize(input.pace);
-    for (let at = 0; at < rows.length && !signal?.aborted && !failure; at += size) {
-      const group = rows.slice(at, at + size);
+    const prepare = async (group: Row[]): Promise<Prepared> => {
       const checked = await recheckCampaignGroup(
         deps,
         group,
@@ -89,16 +95,38 @@ export function createDeliverCampaignBatch(deps: CampaignDeliverDependencies) {
         attemptNumber() ?? 1,
         log,
       );
-      handled += group.length;
-      counts.dropped += checked.suppressed;
-      counts.deferred += checked.deferred;
+      return { group, checked, rendered: await renderGroup(deps, checked.send, input.message) };
+    };
+    const take = (p: Prepared): Prepared => {
+      handled += p.group.length;
+      counts.dropped += p.checked.suppressed;
+      counts.deferred += p.checked.deferred;
       heartbeat();
-      const done = await sendCampaignGroup(deps, checked.send, ctx);
+      return p;
+    };
+    // The next group is asked again and rendered while this one's messages are on their way (other rows, other
+    // contacts: no lock is shared), so the provider calls, not the bookkeeping, set the pace.
+    let next: Promise<Prepared> | undefined = rows.length ? prepare(rows.slice(0, size)) : undefined;
+    for (let at = 0; next; at += size) {
+      const current = take(await next);
+      const following = rows.slice(at + size, at + 2 * size);
+      next = following.length && !signal?.aborted ? prepare(following) : undefined;
+      const done = await sendCampaignGroup(deps, current.checked.send, current.rendered, ctx).catch(
+        async (err: unknown) => {
+          await next?.catch(() => undefined); // settled before the activity fails: nothing left running
+          throw err;
+        },
+      );
       counts.sent += done.sent;
       counts.failed += done.failed;
       counts.dropped += done.dropped;
       failure = done.failure;
       heartbeat();
+      if (failure || signal?.aborted) {
+        // The group asked again meanwhile stays pending to send, but what its re-ask did is counted.
+        if (next) take(await next);
+        break;
+      }
     }
     // What this batch did before the cancellation travels with it: the range's counts stay true.
     if (signal?.aborted) throw new CancelledFailure('campaign delivery cancelled', [{ counts, handled }]);
@@ -116,11 +144,7 @@ export function createDeliverCampaignBatch(deps: CampaignDeliverDependencies) {
   };
 }
 
-async function dueRows(
-  pool: Pool,
-  input: DeliverBatchInput,
-  now: Date,
-): Promise<{ key: string; contactId: string }[]> {
+async function dueRows(pool: Pool, input: DeliverBatchInput, now: Date): Promise<Row[]> {
   const { rows } = await pool.query<{ key: string; contact_id: string }>(
     `SELECT idempotency_key AS key, contact_id FROM outbox
       WHERE campaign_id = $1 AND state = 'pending' AND contact_id > $2 AND ($3::text IS NULL OR contact_id <= $3)

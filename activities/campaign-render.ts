@@ -12,13 +12,14 @@ import type { OutboxEntry } from './store';
 import { renderTemplate, type RenderedMessage, type TemplateSource } from './templates';
 
 export type Rendered = { row: OutboxEntry; rendered: RenderedMessage };
+export type RenderedGroup = { ok: Rendered[]; broken: { row: OutboxEntry; detail: string }[] };
 
 /** Every row's message; a template error is that row's (recorded as failed), anything else fails the group. */
 export async function renderGroup(
   deps: { pool: Pool; rules: { current(): RuleSet }; templates: TemplateSource; links?: LinkConfig },
   rows: readonly OutboxEntry[],
   message: MessageSpec,
-): Promise<{ ok: Rendered[]; broken: { row: OutboxEntry; detail: string }[] }> {
+): Promise<RenderedGroup> {
   const fields = await loadTemplateFieldsOf(
     deps.pool,
     rows.map((r) => r.contactId),
