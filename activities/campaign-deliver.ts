@@ -15,8 +15,8 @@ import type { CampaignCounts, CampaignPace, PageRange } from '../contracts/campa
 import type { LinkConfig } from '../contracts/link-config';
 import { activityLogger, attemptNumber, cancellationSignal, heartbeat, type ActivityLogger } from './context';
 import { recheckCampaignGroup, type GroupRecheck } from './campaign-recheck-batch';
-import { sendCampaignGroup, type SendGroupResult } from './campaign-deliver-batch';
-import { renderGroup, type RenderedGroup } from './campaign-render';
+import { openCampaignGroup, type OpenGroup, type SendGroupResult } from './campaign-deliver-batch';
+import { renderGroup } from './campaign-render';
 import type { TemplateSource } from './templates';
 import type { Transports } from './transports/types';
 
@@ -43,7 +43,7 @@ export interface DeliverBatchResult {
 }
 
 type Row = { key: string; contactId: string };
-type Prepared = { group: Row[]; checked: GroupRecheck; rendered: RenderedGroup };
+type Prepared = { group: Row[]; checked: GroupRecheck; open: OpenGroup };
 
 export interface CampaignDeliverDependencies {
   pool: Pool;
@@ -95,7 +95,8 @@ export function createDeliverCampaignBatch(deps: CampaignDeliverDependencies) {
         attemptNumber() ?? 1,
         log,
       );
-      return { group, checked, rendered: await renderGroup(deps, checked.send, input.message) };
+      const rendered = await renderGroup(deps, checked.send, input.message);
+      return { group, checked, open: await openCampaignGroup(deps, checked.send, rendered, ctx) };
     };
     const take = (p: Prepared): Prepared => {
       handled += p.group.length;
@@ -104,29 +105,46 @@ export function createDeliverCampaignBatch(deps: CampaignDeliverDependencies) {
       heartbeat();
       return p;
     };
-    // The next group is asked again and rendered while this one's messages are on their way (other rows, other
-    // contacts: no lock is shared), so the provider calls, not the bookkeeping, set the pace.
-    let next: Promise<Prepared> | undefined = rows.length ? prepare(rows.slice(0, size)) : undefined;
-    for (let at = 0; next; at += size) {
-      const current = take(await next);
-      const following = rows.slice(at + size, at + 2 * size);
-      next = following.length && !signal?.aborted ? prepare(following) : undefined;
-      const done = await sendCampaignGroup(deps, current.checked.send, current.rendered, ctx).catch(
-        async (err: unknown) => {
-          await next?.catch(() => undefined); // settled before the activity fails: nothing left running
-          throw err;
-        },
-      );
+    const account = (done: SendGroupResult): void => {
       counts.sent += done.sent;
       counts.failed += done.failed;
       counts.dropped += done.dropped;
-      failure = done.failure;
+      failure ??= done.failure;
       heartbeat();
-      if (failure || signal?.aborted) {
-        // The group asked again meanwhile stays pending to send, but what its re-ask did is counted.
-        if (next) take(await next);
-        break;
+    };
+    // Three groups at a time, on other rows and contacts (no lock shared): while one group's calls run, the
+    // group before it records its outcomes and the one after it is asked again, rendered and opened, so the
+    // provider calls, not the bookkeeping, set the pace. One group's calls at a time: `concurrency` holds.
+    let next: Promise<Prepared> | undefined = rows.length ? prepare(rows.slice(0, size)) : undefined;
+    let closing: Promise<void> | undefined;
+    let stop = false;
+    try {
+      for (let at = 0; next; at += size) {
+        const current = take(await next);
+        const following = rows.slice(at + size, at + 2 * size);
+        next = following.length && !stop && !signal?.aborted ? prepare(following) : undefined;
+        const calls = await current.open.call(stop || signal?.aborted);
+        // A transient failure (an outage, a bad credential) stops the batch after this group, as it is retried.
+        stop ||= calls.some((c) => 'failure' in c && c.failure.kind !== 'permanent');
+        await closing;
+        closing = current.open.close(calls).then(account);
+        if (stop || signal?.aborted) break;
       }
+      await closing;
+      closing = undefined;
+      // Opened while the batch stopped: closed unsent (its rows stay pending), what its re-ask did counted.
+      const opened = next && take(await next);
+      next = undefined;
+      if (opened) account(await opened.open.close(await opened.open.call(true)));
+    } catch (err) {
+      // Settle what is still running before the activity fails: nothing left holding rows or connections.
+      await closing?.catch(() => undefined);
+      const opened = await next?.catch(() => undefined);
+      await opened?.open
+        .call(true)
+        .then((calls) => opened.open.close(calls))
+        .catch(() => undefined);
+      throw err;
     }
     // What this batch did before the cancellation travels with it: the range's counts stay true.
     if (signal?.aborted) throw new CancelledFailure('campaign delivery cancelled', [{ counts, handled }]);

@@ -16,7 +16,10 @@ import type { Pool } from '../../db/pool';
 import { loadRuleSet } from '../../rules';
 import { createTestDatabase, type TestDatabase } from '../support/db';
 import { seedContact } from '../support/contacts';
-import { run } from '../activities/activity-run';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { DefaultLogger } from '@temporalio/worker';
+import { CancelledFailure } from '@temporalio/common';
+import { rejectionOf, run } from '../activities/activity-run';
 
 let db: TestDatabase;
 let smtp: SmtpSink;
@@ -258,4 +261,35 @@ test('two batches racing on one provider keep its rate together', async () => {
   for (let i = 0; i + 10 < times.length; i++) expect(times[i + 10]! - times[i]!).toBeGreaterThanOrEqual(800);
   expect(times.at(-1)! - times[0]!).toBeGreaterThanOrEqual(1_500);
   expect(Date.now() - t0).toBeGreaterThanOrEqual(1_800);
+});
+
+test('cancelled mid-batch: no call after it, the rows not reached stay pending, the counts travel with it', async () => {
+  await campaign('cancel', 'DK', 20);
+  const env = new MockActivityEnvironment({ attempt: 1 }, { logger: new DefaultLogger('ERROR') });
+  const pace = { ratePerSecond: 10, concurrency: 2, provider: 'cancel' };
+  const batch = env.run(batchOf(db.pool), input('cancel', { pace }));
+  await new Promise((r) => setTimeout(r, 700));
+  env.cancel();
+  const err = await rejectionOf(batch, CancelledFailure, 'expected the batch to be cancelled');
+  const cancelledAt = Date.now();
+  const { counts } = err.details[0] as { counts: { sent: number } };
+  expect(counts.sent).toBeGreaterThan(0);
+  expect(counts.sent).toBeLessThan(20);
+  await new Promise((r) => setTimeout(r, 300));
+  const after = smtp.messages().filter((m) => m.to.some((to) => to.startsWith('cancel-')));
+  expect(after.every((m) => m.receivedAt.getTime() <= cancelledAt)).toBe(true);
+  const { rows } = await db.pool.query<{ state: string; n: number }>(
+    `SELECT state, count(*)::int AS n FROM outbox WHERE campaign_id = 'cancel' GROUP BY state ORDER BY state`,
+  );
+  expect(rows).toEqual([
+    { state: 'pending', n: 20 - counts.sent },
+    { state: 'sent', n: counts.sent },
+  ]);
+  expect(after).toHaveLength(counts.sent);
+  // Only calls that were made keep an attempt row, and each has its answer.
+  const { rows: attempts } = await db.pool.query<{ open: number; all: number }>(
+    `SELECT count(*) FILTER (WHERE result IS NULL)::int AS open, count(*)::int AS all FROM delivery_attempts
+      WHERE message_key LIKE 'cancel/%'`,
+  );
+  expect(attempts[0]).toEqual({ open: 0, all: counts.sent });
 });
