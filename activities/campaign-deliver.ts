@@ -173,12 +173,18 @@ async function dueRows(pool: Pool, input: DeliverBatchInput, now: Date): Promise
   return rows.map((r) => ({ key: r.key, contactId: r.contact_id }));
 }
 
+/**
+ * When the range's next pending row opens: its earliest `not_before`, or now when a row is due already (one
+ * this batch left pending: its decision ran out before its slot, or its contact was erased since the re-ask),
+ * so the range runs another batch instead of ending with it.
+ */
 async function nextOpening(pool: Pool, input: DeliverBatchInput, now: Date): Promise<string | undefined> {
-  const { rows } = await pool.query<{ at: Date | null }>(
-    `SELECT min(not_before) AS at FROM outbox
+  const { rows } = await pool.query<{ at: Date | null; due: boolean | null }>(
+    `SELECT min(not_before) AS at, bool_or(not_before IS NULL OR not_before <= $4) AS due FROM outbox
       WHERE campaign_id = $1 AND state = 'pending' AND contact_id > $2 AND ($3::text IS NULL OR contact_id <= $3)`,
-    [input.campaignId, input.range.after, input.range.upTo ?? null],
+    [input.campaignId, input.range.after, input.range.upTo ?? null, now],
   );
+  if (rows[0]?.due) return now.toISOString();
   const at = rows[0]?.at;
   if (!at) return undefined;
   return new Date(Math.max(at.getTime(), now.getTime())).toISOString();
