@@ -17,6 +17,7 @@ import { activityLogger, attemptNumber, cancellationSignal, heartbeat, type Acti
 import { recheckCampaignGroup, type GroupRecheck } from './campaign-recheck-batch';
 import { openCampaignGroup, type OpenGroup, type SendGroupResult } from './campaign-deliver-batch';
 import { renderGroup } from './campaign-render';
+import { applyPendingFeedback } from './deliver-feedback';
 import type { TemplateSource } from './templates';
 import type { Transports } from './transports/types';
 
@@ -72,6 +73,9 @@ export function createDeliverCampaignBatch(deps: CampaignDeliverDependencies) {
     const log = deps.log ?? activityLogger();
     const signal = cancellationSignal();
     const now = (): Date => new Date(Date.now() + input.clockOffsetMs);
+    // A retry finishes what a failed attempt owed: the feedback of a refusal committed just before it failed.
+    if ((attemptNumber() ?? 1) > 1)
+      for (const key of await feedbackOwed(deps.pool, input)) await applyPendingFeedback(deps.pool, key, log);
     const rows = await dueRows(deps.pool, input, now());
     const ctx = {
       message: input.message,
@@ -178,6 +182,17 @@ async function dueRows(pool: Pool, input: DeliverBatchInput, now: Date): Promise
  * this batch left pending: its decision ran out before its slot, or its contact was erased since the re-ask),
  * so the range runs another batch instead of ending with it.
  */
+/** The range's refused rows whose feedback never reached the contact store (dueRows takes pending rows only). */
+async function feedbackOwed(pool: Pool, input: DeliverBatchInput): Promise<string[]> {
+  const { rows } = await pool.query<{ key: string }>(
+    `SELECT idempotency_key AS key FROM outbox
+      WHERE campaign_id = $1 AND state = 'failed' AND contact_id > $2 AND ($3::text IS NULL OR contact_id <= $3)
+        AND feedback IS NOT NULL AND feedback_applied_at IS NULL`,
+    [input.campaignId, input.range.after, input.range.upTo ?? null],
+  );
+  return rows.map((r) => r.key);
+}
+
 async function nextOpening(pool: Pool, input: DeliverBatchInput, now: Date): Promise<string | undefined> {
   const { rows } = await pool.query<{ at: Date | null; due: boolean | null }>(
     `SELECT min(not_before) AS at, bool_or(not_before IS NULL OR not_before <= $4) AS due FROM outbox

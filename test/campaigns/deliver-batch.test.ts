@@ -19,7 +19,7 @@ import { seedContact } from '../support/contacts';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import { CancelledFailure } from '@temporalio/common';
-import { rejectionOf, run } from '../activities/activity-run';
+import { rejectionOf, retry, run } from '../activities/activity-run';
 
 let db: TestDatabase;
 let smtp: SmtpSink;
@@ -292,4 +292,23 @@ test('cancelled mid-batch: no call after it, the rows not reached stay pending, 
       WHERE message_key LIKE 'cancel/%'`,
   );
   expect(attempts[0]).toEqual({ open: 0, all: counts.sent });
+});
+
+test("a retry applies the feedback a refusal's attempt committed but did not apply", async () => {
+  const keys = await campaign('owed', 'FI', 2);
+  const owed = `${keys[0]}@example.test`;
+  // As an attempt that recorded the refusal, then failed before telling the contact store.
+  await db.pool.query(
+    `UPDATE outbox SET state = 'failed', address = $1, feedback = 'hard_bounce', error = '550 5.1.1'
+      WHERE campaign_id = 'owed' AND contact_id = (SELECT id FROM contacts WHERE email = $1)`,
+    [owed],
+  );
+  const r = await retry(batchOf(db.pool), input('owed'));
+  expect(r.counts.sent).toBe(1);
+  const { rows } = await db.pool.query<{ applied: Date | null; status: string }>(
+    `SELECT o.feedback_applied_at AS applied, s.status FROM outbox o
+       JOIN subscriptions s ON s.contact_id = o.contact_id AND s.channel = 'email'
+      WHERE o.campaign_id = 'owed' AND o.state = 'failed'`,
+  );
+  expect(rows).toEqual([{ applied: expect.any(Date) as Date, status: 'hard_bounced' }]);
 });
