@@ -64,7 +64,7 @@ export interface CampaignDeliverDependencies {
  * no more than the calls in flight at once (what a single delivery exposes), at a high one the bookkeeping of
  * 200 rows costs a few round trips. Short groups also keep decisions fresh and row locks brief.
  */
-export function groupSize(pace: CampaignPace): number {
+function groupSize(pace: CampaignPace): number {
   return Math.max(pace.concurrency, Math.min(200, Math.ceil(pace.ratePerSecond / 4)));
 }
 
@@ -119,6 +119,9 @@ export function createDeliverCampaignBatch(deps: CampaignDeliverDependencies) {
     // Three groups at a time, on other rows and contacts (no lock shared): while one group's calls run, the
     // group before it records its outcomes and the one after it is asked again, rendered and opened, so the
     // provider calls, not the bookkeeping, set the pace. One group's calls at a time: `concurrency` holds.
+    // When a group's slots span more than a second the rate sets the pace anyway: the next group is asked
+    // after this one's calls, so no answer waits longer than its own group's slots for its call.
+    const overlap = size / input.pace.ratePerSecond <= 1;
     let next: Promise<Prepared> | undefined = rows.length ? prepare(rows.slice(0, size)) : undefined;
     let closing: Promise<void> | undefined;
     let stop = false;
@@ -126,12 +129,15 @@ export function createDeliverCampaignBatch(deps: CampaignDeliverDependencies) {
       for (let at = 0; next; at += size) {
         const current = take(await next);
         const following = rows.slice(at + size, at + 2 * size);
-        next = following.length && !stop && !signal?.aborted ? prepare(following) : undefined;
+        const ahead = (): Promise<Prepared> | undefined =>
+          following.length && !stop && !signal?.aborted ? prepare(following) : undefined;
+        next = overlap ? ahead() : undefined;
         const calls = await current.open.call(stop || signal?.aborted);
         // A transient failure (an outage, a bad credential) stops the batch after this group, as it is retried.
         stop ||= calls.some((c) => 'failure' in c && c.failure.kind !== 'permanent');
         await closing;
         closing = current.open.close(calls).then(account);
+        if (!overlap) next = ahead();
         if (stop || signal?.aborted) break;
       }
       await closing;

@@ -32,8 +32,6 @@ export type GroupRecheck = {
   send: OutboxEntry[];
   deferred: number;
   suppressed: number;
-  /** Rows no longer pending (sent by an earlier attempt, withdrawn, failed). */
-  settled: number;
 };
 
 export async function recheckCampaignGroup(
@@ -54,14 +52,14 @@ export async function recheckCampaignGroup(
     await client.query('SELECT pg_advisory_xact_lock(hashtextextended(k, 0)) FROM unnest($1::text[]) AS k', [
       group.map((r) => r.key).sort(),
     ]);
+    // A row no longer pending (sent by an earlier attempt, withdrawn, failed) is settled: nothing to ask.
     const rows = (
       await readOutboxRows(
         client,
         group.map((r) => r.key),
       )
     ).filter((r) => r.state === 'pending');
-    const settled = group.length - rows.length;
-    if (rows.length === 0) return { send: [], deferred: 0, suppressed: 0, settled };
+    if (rows.length === 0) return { send: [], deferred: 0, suppressed: 0 };
     const decided = await decide(client, deps.rules, rows, message, now, log);
     const verdicts = rows.map((row, i) => final(row, decided.decisions[i] as BatchDecision, maxDefers));
     const validity = await validUntilOf(client, decided.ruleSet, rows, verdicts, message, now);
@@ -150,7 +148,6 @@ export async function recheckCampaignGroup(
       send: sends,
       deferred: deferred.size,
       suppressed: dropped.length,
-      settled: settled + (drops.length - dropped.length) + (defers.length - deferred.size),
     };
   });
 }
