@@ -24,18 +24,36 @@ export interface ConsentLinkDependencies {
 
 let fromEnv: LinkConfig | undefined;
 
+type LinkEntry = Pick<
+  OutboxEntry,
+  'channel' | 'contactId' | 'idempotencyKey' | 'messageType' | 'decisionId'
+> &
+  Partial<Pick<OutboxEntry, 'templateVars'>>;
+
 /** The links of one outbox row's email; undefined for SMS (opt-out there is the STOP keyword). */
 export async function consentLinksFor(
   deps: ConsentLinkDependencies,
-  entry: Pick<OutboxEntry, 'channel' | 'contactId' | 'idempotencyKey' | 'messageType' | 'decisionId'> &
-    Partial<Pick<OutboxEntry, 'templateVars'>>,
+  entry: LinkEntry,
 ): Promise<ConsentLinks | undefined> {
+  if (entry.channel !== 'email') return undefined;
+  return consentLinksIn(deps, entry, await decisionScope(deps.pool, entry.decisionId));
+}
+
+/**
+ * The same links when the caller already knows the decision's resource and category (a campaign's delivery
+ * group: every row's decision was made for the campaign's message), so a batch signs without a query per row.
+ */
+export function consentLinksIn(
+  deps: Omit<ConsentLinkDependencies, 'pool'>,
+  entry: LinkEntry,
+  within: { resource?: string; category?: string },
+): ConsentLinks | undefined {
   if (entry.channel !== 'email') return undefined;
   const config = deps.links ?? (fromEnv ??= loadLinkConfig());
   const scope = {
     contactId: entry.contactId,
     channel: 'email' as const,
-    ...(await decisionScope(deps.pool, entry.decisionId)),
+    ...within,
     messageId: entry.idempotencyKey,
   };
   const unsubscribeUrl = `${config.baseUrl}/u/${signLink(config.keys, { purpose: 'unsubscribe', ...scope })}`;

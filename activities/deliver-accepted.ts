@@ -10,6 +10,8 @@ import type { ActivityLogger } from './context';
 import type { DeliveryResult } from './deliver';
 import { finishAttempt, writeOutcome, type StepRef } from './outcomes';
 import { markSent, readOutbox } from './store';
+import { finishAttempts, writeOutcomes } from './outcomes-batch';
+import { markSentRows, readOutboxRows } from './store-batch';
 
 export interface Acceptance {
   ref: StepRef;
@@ -23,7 +25,12 @@ export async function recordAccepted(client: PoolClient, a: Acceptance): Promise
   await finishAttempt(client, a.attemptId, 'accepted', { providerId: a.providerId });
   // Unconditional: whatever a decision did to the row meanwhile, the provider has the message.
   await markSent(client, a.ref.messageKey, a.providerId);
-  await writeOutcome(client, a.ref, a.message, {
+  await writeOutcome(client, a.ref, a.message, acceptedOutcome(a));
+  return { state: 'sent', channel: a.message.channel, providerId: a.providerId };
+}
+
+function acceptedOutcome(a: Acceptance): Parameters<typeof writeOutcome>[3] {
+  return {
     outcome: 'sent',
     verdict: 'send',
     reasons: [
@@ -33,8 +40,7 @@ export async function recordAccepted(client: PoolClient, a: Acceptance): Promise
       },
     ],
     decisionId: a.decisionId ?? null,
-  });
-  return { state: 'sent', channel: a.message.channel, providerId: a.providerId };
+  };
 }
 
 /** How often the fresh connection is tried, and the pause before each retry (a failover takes a moment). */
@@ -50,25 +56,69 @@ export async function recordAcceptedAfresh(
   lost: unknown,
   log: ActivityLogger,
 ): Promise<DeliveryResult> {
+  return afresh(pool, lost, log, [a], async (client) => {
+    await readOutbox(client, a.ref.messageKey, true);
+    return recordAccepted(client, a);
+  });
+}
+
+/** The same for a campaign group's acceptances: their rows locked again in key order, recorded in bulk. */
+export async function recordAcceptancesAfresh(
+  pool: Pool,
+  all: readonly Acceptance[],
+  lost: unknown,
+  log: ActivityLogger,
+): Promise<void> {
+  await afresh(pool, lost, log, all, async (client) => {
+    await readOutboxRows(
+      client,
+      all.map((a) => a.ref.messageKey),
+      true,
+    );
+    await recordAcceptances(client, all);
+  });
+}
+
+/** recordAccepted for many acceptances at once (a campaign's delivery group), one statement per table. */
+export async function recordAcceptances(client: PoolClient, all: readonly Acceptance[]): Promise<void> {
+  await finishAttempts(
+    client,
+    all.map((a) => ({ id: a.attemptId, result: 'accepted' as const, providerId: a.providerId })),
+  );
+  await markSentRows(
+    client,
+    all.map((a) => ({ key: a.ref.messageKey, providerId: a.providerId })),
+  );
+  await writeOutcomes(
+    client,
+    all.map((a) => ({ ref: a.ref, message: a.message, o: acceptedOutcome(a) })),
+  );
+}
+
+async function afresh<T>(
+  pool: Pool,
+  lost: unknown,
+  log: ActivityLogger,
+  all: readonly Acceptance[],
+  record: (client: PoolClient) => Promise<T>,
+): Promise<T> {
   if (!isConnectionError(lost)) throw lost;
   let last: unknown = lost;
   for (const pause of FRESH_TRIES) {
     if (pause) await new Promise((resolve) => setTimeout(resolve, pause));
     try {
-      const result = await inTransaction(pool, async (client) => {
-        await readOutbox(client, a.ref.messageKey, true);
-        return recordAccepted(client, a);
-      });
-      log.warn('delivery recorded on a fresh connection: the first one broke after the provider accepted', {
-        messageKey: a.ref.messageKey,
-        providerId: a.providerId,
-      });
+      const result = await inTransaction(pool, record);
+      for (const a of all)
+        log.warn('delivery recorded on a fresh connection: the first one broke after the provider accepted', {
+          messageKey: a.ref.messageKey,
+          providerId: a.providerId,
+        });
       return result;
     } catch (err) {
       if (!isConnectionError(err)) throw err;
       last = err;
     }
   }
-  // Still unreachable: the attempt keeps no result, and the retry (same key) says what happened.
+  // Still unreachable: the attempts keep no result, and the retry (same keys) says what happened.
   throw last;
 }

@@ -9,21 +9,14 @@ import type { FailureKind } from '../contracts/automation-result';
 import type { Pool } from '../db/pool';
 import { inTransaction } from '../db/transaction';
 import { loadTemplateFields } from '../db/contacts/profile';
-import { applyFeedback } from '../db/contacts/feedback';
 import { activityLogger, attemptNumber, heartbeat, type ActivityLogger } from './context';
 import { ActivityErrorType, TemplateError, nonRetryable } from './errors';
 import { maskAddress } from './mask';
+import { applyPendingFeedback } from './deliver-feedback';
 import { renderTemplate, type RenderedMessage, type TemplateSource } from './templates';
 import type { Transports } from './transports/types';
 import { finishAttempt, startAttempt, writeOutcome, type StepRef } from './outcomes';
-import {
-  countAttempt,
-  markFailed,
-  markFeedbackApplied,
-  noteError,
-  readOutbox,
-  type OutboxEntry,
-} from './store';
+import { countAttempt, markFailed, noteError, readOutbox, type OutboxEntry } from './store';
 import { askAgain } from './deliver-recheck';
 import { consentLinksFor } from './consent-links';
 import type { LinkConfig } from '../contracts/link-config';
@@ -88,7 +81,7 @@ export function createDeliver(deps: DeliverDependencies) {
     }
     if (entry.state === 'failed' && entry.feedback && !entry.feedbackAppliedAt) {
       // A permanent failure whose feedback did not reach the contact store (it was down): finish the job.
-      await applyPendingFeedback(deps, key, log);
+      await applyPendingFeedback(deps.pool, key, log);
     }
     if (entry.state !== 'pending') return settled(entry);
     heartbeat();
@@ -196,7 +189,7 @@ async function sendOnce(
   }
   if (result.state === 'sent')
     log.info('message delivered', { messageKey: key, channel: entry.channel, providerId: result.providerId });
-  if (failure?.kind === 'permanent' && failure.feedback) await applyPendingFeedback(deps, key, log);
+  if (failure?.kind === 'permanent' && failure.feedback) await applyPendingFeedback(deps.pool, key, log);
   return result;
 }
 
@@ -261,33 +254,4 @@ async function render(
     });
     return { state: 'failed', channel: entry.channel, failure: { kind: 'template', detail } };
   }
-}
-
-/**
- * Tells the contact store what the provider said about the address. If the store is unreachable the error
- * propagates (retryable); the retry finds the row failed with its feedback not yet applied.
- */
-async function applyPendingFeedback(
-  deps: DeliverDependencies,
-  key: string,
-  log: ActivityLogger,
-): Promise<void> {
-  const entry = await readOutbox(deps.pool, key);
-  if (!entry?.feedback || entry.feedbackAppliedAt) return;
-  const result = await applyFeedback(deps.pool, {
-    kind: entry.feedback,
-    channel: entry.channel,
-    address: entry.address,
-    at: new Date(),
-    // The ledger is in PostgreSQL: the provider's full answer belongs there.
-    source: { via: 'deliver', idempotencyKey: entry.idempotencyKey, providerAnswer: entry.error },
-  });
-  await markFeedbackApplied(deps.pool, entry.idempotencyKey);
-  log.info('delivery feedback applied', {
-    messageKey: entry.idempotencyKey,
-    kind: entry.feedback,
-    address: maskAddress(entry.address),
-    contacts: result.contactIds.length,
-    changes: result.changes,
-  });
 }

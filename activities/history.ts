@@ -17,6 +17,19 @@ export async function lockContact(client: PoolClient, contactId: string): Promis
 }
 
 /**
+ * lockContact for a group of contacts (a campaign's delivery group), in one statement. Taken in sorted id order
+ * (the array's order is the scan's): two groups sharing contacts wait on each other, never in a cycle.
+ */
+export async function lockContacts(client: PoolClient, contactIds: readonly string[]): Promise<void> {
+  const sorted = [...new Set(contactIds)].sort();
+  if (sorted.length === 0) return;
+  await client.query(
+    `SELECT pg_advisory_xact_lock(hashtextextended('contact:' || id, 1)) FROM unnest($1::text[]) AS id`,
+    [sorted],
+  );
+}
+
+/**
  * The contact's pending and sent messages within the longest cap window before `at` (and any later), except
  * the message `exceptKey` itself: a re-ask must not count its own row. No caps: no read. A message's instant
  * is that of the decision that allowed it (a delivery that asks again renews it), on the workflow's clock: a

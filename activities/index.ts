@@ -46,13 +46,16 @@ export function createActivities(deps: ActivityDependencies) {
     decideStep: createDecideStep({ pool: deps.pool, rules: deps.rules, log: deps.log }),
     deliver,
     recordOutcome: createRecordOutcome({ pool: deps.pool }),
-    // Campaigns (docs/campaigns.md): their delivery pool hands each row to the same deliver.
+    // Campaigns (docs/campaigns.md): their delivery pool sends in groups, with deliver's guarantees in bulk.
     planCampaignRanges: createPlanCampaignRanges({ pool: deps.pool }),
     enqueueCampaignPage: createEnqueueCampaignPage({ pool: deps.pool, rules: deps.rules }),
     deliverCampaignBatch: createDeliverCampaignBatch({
       pool: deps.pool,
       rules: deps.rules,
-      deliver,
+      transports: deps.transports,
+      templates,
+      ...(deps.links ? { links: deps.links } : {}),
+      ...(deps.lockTimeoutMs !== undefined ? { lockTimeoutMs: deps.lockTimeoutMs } : {}),
       ...(deps.log ? { log: deps.log } : {}),
     }),
     isDoubleOptInConfirmed: createConfirmationCheck({ pool: deps.pool }),

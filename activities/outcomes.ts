@@ -156,11 +156,15 @@ export async function honestOutcome(
     return { outcome, reasons };
   const open = await unansweredAttempt(db, row.idempotencyKey);
   if (!open) return { outcome, reasons };
-  const why: DecisionReason = {
+  return { outcome: 'unconfirmed', reasons: [unconfirmedReason(open.startedAt, outcome), ...reasons] };
+}
+
+/** The first reason of an `unconfirmed` outcome: the attempt that may have got through. */
+export function unconfirmedReason(startedAt: Date, outcome: StepOutcome): DecisionReason {
+  return {
     rule: 'deliver:unconfirmed',
     message:
-      `An attempt at ${open.startedAt.toISOString()} handed the message to the provider and got no answer, ` +
+      `An attempt at ${startedAt.toISOString()} handed the message to the provider and got no answer, ` +
       `so it may have been delivered; no further attempt was made (${outcome}: see the next reason).`,
   };
-  return { outcome: 'unconfirmed', reasons: [why, ...reasons] };
 }

@@ -197,12 +197,12 @@ export async function renewOutbox(db: Db, key: string, decisionId: string, valid
   );
 }
 
-const COLUMNS = `idempotency_key, workflow_id, step, contact_id, channel, message_type, address, template,
+export const OUTBOX_COLUMNS = `idempotency_key, workflow_id, step, contact_id, channel, message_type, address, template,
   template_vars, decision_id, run_chain, valid_until, decision_round, decision_attempt, state, attempts, provider_id, error, failure_type, feedback, feedback_applied_at`;
 
 export async function readOutbox(db: Db, key: string, forUpdate = false): Promise<OutboxEntry | undefined> {
   const { rows } = await db.query<Record<string, unknown>>(
-    `SELECT ${COLUMNS} FROM outbox WHERE idempotency_key = $1${forUpdate ? ' FOR UPDATE' : ''}`,
+    `SELECT ${OUTBOX_COLUMNS} FROM outbox WHERE idempotency_key = $1${forUpdate ? ' FOR UPDATE' : ''}`,
     [key],
   );
   return rows[0] ? toEntry(rows[0]) : undefined;
@@ -250,7 +250,7 @@ export async function markFeedbackApplied(db: Db, key: string): Promise<void> {
   await db.query(`UPDATE outbox SET feedback_applied_at = now() WHERE idempotency_key = $1`, [key]);
 }
 
-function toEntry(r: Record<string, unknown>): OutboxEntry {
+export function toEntry(r: Record<string, unknown>): OutboxEntry {
   return {
     idempotencyKey: r.idempotency_key as string,
     workflowId: r.workflow_id as string,
