@@ -58,14 +58,18 @@ export interface CampaignDeliverDependencies {
 }
 
 /**
- * Rows per group: about a quarter second of sending at the rate, at least one per pool slot, at most 200. A
- * group's acceptances are recorded when the group ends, so a worker killed mid-group leaves them unrecorded and
- * the next attempt hands them to the provider again under the same idempotency token: at a low rate a group is
- * no more than the calls in flight at once (what a single delivery exposes), at a high one the bookkeeping of
- * 200 rows costs a few round trips. Short groups also keep decisions fresh and row locks brief.
+ * Rows per group: about a quarter second of sending at the rate, at least one per pool slot, at most
+ * MAX_GROUP. A group's acceptances are recorded when the group ends, so a worker killed mid-group leaves them
+ * unrecorded and the next attempt hands them to the provider again under the same idempotency token (a
+ * provider without idempotency, SMTP, delivers them twice): at a low rate a group is no more than the calls in
+ * flight at once (what a single delivery exposes). 50 rows already cost the bookkeeping a few round trips
+ * (bench/campaign.ts: 50 and 200 deliver at the same rate within the noise, 25 about 10% slower), and bound
+ * the copies a crash can cause. Short groups also keep decisions fresh and row locks brief.
  */
+const MAX_GROUP = 50;
+
 function groupSize(pace: CampaignPace): number {
-  return Math.max(pace.concurrency, Math.min(200, Math.ceil(pace.ratePerSecond / 4)));
+  return Math.max(pace.concurrency, Math.min(MAX_GROUP, Math.ceil(pace.ratePerSecond / 4)));
 }
 
 export function createDeliverCampaignBatch(deps: CampaignDeliverDependencies) {
