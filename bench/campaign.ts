@@ -69,9 +69,31 @@ export interface CampaignSizeResult {
   peakRssMiB: number;
   /** Peak RSS when each phase ended: what grows with the audience and what does not. */
   peakRssByPhaseMiB: { seeded: number; enqueued: number; copied: number; delivered: number };
+  /**
+   * RSS sampled every 100 ms while the campaign was enqueued (median and max), and the heap still live after a
+   * full collection at its end: a longer campaign must stay in the same band, not climb.
+   */
+  enqueueMemoryMiB: { rssMedian: number; rssMax: number; liveHeapAfter: number };
 }
 
 const peakRss = (): number => round(process.resourceUsage().maxRSS / 1024, 1);
+
+/** Samples RSS until stopped; then the median and max, and the live heap after a full GC (--expose-gc). */
+function sampleMemory(): () => CampaignSizeResult['enqueueMemoryMiB'] {
+  const mib = (bytes: number): number => round(bytes / 2 ** 20, 1);
+  const samples: number[] = [process.memoryUsage.rss()];
+  const timer = setInterval(() => samples.push(process.memoryUsage.rss()), 100);
+  return () => {
+    clearInterval(timer);
+    samples.sort((a, b) => a - b);
+    (globalThis as { gc?: () => void }).gc?.();
+    return {
+      rssMedian: mib(samples[Math.floor(samples.length / 2)]!),
+      rssMax: mib(samples[samples.length - 1]!),
+      liveHeapAfter: mib(process.memoryUsage().heapUsed),
+    };
+  };
+}
 
 /** One audience size, in this process. */
 async function runSize(n: number, deliverCount: number): Promise<CampaignSizeResult> {
@@ -87,6 +109,7 @@ async function runSize(n: number, deliverCount: number): Promise<CampaignSizeRes
     const campaignId = 'campaign-bench';
     const at = new Date().toISOString();
     const ranges = await createPlanCampaignRanges({ pool: db.pool })({ ranges: RANGES });
+    const memory = sampleMemory();
     const t0 = performance.now();
     let decided = 0;
     let enqueued = 0;
@@ -111,6 +134,7 @@ async function runSize(n: number, deliverCount: number): Promise<CampaignSizeRes
       }),
     );
     const enqueueSeconds = (performance.now() - t0) / 1000;
+    const enqueueMemoryMiB = memory();
     const afterEnqueue = peakRss();
     const { rows: inSegment } = await db.pool.query<{ n: number }>(
       `SELECT count(*)::int AS n FROM contacts c WHERE c.status = 'subscribed' AND EXISTS (
@@ -228,6 +252,7 @@ async function runSize(n: number, deliverCount: number): Promise<CampaignSizeRes
       deliveryRatioToBare: round(delivered / deliverSeconds / (bare.length / bareSeconds), 3),
       peakRssMiB: peakRss(),
       peakRssByPhaseMiB: { seeded, enqueued: afterEnqueue, copied, delivered: peakRss() },
+      enqueueMemoryMiB,
     };
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -246,7 +271,15 @@ export async function benchCampaign(opts: {
   for (const n of sizes) {
     const { stdout: json } = await promisify(execFile)(
       process.execPath,
-      ['--import', 'tsx', fileURLToPath(import.meta.url), '--child', String(n), String(deliverCount)],
+      [
+        '--expose-gc',
+        '--import',
+        'tsx',
+        fileURLToPath(import.meta.url),
+        '--child',
+        String(n),
+        String(deliverCount),
+      ],
       { encoding: 'utf8', maxBuffer: 1 << 20 },
     );
     const r = JSON.parse(json.trim().split('\n').at(-1) as string) as CampaignSizeResult;
@@ -254,6 +287,9 @@ export async function benchCampaign(opts: {
     console.log(
       `  ${n.toLocaleString('en')} contacts, ${r.decided.toLocaleString('en')} in the segment: decided and enqueued ${r.enqueued.toLocaleString('en')} rows in ${r.enqueueSeconds}s ` +
         `(${r.enqueuedRowsPerSecond.toLocaleString('en')} rows/s) vs COPY ${r.copyRowsPerSecond.toLocaleString('en')} rows/s: ratio ${r.ratioToCopy}`,
+    );
+    console.log(
+      `  memory while enqueueing: RSS median ${r.enqueueMemoryMiB.rssMedian} MiB, max ${r.enqueueMemoryMiB.rssMax} MiB; heap live after it ${r.enqueueMemoryMiB.liveHeapAfter} MiB`,
     );
     console.log(
       `  delivered ${r.delivered} to the SMTP sink at ${r.deliveredPerSecond}/s vs bare sends ${r.bareSendsPerSecond}/s: ratio ${r.deliveryRatioToBare} (bare one-word messages ${r.bareOneWordSendsPerSecond}/s); peak RSS ${r.peakRssMiB} MiB (${JSON.stringify(r.peakRssByPhaseMiB)})`,
