@@ -187,11 +187,6 @@ async function dueRows(pool: Pool, input: DeliverBatchInput, now: Date): Promise
   return rows.map((r) => ({ key: r.key, contactId: r.contact_id }));
 }
 
-/**
- * When the range's next pending row opens: its earliest `not_before`, or now when a row is due already (one
- * this batch left pending: its decision ran out before its slot, or its contact was erased since the re-ask),
- * so the range runs another batch instead of ending with it.
- */
 /** The range's refused rows whose feedback never reached the contact store (dueRows takes pending rows only). */
 async function feedbackOwed(pool: Pool, input: DeliverBatchInput): Promise<string[]> {
   const { rows } = await pool.query<{ key: string }>(
@@ -203,6 +198,11 @@ async function feedbackOwed(pool: Pool, input: DeliverBatchInput): Promise<strin
   return rows.map((r) => r.key);
 }
 
+/**
+ * When the range's next pending row opens: its earliest `not_before`, or now when a row is due already (one
+ * this batch left pending: its decision ran out before its slot, or its contact was erased since the re-ask),
+ * so the range runs another batch instead of ending with it.
+ */
 async function nextOpening(pool: Pool, input: DeliverBatchInput, now: Date): Promise<string | undefined> {
   const { rows } = await pool.query<{ at: Date | null; due: boolean | null }>(
     `SELECT min(not_before) AS at, bool_or(not_before IS NULL OR not_before <= $4) AS due FROM outbox
