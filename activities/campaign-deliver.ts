@@ -8,18 +8,19 @@
 // Cancelled (campaign cancelled or paused): no new delivery starts, the ones in flight are aborted through
 // the transport's signal, and the rows not reached stay pending for the next pass.
 import { CancelledFailure } from '@temporalio/common';
-import type { RuleSet } from '../rules';
 import type { MessageSpec } from '../rules/model';
 import type { Pool } from '../db/pool';
 import type { CampaignCounts, CampaignPace, PageRange } from '../contracts/campaign';
-import type { LinkConfig } from '../contracts/link-config';
 import { activityLogger, attemptNumber, cancellationSignal, heartbeat, type ActivityLogger } from './context';
 import { recheckCampaignGroup, type GroupRecheck } from './campaign-recheck-batch';
-import { openCampaignGroup, type OpenGroup, type SendGroupResult } from './campaign-deliver-batch';
+import {
+  openCampaignGroup,
+  type OpenGroup,
+  type SendGroupDependencies,
+  type SendGroupResult,
+} from './campaign-deliver-batch';
 import { renderGroup } from './campaign-render';
 import { applyPendingFeedback } from './deliver-feedback';
-import type { TemplateSource } from './templates';
-import type { Transports } from './transports/types';
 
 export interface DeliverBatchInput {
   campaignId: string;
@@ -46,14 +47,7 @@ export interface DeliverBatchResult {
 type Row = { key: string; contactId: string };
 type Prepared = { group: Row[]; checked: GroupRecheck; open: OpenGroup };
 
-export interface CampaignDeliverDependencies {
-  pool: Pool;
-  rules: { current(): RuleSet };
-  transports: Transports;
-  templates: TemplateSource;
-  links?: LinkConfig;
-  /** How long a group waits for another attempt holding one of its rows (a zombie); default 30 s. */
-  lockTimeoutMs?: number;
+export interface CampaignDeliverDependencies extends SendGroupDependencies {
   log?: ActivityLogger;
 }
 

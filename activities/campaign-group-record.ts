@@ -7,7 +7,7 @@ import type { Call } from './campaign-group-calls';
 import { recordAcceptances, type Acceptance } from './deliver-accepted';
 import type { Classified } from './deliver-transport';
 import { ActivityErrorType } from './errors';
-import type { StepRef } from './outcomes';
+import { stepRefOf } from './outcomes';
 import { dropUncalledAttempts, finishAttempts, writeOutcomes, type AttemptFinish } from './outcomes-batch';
 import type { OutboxEntry } from './store';
 import { markFailedRows, noteErrors } from './store-batch';
@@ -88,7 +88,7 @@ function failedOutcome(
   why: string,
 ) {
   return {
-    ref: refOf(row),
+    ref: stepRefOf(row),
     message: messageOf(row),
     o: {
       outcome: 'failed' as const,
@@ -101,21 +101,10 @@ function failedOutcome(
   };
 }
 
-function refOf(row: OutboxEntry): StepRef {
-  return {
-    workflowId: row.workflowId,
-    runChain: row.runChain ?? row.workflowId,
-    runId: '',
-    step: row.step,
-    messageKey: row.idempotencyKey,
-    contactId: row.contactId,
-  };
-}
-
 function messageOf(row: OutboxEntry): { channel: OutboxEntry['channel']; type: string } {
   return { channel: row.channel, type: row.messageType };
 }
 
 function acceptance(row: OutboxEntry, attemptId: string, providerId: string): Acceptance {
-  return { ref: refOf(row), message: messageOf(row), attemptId, providerId, decisionId: row.decisionId };
+  return { ref: stepRefOf(row), message: messageOf(row), attemptId, providerId, decisionId: row.decisionId };
 }

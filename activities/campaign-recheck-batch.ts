@@ -16,6 +16,7 @@ import type { ActivityLogger } from './context';
 import { DEFAULT_VALID_FOR_MS } from './decide';
 import { closedReason, sendValidUntil } from './evaluate';
 import { lockContacts, readHistories } from './history';
+import { stepRefOf } from './outcomes';
 import { honestOutcomes, writeOutcomes, type OutcomeWrite } from './outcomes-batch';
 import type { OutboxEntry } from './store';
 import {
@@ -237,16 +238,5 @@ async function validUntilOf(
 }
 
 function outcome(row: OutboxEntry, message: MessageSpec, o: OutcomeWrite['o']): OutcomeWrite {
-  return {
-    ref: {
-      workflowId: row.workflowId,
-      runChain: row.runChain ?? row.workflowId,
-      runId: '',
-      step: row.step,
-      messageKey: row.idempotencyKey,
-      contactId: row.contactId,
-    },
-    message,
-    o,
-  };
+  return { ref: stepRefOf(row), message, o };
 }

@@ -15,7 +15,7 @@ import { maskAddress } from './mask';
 import { applyPendingFeedback } from './deliver-feedback';
 import { renderTemplate, type RenderedMessage, type TemplateSource } from './templates';
 import type { Transports } from './transports/types';
-import { finishAttempt, startAttempt, writeOutcome, type StepRef } from './outcomes';
+import { finishAttempt, startAttempt, stepRefOf, writeOutcome } from './outcomes';
 import { countAttempt, markFailed, noteError, readOutbox, type OutboxEntry } from './store';
 import { askAgain } from './deliver-recheck';
 import { consentLinksFor } from './consent-links';
@@ -99,17 +99,6 @@ export function createDeliver(deps: DeliverDependencies) {
   };
 }
 
-function refOf(entry: OutboxEntry, runId: string | undefined): StepRef {
-  return {
-    workflowId: entry.workflowId,
-    runChain: entry.runChain ?? entry.workflowId,
-    runId: runId ?? '',
-    step: entry.step,
-    messageKey: entry.idempotencyKey,
-    contactId: entry.contactId,
-  };
-}
-
 /** Holds the row lock from the last check through the provider call to the recorded outcome. */
 async function sendOnce(
   deps: DeliverDependencies,
@@ -120,7 +109,7 @@ async function sendOnce(
   log: ActivityLogger,
 ): Promise<DeliveryResult> {
   const key = entry.idempotencyKey;
-  const ref = refOf(entry, runId);
+  const ref = stepRefOf(entry, runId);
   const message = { channel: entry.channel, type: entry.messageType };
   let failure: Classified | undefined;
   // Set once the provider accepted: from then on its answer must not be lost with the connection.
@@ -240,7 +229,7 @@ async function render(
       });
       await writeOutcome(
         client,
-        refOf(entry, runId),
+        stepRefOf(entry, runId),
         { channel: entry.channel, type: entry.messageType },
         {
           outcome: 'failed',

@@ -3,7 +3,13 @@
 import type { DecisionReason } from '../rules/model';
 import type { StepOutcome } from '../contracts/automation-result';
 import type { Pool, PoolClient } from '../db/pool';
-import { unconfirmedReason, type AttemptResult, type StepRef, type writeOutcome } from './outcomes';
+import {
+  OUTCOME_UPSERT,
+  unconfirmedReason,
+  type AttemptResult,
+  type StepRef,
+  type writeOutcome,
+} from './outcomes';
 
 type Db = Pool | PoolClient;
 
@@ -27,12 +33,7 @@ export async function writeOutcomes(db: Db, rows: readonly OutcomeWrite[]): Prom
                    $16::bigint[])
          AS t(key, workflow_id, run_chain, run_id, step, contact_id, channel, message_type, outcome, verdict,
               reasons, defers, not_before, failure_kind, detail, decision_id)
-     ON CONFLICT (message_key) DO UPDATE
-       SET run_id = EXCLUDED.run_id, outcome = EXCLUDED.outcome, verdict = EXCLUDED.verdict,
-           reasons = EXCLUDED.reasons, defers = GREATEST(step_outcomes.defers, EXCLUDED.defers),
-           not_before = EXCLUDED.not_before, failure_kind = EXCLUDED.failure_kind, detail = EXCLUDED.detail,
-           decision_id = COALESCE(EXCLUDED.decision_id, step_outcomes.decision_id), updated_at = now()
-       WHERE step_outcomes.run_chain = EXCLUDED.run_chain`,
+     ${OUTCOME_UPSERT}`,
     [
       col((r) => r.ref.messageKey),
       col((r) => r.ref.workflowId),

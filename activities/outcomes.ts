@@ -4,6 +4,7 @@
 import type { DecisionReason, Verdict } from '../rules/model';
 import type { FailureKind, StepOutcome } from '../contracts/automation-result';
 import type { Pool, PoolClient } from '../db/pool';
+import type { OutboxEntry } from './store';
 
 type Db = Pool | PoolClient;
 
@@ -18,6 +19,30 @@ export interface StepRef {
   messageKey: string;
   contactId: string;
 }
+
+/** The step an outbox row belongs to, as its outcome is recorded (`runId`: the run that asks, if any). */
+export function stepRefOf(entry: OutboxEntry, runId?: string): StepRef {
+  return {
+    workflowId: entry.workflowId,
+    runChain: entry.runChain ?? entry.workflowId,
+    runId: runId ?? '',
+    step: entry.step,
+    messageKey: entry.idempotencyKey,
+    contactId: entry.contactId,
+  };
+}
+
+/**
+ * A step's outcome written again replaces the earlier one, within its run chain only (a reused workflow id
+ * starts a chain of its own); the defers only grow and a decision id is never lost. writeOutcome and the
+ * campaign groups' writeOutcomes (outcomes-batch.ts) both end their INSERT with it.
+ */
+export const OUTCOME_UPSERT = `ON CONFLICT (message_key) DO UPDATE
+       SET run_id = EXCLUDED.run_id, outcome = EXCLUDED.outcome, verdict = EXCLUDED.verdict,
+           reasons = EXCLUDED.reasons, defers = GREATEST(step_outcomes.defers, EXCLUDED.defers),
+           not_before = EXCLUDED.not_before, failure_kind = EXCLUDED.failure_kind, detail = EXCLUDED.detail,
+           decision_id = COALESCE(EXCLUDED.decision_id, step_outcomes.decision_id), updated_at = now()
+       WHERE step_outcomes.run_chain = EXCLUDED.run_chain`;
 
 export interface OutcomeRow {
   outcome: StepOutcome;
@@ -50,12 +75,7 @@ export async function writeOutcome(
     `INSERT INTO step_outcomes (message_key, workflow_id, run_chain, run_id, step, contact_id, channel, message_type,
                                 outcome, verdict, reasons, defers, not_before, failure_kind, detail, decision_id)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
-     ON CONFLICT (message_key) DO UPDATE
-       SET run_id = EXCLUDED.run_id, outcome = EXCLUDED.outcome, verdict = EXCLUDED.verdict,
-           reasons = EXCLUDED.reasons, defers = GREATEST(step_outcomes.defers, EXCLUDED.defers),
-           not_before = EXCLUDED.not_before, failure_kind = EXCLUDED.failure_kind, detail = EXCLUDED.detail,
-           decision_id = COALESCE(EXCLUDED.decision_id, step_outcomes.decision_id), updated_at = now()
-       WHERE step_outcomes.run_chain = EXCLUDED.run_chain`,
+     ${OUTCOME_UPSERT}`,
     [
       ref.messageKey,
       ref.workflowId,
