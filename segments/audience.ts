@@ -39,7 +39,7 @@ export function audienceFilter(segment: Segment, at: Date, scope: AudienceScope 
     fixed.push(at, scope.localHour);
     hour = ` AND extract(hour FROM $4::timestamptz AT TIME ZONE COALESCE(c.timezone, 'UTC')) = $5`;
   }
-  const compiled = compileSegment(segment, { at, paramOffset: 2 + fixed.length });
+  const compiled = compileSegment(segment, { at, paramOffset: 2 + fixed.length, paged: true });
   return {
     where: `($3::text IS NULL OR c.id <= $3)${hour} AND (${compiled.where})`,
     params: [...fixed, ...compiled.params],

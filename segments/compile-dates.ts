@@ -119,5 +119,5 @@ export function ledgerSql(b: SqlBuilder, { ledger: l }: LedgerCondition): string
     ...(l.olderThan ? [`l.at < ${b.now} - ${b.param(parseAge(l.olderThan).interval, 'interval')}`] : []),
     ...(l.newerThan ? [`l.at > ${b.now} - ${b.param(parseAge(l.newerThan).interval, 'interval')}`] : []),
   ];
-  return existsFor('consent_ledger l', where.join(' AND '));
+  return existsFor(b, 'consent_ledger l', where.join(' AND '));
 }

@@ -117,6 +117,7 @@ function subscriptionScope(b: SqlBuilder, s: { resource?: string; channel?: stri
 
 function subscription(b: SqlBuilder, { subscription: s }: SubscriptionCondition): string {
   return existsFor(
+    b,
     'subscriptions s',
     `${subscriptionScope(b, s)} AND s.status = ANY(${b.param(list(s.status), 'text[]')})`,
   );
@@ -128,7 +129,7 @@ function category(b: SqlBuilder, { category: s }: CategoryCondition): string {
     s.state === 'unset'
       ? `NOT (s.categories ? ${name})`
       : `(s.categories ->> ${name}) = ${b.param(s.state, 'text')}`;
-  return existsFor('subscriptions s', `${subscriptionScope(b, s)} AND ${state}`);
+  return existsFor(b, 'subscriptions s', `${subscriptionScope(b, s)} AND ${state}`);
 }
 
 function condition(b: SqlBuilder, c: Condition): string {
@@ -151,10 +152,14 @@ function condition(b: SqlBuilder, c: Condition): string {
 
 /**
  * The segment as a boolean SQL expression over `contacts c` at the instant `opts.at`, its values bound as
- * `$paramOffset+1`, `$paramOffset+2`... in `params`. The segment must have passed parseSegment.
+ * `$paramOffset+1`, `$paramOffset+2`... in `params`. The segment must have passed parseSegment. `paged`: it is
+ * read in keyset pages (see existsFor).
  */
-export function compileSegment(segment: Segment, opts: { at: Date; paramOffset?: number }): CompiledSegment {
-  const b = new SqlBuilder(opts.paramOffset ?? 0, opts.at, segment.timezone ?? 'UTC');
+export function compileSegment(
+  segment: Segment,
+  opts: { at: Date; paramOffset?: number; paged?: boolean },
+): CompiledSegment {
+  const b = new SqlBuilder(opts.paramOffset ?? 0, opts.at, segment.timezone ?? 'UTC', opts.paged);
   const where = condition(b, segment.where);
   return { where, params: b.params };
 }

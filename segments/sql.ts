@@ -5,16 +5,23 @@
 import { KNOWN_ZONES, zoneDays } from './zone-days';
 
 /**
- * A condition on the contact's rows in another table (subscriptions, ledger), probed per contact: OFFSET 0
- * keeps PostgreSQL from turning the EXISTS into a join. A campaign reads its audience in keyset pages (ids
- * after the last page's), and a join does not carry that bound over to the other table: the merge join the
- * planner chose read the subscriptions index from its first row on every page, so each page cost more than
- * the one before (at contact 400,000 of a million, 4x the first page). Giving the join the page's bound
- * helps only while the planner keeps the merge join; on a poorly estimated condition (a JSON field) it hashes
- * the other table from the bound on, all of it for the first page. A probe costs the same on every page.
+ * A condition on the contact's rows in another table (subscriptions, ledger). Read in keyset pages (a
+ * campaign), it is probed per contact: OFFSET 0 keeps PostgreSQL from turning the EXISTS into a join, which
+ * does not carry the page's id bound over to the other table: the merge join the planner chose read the
+ * subscriptions index from its first row on every page, so each page cost more than the one before (at contact
+ * 400,000 of a million, 4x the first page). Giving the join the page's bound helps only while the planner keeps
+ * the merge join; on a poorly estimated condition (a JSON field) it hashes the other table from the bound on,
+ * all of it for the first page. A probe costs the same on every page. A whole-audience read (count, sample)
+ * reads each table once either way, and a join is the cheaper way to do that (a million contacts counted in
+ * 0.3 s instead of 1.4 s).
  */
-export const existsFor = (table: 'subscriptions s' | 'consent_ledger l', where: string): string =>
-  `EXISTS (SELECT 1 FROM ${table} WHERE ${where} OFFSET 0)`;
+export function existsFor(
+  b: SqlBuilder,
+  table: 'subscriptions s' | 'consent_ledger l',
+  where: string,
+): string {
+  return `EXISTS (SELECT 1 FROM ${table} WHERE ${where}${b.paged ? ' OFFSET 0' : ''})`;
+}
 
 export class SqlBuilder {
   readonly params: unknown[] = [];
@@ -27,6 +34,8 @@ export class SqlBuilder {
     private readonly offset: number,
     private readonly at: Date,
     private readonly fallbackZone: string,
+    /** The segment is read in keyset pages: conditions on other tables are probed per contact. */
+    readonly paged = false,
   ) {}
 
   /** A new bound parameter with its type cast, e.g. `$3::text`. */
