@@ -1,5 +1,6 @@
 // What the JSON Schema cannot say about a segment: one operator per comparison, operators that suit the field,
 // real calendar dates, a date condition that compares something, and a size PostgreSQL can bind.
+import { SEGMENT_BINDS, type SegmentBind } from '../db/contacts/columns';
 import type { SchemaProblem } from '../rules/problems';
 import {
   COMPARISONS,
@@ -16,21 +17,8 @@ export const MAX_CONDITIONS = 500;
 export const MAX_DEPTH = 16;
 
 type Kind = 'text' | 'number' | 'boolean';
-const FIELD_KINDS: Record<ProfileField, Kind> = {
-  id: 'text',
-  email: 'text',
-  phone: 'text',
-  first_name: 'text',
-  last_name: 'text',
-  gender: 'number',
-  language: 'text',
-  country: 'text',
-  subdivision: 'text',
-  timezone: 'text',
-  source: 'text',
-  status: 'text',
-  active: 'boolean',
-};
+/** A field's kind follows the type its values are bound as (db/contacts/columns.ts). */
+const KIND_OF_BIND: Record<SegmentBind, Kind> = { text: 'text', numeric: 'number', boolean: 'boolean' };
 
 /** Operators each kind of contact field allows. */
 const OPS_FOR: Record<Kind, readonly ComparisonOp[]> = {
@@ -39,7 +27,7 @@ const OPS_FOR: Record<Kind, readonly ComparisonOp[]> = {
   boolean: ['eq', 'ne', 'exists'],
 };
 
-export const fieldKind = (field: ProfileField): Kind => FIELD_KINDS[field];
+export const fieldKind = (field: ProfileField): Kind => KIND_OF_BIND[SEGMENT_BINDS[field]];
 
 /** The one operator a comparison uses. */
 export function operatorOf(c: FieldCondition | CustomCondition): ComparisonOp {
@@ -69,7 +57,7 @@ function comparison(c: FieldCondition | CustomCondition, at: string, out: Schema
     return;
   }
   if (!('field' in c)) return;
-  const kind = FIELD_KINDS[c.field] as Kind | undefined;
+  const kind = fieldKind(c.field) as Kind | undefined;
   const op = ops[0]!;
   if (!kind) return; // not a field: the schema says so
   if (!OPS_FOR[kind].includes(op)) {

@@ -11,6 +11,7 @@ import type {
   Segment,
   SubscriptionCondition,
 } from './conditions';
+import { SEGMENT_BINDS } from '../db/contacts/columns';
 import { operatorOf } from './checks';
 import { anniversarySql, dateSql, ledgerSql } from './compile-dates';
 import { definite, existsFor, SqlBuilder } from './sql';
@@ -21,21 +22,7 @@ export interface CompiledSegment {
 }
 
 /** The PostgreSQL type each profile field's values are bound as; the field is the contacts column of that name. */
-const CASTS: Record<ProfileField, string> = {
-  id: 'text',
-  email: 'text',
-  phone: 'text',
-  first_name: 'text',
-  last_name: 'text',
-  gender: 'numeric',
-  language: 'text',
-  country: 'text',
-  subdivision: 'text',
-  timezone: 'text',
-  source: 'text',
-  status: 'text',
-  active: 'boolean',
-};
+const CASTS: Readonly<Record<ProfileField, string>> = SEGMENT_BINDS;
 
 const list = <T>(v: T | T[]): T[] => (Array.isArray(v) ? v : [v]);
 const ORDER = { gt: '>', gte: '>=', lt: '<', lte: '<=' } as const;

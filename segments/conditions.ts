@@ -2,6 +2,7 @@
 // source gives the TypeScript types, the validation and the committed JSON Schema editors use
 // (segments/schema/segment.schema.json, written by scripts/generate-schemas.ts).
 import { Type, type Static, type TLiteral, type TSchema } from '@sinclair/typebox';
+import { SEGMENT_COLUMNS } from '../db/contacts/columns';
 import { CATEGORY_STATES, CHANNELS, GLOBAL_STATUSES, SUBSCRIPTION_STATUSES } from '../rules/model';
 
 const literals = <T extends readonly string[]>(values: T, description: string) =>
@@ -15,21 +16,7 @@ const oneOrMany = <T extends TSchema>(item: T, description: string) =>
   Type.Union([item, Type.Array(item, { minItems: 1, uniqueItems: true })], { description });
 
 /** Contact columns a `field` condition may compare (contacts table; custom fields use `custom`). */
-export const PROFILE_FIELDS = [
-  'id',
-  'email',
-  'phone',
-  'first_name',
-  'last_name',
-  'gender',
-  'language',
-  'country',
-  'subdivision',
-  'timezone',
-  'source',
-  'status',
-  'active',
-] as const;
+export const PROFILE_FIELDS = SEGMENT_COLUMNS;
 export type ProfileField = (typeof PROFILE_FIELDS)[number];
 
 /** Dates a date condition may read: contact columns, or a custom date field as "custom.<name>". */

@@ -3,14 +3,12 @@
 // retried, loudly, until that deadline; then the step is recorded `expired`.
 import type { ActivityOptions, LocalActivityOptions } from '@temporalio/workflow';
 import { NON_RETRYABLE_ERROR_TYPES } from '../activities/errors';
+import messageTypes from '../rules/message-types.json';
 
-/** Types that skip the marketing gates (rules/message-types.json ships the same list). */
-export const TRANSACTIONAL_TYPES: readonly string[] = [
-  'order_confirmation',
-  'shipping_confirmation',
-  'cancellation_confirmation',
-  'doi_confirmation',
-];
+/** Types that skip the marketing gates: those rules/message-types.json marks transactional. */
+export const TRANSACTIONAL_TYPES: readonly string[] = messageTypes.types
+  .filter((t) => 'transactional' in t && t.transactional === true)
+  .map((t) => t.type);
 
 /**
  * How long a message stays worth sending after its step first asks (defer waits excluded): a receipt is

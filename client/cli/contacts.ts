@@ -1,22 +1,17 @@
 // `consentflow contacts ...`: the contact store from a terminal. Output is for
 // people by default and JSON with --json; errors are one line with the exit code the docs promise.
 import { Option, type Command } from 'commander';
-import { loadSettings } from '../config';
-import type { Pool } from '../../db/pool';
 import type * as Store from '../contacts';
 import { ORIGINS } from '../../db/contacts/types';
-import type * as PoolModule from '../../db/pool';
 import { CliError, numberOption } from './errors';
 import { registerImportCommand } from './contacts-import';
 import { registerExportCommand } from './contacts-export';
+import { poolRunner } from './store-pool';
 
 // The contact store and the PostgreSQL driver load when a command of this file runs, not at every CLI start.
 let store: typeof Store;
-let assertReachable: typeof PoolModule.assertReachable;
-let createPool: typeof PoolModule.createPool;
 async function loadStore(): Promise<void> {
   store = await import('../contacts');
-  ({ assertReachable, createPool } = await import('../../db/pool'));
 }
 
 const out = (line = ''): boolean => process.stdout.write(`${line}\n`);
@@ -24,18 +19,7 @@ const json = (value: unknown): boolean => out(JSON.stringify(value, null, 2));
 const display = (v: unknown): string =>
   v instanceof Date ? v.toISOString() : typeof v === 'string' ? v : JSON.stringify(v);
 
-async function withPool<T>(fn: (pool: Pool) => Promise<T>): Promise<T> {
-  const { databaseUrl } = loadSettings();
-  const pool = createPool(databaseUrl, 4);
-  try {
-    await assertReachable(pool, databaseUrl);
-    return await fn(pool);
-  } catch (err) {
-    throw asCliError(err);
-  } finally {
-    await pool.end();
-  }
-}
+const withPool = poolRunner(4, asCliError);
 
 function asCliError(err: unknown): unknown {
   if (

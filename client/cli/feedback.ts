@@ -5,18 +5,14 @@
 import { createReadStream, statSync } from 'node:fs';
 import { Option, type Command } from 'commander';
 import { loadSettings } from '../config';
-import type { Pool } from '../../db/pool';
 import type * as Store from '../contacts';
-import type * as PoolModule from '../../db/pool';
 import { CliError } from './errors';
+import { poolRunner } from './store-pool';
 
 // The contact store and the PostgreSQL driver load when a command of this file runs, not at every CLI start.
 let store: typeof Store;
-let assertReachable: typeof PoolModule.assertReachable;
-let createPool: typeof PoolModule.createPool;
 async function loadStore(): Promise<void> {
   store = await import('../contacts');
-  ({ assertReachable, createPool } = await import('../../db/pool'));
 }
 
 const out = (line: string): boolean => process.stdout.write(`${line}\n`);
@@ -30,21 +26,12 @@ function keywordsFor(rulesDir: string | undefined): Store.SmsKeywords {
   }
 }
 
-async function withPool<T>(fn: (pool: Pool) => Promise<T>): Promise<T> {
-  const { databaseUrl } = loadSettings();
-  const pool = createPool(databaseUrl, 2);
-  try {
-    await assertReachable(pool, databaseUrl);
-    return await fn(pool);
-  } catch (err) {
-    if (err instanceof store.ContactFieldError) throw new CliError(err.message, 2);
-    if ((err as { code?: string }).code === '42P01')
-      throw new CliError('the contact tables are missing; run: consentflow db migrate', 1);
-    throw err;
-  } finally {
-    await pool.end();
-  }
-}
+const withPool = poolRunner(2, (err) => {
+  if (err instanceof store.ContactFieldError) return new CliError(err.message, 2);
+  if ((err as { code?: string }).code === '42P01')
+    return new CliError('the contact tables are missing; run: consentflow db migrate', 1);
+  return err;
+});
 
 /** The file as a stream, or a one-line reason it cannot be read (exit 2: the path is the user's input). */
 function openEvents(file: string): AsyncIterable<Buffer | string> {

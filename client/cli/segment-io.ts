@@ -4,13 +4,14 @@
 import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { loadSettings } from '../config';
-import { assertReachable, createPool, type Pool } from '../../db/pool';
+import type { Pool } from '../../db/pool';
 import { loadRuleSet, RuleSetError, type RuleSet } from '../../rules';
 import { MessageSpec } from '../../rules/model';
 import { parseSegment, SegmentError, type Segment } from '../../segments/segment';
 import { explainSchemaErrors } from '../definition-problems';
 import { jsonSyntaxError } from '../json-locate';
 import { CliError } from './errors';
+import { poolRunner } from './store-pool';
 
 export const display = (file: string): string => {
   const rel = path.relative(process.cwd(), file);
@@ -103,23 +104,18 @@ export function parseMessage(raw: string, ruleSet: RuleSet): MessageSpec {
 
 /** Runs `fn` with a pool on DATABASE_URL; a missing or unmigrated store is said in words (exit 1). */
 export async function withStore<T>(connections: number, fn: (pool: Pool) => Promise<T>): Promise<T> {
-  const { databaseUrl } = loadSettings();
-  const pool = createPool(databaseUrl, connections);
-  try {
-    await assertReachable(pool, databaseUrl);
-    return await fn(pool);
-  } catch (err) {
-    if ((err as { code?: string }).code === '42P01')
-      throw new CliError('the contact tables are missing; run: consentflow db migrate', 1);
-    if (err instanceof CliError || (err as Error).name === 'DatabaseUnreachableError') throw err;
-    const code = (err as { code?: string }).code;
-    if (typeof code === 'string')
-      throw new CliError(
-        `the contact store could not answer the query (PostgreSQL error ${code}); check DATABASE_URL and run: consentflow db migrate`,
-        1,
-      );
-    throw err;
-  } finally {
-    await pool.end();
-  }
+  return poolRunner(connections, storeProblem)(fn);
+}
+
+function storeProblem(err: unknown): unknown {
+  if ((err as { code?: string }).code === '42P01')
+    return new CliError('the contact tables are missing; run: consentflow db migrate', 1);
+  if (err instanceof CliError || (err as Error).name === 'DatabaseUnreachableError') return err;
+  const code = (err as { code?: string }).code;
+  if (typeof code === 'string')
+    return new CliError(
+      `the contact store could not answer the query (PostgreSQL error ${code}); check DATABASE_URL and run: consentflow db migrate`,
+      1,
+    );
+  return err;
 }

@@ -5,6 +5,7 @@
 import type { QueryResult } from 'pg';
 import type { PoolClient } from '../pool';
 import { batchSql } from './batch-sql';
+import { STAGED_CONTACT_COLUMNS } from './columns';
 import { copyRows } from './copy-rows';
 import { contextAt } from './ledger';
 import { enforceLimits, LIMIT_PER_PROFILE, LIMIT_PER_RESOURCE_CHANNEL } from './limits';
@@ -53,23 +54,7 @@ TRUNCATE cf_stage, cf_stage_subs;`;
 const STAGE_COLUMNS = [
   'n',
   'line',
-  'id',
-  'email',
-  'phone',
-  'first_name',
-  'last_name',
-  'gender',
-  'language',
-  'country',
-  'subdivision',
-  'timezone',
-  'birthday',
-  'source',
-  'implied_consent_basis',
-  'implied_consent_at',
-  'status',
-  'active',
-  'custom',
+  ...STAGED_CONTACT_COLUMNS,
   'subs',
 ] as const satisfies readonly (keyof StagedContact)[];
 

@@ -4,6 +4,7 @@
 import { closeSync, createReadStream, openSync, readSync, statSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import path from 'node:path';
+import { IMPORT_COLUMNS } from '../columns';
 import { CsvReader, CsvSyntaxError, MAX_RECORD_CHARS, type CsvRecord, type Delimiter } from './csv';
 import { LineSplitter, type TextLine } from './lines';
 
@@ -23,23 +24,9 @@ export interface SourceRow {
   unreadable?: string;
 }
 
+/** Every column an import file may carry: the contact's own, then the shorthands of one subscription. */
 export const STANDARD_COLUMNS = [
-  'id',
-  'email',
-  'phone',
-  'first_name',
-  'last_name',
-  'gender',
-  'language',
-  'country',
-  'subdivision',
-  'timezone',
-  'birthday',
-  'source',
-  'implied_consent_basis',
-  'implied_consent_at',
-  'status',
-  'active',
+  ...IMPORT_COLUMNS,
   'resource',
   'email_status',
   'sms_status',

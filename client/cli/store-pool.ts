@@ -1,0 +1,27 @@
+// The contact store opened for one CLI command: a pool on DATABASE_URL, checked reachable before the command
+// runs and ended after it. The PostgreSQL driver loads on the first call, not at every CLI start.
+import { loadSettings } from '../config';
+import type { Pool } from '../../db/pool';
+
+/** Runs `fn` with a pool on DATABASE_URL and ends the pool after. */
+export type WithPool = <T>(fn: (pool: Pool) => Promise<T>) => Promise<T>;
+
+/**
+ * A WithPool of `connections` connections; a failure is thrown as `explain` says (a CliError with the words
+ * and exit code the command promises, or the error itself).
+ */
+export function poolRunner(connections: number, explain: (err: unknown) => unknown): WithPool {
+  return async (fn) => {
+    const { assertReachable, createPool } = await import('../../db/pool');
+    const { databaseUrl } = loadSettings();
+    const pool = createPool(databaseUrl, connections);
+    try {
+      await assertReachable(pool, databaseUrl);
+      return await fn(pool);
+    } catch (err) {
+      throw explain(err);
+    } finally {
+      await pool.end();
+    }
+  };
+}
