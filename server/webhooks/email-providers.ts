@@ -12,6 +12,7 @@ import type { FeedbackKind } from '../../db/contacts/feedback';
 import type { ServerDependencies } from '../app';
 import { badRequest } from '../app';
 import { epochSeconds, feed, notEnabled, rawBodyOf, unauthorized } from './feed';
+import { topLevelInteger } from './json-integer';
 
 const same = (a: string, b: string) => {
   const x = Buffer.from(a);
@@ -191,10 +192,12 @@ export function registerEmailProviders(app: FastifyInstance, deps: ServerDepende
       let address: string | undefined;
       let at: string | undefined;
       let id: string | undefined;
+      // Postmark's ID is a 64-bit integer: read as a double, two events a few ids apart would be one.
+      const eventId = topLevelInteger(rawBodyOf(request), 'ID') ?? String(b.ID);
       if (type === 'Bounce' && b.Type === 'HardBounce') {
-        [kind, address, at, id] = ['hard_bounce', str(b.Email), str(b.BouncedAt), String(b.ID)];
+        [kind, address, at, id] = ['hard_bounce', str(b.Email), str(b.BouncedAt), eventId];
       } else if (type === 'SpamComplaint') {
-        [kind, address, at, id] = ['complaint', str(b.Email), str(b.BouncedAt), String(b.ID)];
+        [kind, address, at, id] = ['complaint', str(b.Email), str(b.BouncedAt), eventId];
       } else if (type === 'SubscriptionChange') {
         kind = b.SuppressSending === true ? 'unsubscribe' : 'resubscribe';
         [address, at] = [str(b.Recipient), str(b.ChangedAt)];

@@ -322,6 +322,39 @@ describe('Postmark', () => {
     expect((await app.inject(ok)).statusCode).toBe(200);
     expect(await ledgerCount()).toBe(after);
   });
+
+  it('two bounces whose 64-bit ids differ beyond 2^53 are two events: neither is dropped as a replay', async () => {
+    await upsertContact(db.pool, {
+      id: 'c-grace',
+      email: 'grace.hopper@example.com',
+      status: 'subscribed',
+      email_status: 'subscribed',
+    });
+    // Both ids parse to the same double (9007199254740992): only their digits tell them apart.
+    for (const [email, id] of [
+      [EMAIL, '9007199254740993'],
+      ['grace.hopper@example.com', '9007199254740992'],
+    ] as const) {
+      const r = await app.inject({
+        method: 'POST',
+        url: '/webhooks/postmark',
+        headers: {
+          authorization: auth(POSTMARK.user, POSTMARK.password),
+          'content-type': 'application/json',
+        },
+        payload: JSON.stringify({ ...BOUNCE, Email: email }).replace('"ID":0', `"ID":${id}`),
+      });
+      expect(r.statusCode).toBe(200);
+    }
+    const { rows } = await db.pool.query<{ contact_id: string; status: string }>(
+      `SELECT contact_id, status FROM subscriptions WHERE contact_id IN ('c-ada', 'c-grace') AND channel = 'email'
+        ORDER BY contact_id`,
+    );
+    expect(rows).toEqual([
+      { contact_id: 'c-ada', status: 'hard_bounced' },
+      { contact_id: 'c-grace', status: 'hard_bounced' },
+    ]);
+  });
 });
 
 describe('configuration', () => {
