@@ -48,6 +48,12 @@ export interface DecideStepResult {
   decisionId: string;
   messageKey: string;
   defers: number;
+  /**
+   * Nothing new was decided: the answer repeats a decision made earlier (the step asked again after its
+   * message went out), or this attempt was superseded by a newer one that committed first (Temporal discards
+   * its result). Metrics do not count it again.
+   */
+  repeated?: true;
 }
 
 export interface DecideDependencies {
@@ -57,6 +63,11 @@ export interface DecideDependencies {
 }
 
 export const DEFAULT_VALID_FOR_MS = 60_000;
+
+const SUPERSEDED: DecisionReason = {
+  rule: 'workflow:superseded',
+  message: 'A newer attempt of this decision committed first; its send stands and this answer is not used.',
+};
 export const DEFAULT_MAX_DEFERS = 5;
 
 export function createDecideStep(deps: DecideDependencies) {
@@ -121,6 +132,7 @@ export function createDecideStep(deps: DecideDependencies) {
           reasons: existing.reasons,
           decisionId: existing.decisionId ?? '',
           defers: existing.defers,
+          repeated: true,
         };
       }
       if (
@@ -129,7 +141,16 @@ export function createDecideStep(deps: DecideDependencies) {
       ) {
         // A newer attempt of this decision already committed; this one is a zombie whose result nobody reads.
         log.warn('decision superseded by a newer attempt', { messageKey: input.messageKey, round, attempt });
-        return { ...base, verdict: 'send', reasons, decisionId: row.decisionId ?? '', defers };
+        // The answer that stands is the newer attempt's send (its outbox row): this attempt's own evaluation,
+        // perhaps a suppression, was never committed and must not travel with it.
+        return {
+          ...base,
+          verdict: 'send',
+          reasons: [SUPERSEDED],
+          decisionId: row.decisionId ?? '',
+          defers,
+          repeated: true,
+        };
       }
       const decisionId = await appendDecision(client, {
         ...decisionFields(input, message, at, attempt),

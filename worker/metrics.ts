@@ -47,10 +47,10 @@ function decidingRule(reasons: readonly DecisionReason[] | undefined): string {
 const bounded = (value: string) => (value.length > 64 ? value.slice(0, 64) : value);
 
 function recordDecision(meter: MetricMeter, result: DecideStepResult, seconds: number): void {
+  // An answer that repeats an earlier decision (a step asked again after its message went out, an attempt a
+  // newer one superseded) decided nothing: one count per decision made.
+  if (result.repeated) return;
   const tags: MetricTags = { verdict: result.verdict, rule: bounded(decidingRule(result.reasons)) };
-  // Every answer decideStep gives counts once. A completed activity is not retried, so this is one per decision
-  // except in rare cases where decideStep reports an earlier decision again (a step asked again after its
-  // message went out, a superseded attempt): an upper bound of the decision log's rows, close to equal.
   meter.createCounter(METRIC.decisions, '1', 'consent decisions by verdict and deciding rule').add(1, tags);
   if (result.verdict === 'defer')
     meter.createCounter(METRIC.defers, '1', 'deferred sends by deciding rule').add(1, { rule: tags.rule! });

@@ -240,7 +240,12 @@ describe('decideStep', () => {
     expect((await retry(acts.decideStep, input)).verdict).toBe('send');
     // ...then attempt 1, stalled past its timeout, finishes after an unsubscribe: its write must lose.
     await unsubscribeEmail(db.pool, cy.email);
-    await run(acts.decideStep, input);
+    // Its answer (discarded by Temporal) says so, and carries no reason of a decision it never committed.
+    expect(await run(acts.decideStep, input)).toMatchObject({
+      verdict: 'send',
+      reasons: [{ rule: 'workflow:superseded' }],
+      repeated: true,
+    });
     expect(await outboxRows(input.messageKey)).toEqual([expect.objectContaining({ state: 'pending' })]);
     expect(warnings.join('\n')).toContain('superseded');
     // And the delivery, which asks again because the rules changed, does not send to the unsubscribed address.
