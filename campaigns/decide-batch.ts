@@ -67,11 +67,10 @@ export async function decideProfiles(
       );
       return decision(contactId, 'suppress', [reason]);
     }
-    return {
-      ...decision(contactId, judged.verdict, judged.reasons),
-      ...(judged.notBefore ? { notBefore: judged.notBefore } : {}),
-      ...(judged.address ? { address: judged.address } : {}),
-    };
+    const out = decision(contactId, judged.verdict, judged.reasons);
+    if (judged.notBefore) out.notBefore = judged.notBefore;
+    if (judged.address) out.address = judged.address;
+    return out;
   });
 }
 

@@ -59,8 +59,21 @@ export async function readProfilePage(
   const ids = rows.map((r) => r.id);
   const profiles = new Map<string, ContactProfile>(rows.map((r) => [r.id, profileOf(r)]));
   if (ids.length > 0) {
-    for (const [contactId, ...sub] of await subscriptionsOfPage(db, after, ids, carrying))
-      profiles.get(contactId)?.subscriptions.push(subscriptionOf(...parsed(sub)));
+    for (const [
+      contactId,
+      resource,
+      channel,
+      address,
+      status,
+      priority,
+      categories,
+    ] of await subscriptionsOfPage(db, after, ids, carrying)) {
+      // Categories arrive as JSON text: most subscriptions have none, and '{}' needs no parsing.
+      const named = categories === '{}' ? undefined : (JSON.parse(categories) as Subscription['categories']);
+      profiles
+        .get(contactId)
+        ?.subscriptions.push(subscriptionOf(resource, channel, address, status, priority, named));
+    }
   }
   return { ids, profiles };
 }
@@ -116,19 +129,4 @@ async function subscriptionsOfPage(
     rowMode: 'array',
   });
   return read.rows;
-}
-
-/** A row's categories arrive as JSON text: most subscriptions have none, and '{}' needs no parsing. */
-function parsed(
-  sub: SubscriptionRow extends [string, ...infer Rest] ? Rest : never,
-): Parameters<typeof subscriptionOf> {
-  const [resource, channel, address, status, priority, categories] = sub;
-  return [
-    resource,
-    channel,
-    address,
-    status,
-    priority,
-    categories === '{}' ? undefined : (JSON.parse(categories) as Subscription['categories']),
-  ];
 }
