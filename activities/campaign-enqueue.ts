@@ -7,6 +7,7 @@
 import type { RuleSet } from '../rules';
 import type { Pool } from '../db/pool';
 import { decideProfiles } from '../campaigns/decide-batch';
+import { isUniqueViolation } from '../db/contacts/tx';
 import { readProfilePage, type ProfilePage } from '../db/contacts/profile-pages';
 import { audienceFilter } from '../segments/audience';
 import { parseSegment } from '../segments/segment';
@@ -86,7 +87,7 @@ export function createEnqueueCampaignPage(deps: CampaignEnqueueDependencies) {
         suppressed.push({ contact: d.contactId, reasons: n });
       }
     }
-    const { rows } = await deps.pool.query<{ enqueued: number }>(WRITE_PAGE, [
+    const enqueued = await writePage(deps.pool, [
       input.campaignId,
       name,
       input.message.channel,
@@ -98,7 +99,6 @@ export function createEnqueueCampaignPage(deps: CampaignEnqueueDependencies) {
       suppressed.map((r) => r.reasons),
       [...reasonSets.keys()],
     ]);
-    const enqueued = rows[0]?.enqueued ?? 0;
     const last = ids[ids.length - 1] as string;
     return {
       ...(ids.length === input.pageSize ? { cursor: last } : {}),
@@ -109,16 +109,33 @@ export function createEnqueueCampaignPage(deps: CampaignEnqueueDependencies) {
 
 /**
  * The page's outbox rows and suppressed outcomes, in one statement (atomic on its own: no transaction, one
- * round trip); the suppressed contacts' reasons as numbers into the page's distinct reason sets. The address is not known yet (the batch decision names none): delivery asks the rules again
- * and fills it. Returns how many outbox rows are new.
+ * round trip); the suppressed contacts' reasons as numbers into the page's distinct reason sets. Returns how
+ * many outbox rows are new. A page's rows are new unless it was written before (a retried activity whose
+ * commit was not lost, a zombie attempt): they are inserted without a conflict check first, and the unique
+ * keys still refuse a second copy of any row; only then is the page written again with ON CONFLICT DO
+ * NOTHING. The check looks each row up in the key's index before inserting it: a fifth of the write's cost.
  */
-const WRITE_PAGE = `
+async function writePage(pool: Pool, values: unknown[]): Promise<number> {
+  try {
+    const { rows } = await pool.query<{ enqueued: number }>(writePageSql(''), values);
+    return rows[0]?.enqueued ?? 0;
+  } catch (err) {
+    if (!isUniqueViolation(err)) throw err;
+    const { rows } = await pool.query<{ enqueued: number }>(
+      writePageSql('ON CONFLICT (idempotency_key) DO NOTHING', 'ON CONFLICT (message_key) DO NOTHING'),
+      values,
+    );
+    return rows[0]?.enqueued ?? 0;
+  }
+}
+
+const writePageSql = (outboxConflict: string, outcomeConflict = '') => `
   WITH outbox_rows AS (
     INSERT INTO outbox (idempotency_key, workflow_id, step, contact_id, channel, message_type, address, template,
                         run_chain, campaign_id, not_before)
     SELECT $1 || '/' || t.contact || '/' || $2, $1, $2, t.contact, $3, $4, '', $5, $1, $1, t.not_before
       FROM unnest($6::text[], $7::timestamptz[]) AS t(contact, not_before)
-    ON CONFLICT (idempotency_key) DO NOTHING
+    ${outboxConflict}
     RETURNING 1
   ), reason_sets AS MATERIALIZED (
     SELECT r.n, r.json::jsonb AS reasons FROM unnest($10::text[]) WITH ORDINALITY AS r(json, n)
@@ -128,7 +145,7 @@ const WRITE_PAGE = `
     SELECT $1 || '/' || t.contact || '/' || $2, $1, $1, $2, t.contact, $3, $4, 'suppressed', 'suppress',
            r.reasons
       FROM unnest($8::text[], $9::int[]) AS t(contact, n) JOIN reason_sets r ON r.n = t.n
-    ON CONFLICT (message_key) DO NOTHING
+    ${outcomeConflict}
   )
   SELECT count(*)::int AS enqueued FROM outbox_rows`;
 

@@ -68,6 +68,11 @@ test('pages decide every contact once; a page written again adds nothing', async
   expect(again.cursor).toBe(ids[4]);
   expect(again.counts).toMatchObject({ decided: 5, enqueued: 0 });
 
+  // A longer page over the same start (a retry that found more contacts in the segment) writes only the new.
+  const wider = await enqueue({ ...input(''), pageSize: 8 });
+  const newSends = ids.slice(5, 8).filter((id) => !unsubscribed.includes(id)).length;
+  expect(wider.counts).toMatchObject({ decided: 8, enqueued: newSends });
+
   const second = await enqueue(input(first.cursor!));
   const last = await enqueue(input(second.cursor!));
   expect(last.cursor).toBeUndefined();
