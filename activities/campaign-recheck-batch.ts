@@ -7,15 +7,14 @@
 // decision_round; suppressed after `maxDefers`), suppress (withdrawn, outcome recorded, `unconfirmed` when an
 // earlier attempt may have got through), or settled (no longer pending: nothing to do).
 import type { RuleSet } from '../rules';
-import type { DecisionReason, MessageSpec, Verdict } from '../rules/model';
+import type { DecisionReason, MessageSpec } from '../rules/model';
 import type { Pool } from '../db/pool';
 import { inTransaction } from '../db/transaction';
 import { decideBatch, type BatchDecision } from '../campaigns/decide-batch';
-import { loadProfiles } from '../db/contacts/profile';
 import type { ActivityLogger } from './context';
 import { DEFAULT_VALID_FOR_MS } from './decide';
-import { closedReason, sendValidUntil } from './evaluate';
-import { lockContacts, readHistories } from './history';
+import { closedReason } from './evaluate';
+import { lockContacts } from './history';
 import { stepRefOf } from './outcomes';
 import { honestOutcomes, writeOutcomes, type OutcomeWrite } from './outcomes-batch';
 import type { OutboxEntry } from './store';
@@ -63,7 +62,6 @@ export async function recheckCampaignGroup(
     if (rows.length === 0) return { send: [], deferred: 0, suppressed: 0 };
     const decided = await decide(client, deps.rules, rows, message, now, log);
     const verdicts = rows.map((row, i) => final(row, decided.decisions[i] as BatchDecision, maxDefers));
-    const validity = await validUntilOf(client, decided.ruleSet, rows, verdicts, message, now);
     const ids = await appendDecisions(
       client,
       { at: now, message, rulesHash: decided.rulesHash, attempt, askedBy: 'deliver' },
@@ -78,7 +76,7 @@ export async function recheckCampaignGroup(
           ? { notBefore: verdicts[i]!.notBefore }
           : {}),
         reasons: verdicts[i]!.reasons,
-        ...(validity.has(row.idempotencyKey) ? { validUntil: validity.get(row.idempotencyKey) } : {}),
+        ...(verdicts[i]!.validUntil ? { validUntil: verdicts[i]!.validUntil } : {}),
       })),
     );
     const idOf = (row: OutboxEntry): string => ids.get(row.idempotencyKey) as string;
@@ -88,8 +86,7 @@ export async function recheckCampaignGroup(
     rows.forEach((row, i) => {
       const v = verdicts[i]!;
       if (v.verdict === 'send' && v.address) {
-        const validUntil = validity.get(row.idempotencyKey) as Date;
-        sends.push({ ...row, address: v.address, decisionId: idOf(row), validUntil });
+        sends.push({ ...row, address: v.address, decisionId: idOf(row), validUntil: v.validUntil as Date });
       } else if (v.verdict === 'defer' && v.notBefore)
         defers.push({ row, notBefore: v.notBefore, reasons: v.reasons });
       else drops.push({ row, reasons: v.reasons });
@@ -153,7 +150,8 @@ export async function recheckCampaignGroup(
   });
 }
 
-type Verdicts = { verdict: Verdict; reasons: DecisionReason[]; notBefore?: string; address?: string };
+/** A send also holds until when (decideBatch's `validForMs`: as a single re-ask records it). */
+type Verdicts = Pick<BatchDecision, 'verdict' | 'reasons' | 'notBefore' | 'address' | 'validUntil'>;
 
 /** decideBatch under the group's locks; no loadable rule set fails closed for every row, as evaluate does. */
 async function decide(
@@ -163,7 +161,7 @@ async function decide(
   message: MessageSpec,
   now: Date,
   log: ActivityLogger,
-): Promise<{ decisions: BatchDecision[]; rulesHash: string; ruleSet?: RuleSet }> {
+): Promise<{ decisions: BatchDecision[]; rulesHash: string }> {
   let ruleSet: RuleSet;
   try {
     ruleSet = rules.current();
@@ -186,9 +184,9 @@ async function decide(
     rows.map((r) => r.contactId),
     message,
     now,
-    { exceptKey: (contactId) => keyOf.get(contactId) },
+    { exceptKey: (contactId) => keyOf.get(contactId), validForMs: DEFAULT_VALID_FOR_MS },
   );
-  return { decisions, rulesHash: ruleSet.hash, ruleSet };
+  return { decisions, rulesHash: ruleSet.hash };
 }
 
 /** The verdict to act on: a row deferred `maxDefers` times already is suppressed instead. */
@@ -199,42 +197,6 @@ function final(row: OutboxEntry, d: BatchDecision, maxDefers: number): Verdicts 
     message: `Deferred ${row.decisionRound} times already; not sent.`,
   };
   return { verdict: 'suppress', reasons: [...d.reasons, reason] };
-}
-
-/**
- * How long each send answer holds by the clock (rules/validity.ts), as a single re-ask records it: decideBatch
- * returns verdicts only, so the send rows' profiles and histories are read once more (still under the contacts'
- * locks). A contact gone meanwhile gets "valid until now": its message is not sent on a stale answer.
- */
-async function validUntilOf(
-  client: Parameters<typeof decideBatch>[0],
-  ruleSet: RuleSet | undefined,
-  rows: OutboxEntry[],
-  verdicts: Verdicts[],
-  message: MessageSpec,
-  now: Date,
-): Promise<Map<string, Date>> {
-  const out = new Map<string, Date>();
-  const sends = rows.filter((_, i) => verdicts[i]!.verdict === 'send');
-  if (!ruleSet || sends.length === 0) return out;
-  const ids = sends.map((r) => r.contactId);
-  const keyOf = new Map(sends.map((r) => [r.contactId, r.idempotencyKey]));
-  const profiles = await loadProfiles(client, ids);
-  const histories = await readHistories(client, ruleSet, ids, now, (id) => keyOf.get(id), message);
-  rows.forEach((row, i) => {
-    const v = verdicts[i]!;
-    if (v.verdict !== 'send') return;
-    const contact = profiles.get(row.contactId);
-    const ev = {
-      ...v,
-      rulesHash: ruleSet.hash,
-      ruleSet,
-      ...(contact ? { contact } : {}),
-      history: histories.get(row.contactId) ?? [],
-    };
-    out.set(row.idempotencyKey, sendValidUntil(ev, message, now, DEFAULT_VALID_FOR_MS) ?? now);
-  });
-  return out;
 }
 
 function outcome(row: OutboxEntry, message: MessageSpec, o: OutcomeWrite['o']): OutcomeWrite {

@@ -6,7 +6,7 @@ import type { DecisionReason, MessageSpec, Verdict } from '../rules/model';
 import { loadProfiles } from '../db/contacts/profile';
 import type { Pool, PoolClient } from '../db/pool';
 import type { ProfilePage } from '../db/contacts/profile-pages';
-import { closedReason, judgeLoaded, notFoundReason } from '../activities/evaluate';
+import { closedReason, judgeLoaded, notFoundReason, sendValidUntil } from '../activities/evaluate';
 import { readHistories } from '../activities/history';
 import { decidingRule } from '../contracts/deciding-rule';
 
@@ -20,11 +20,18 @@ export interface BatchDecision {
   notBefore?: string;
   /** The address a send goes to, only for `send` (never logged, never put into a workflow history). */
   address?: string;
+  /** Only for `send`, with `validForMs`: until when the answer holds by the clock (rules/validity.ts). */
+  validUntil?: Date;
 }
 
 export interface DecideBatchOptions {
   /** A contact's own message already in the outbox (a re-decided batch): caps must not count it. */
   exceptKey?: (contactId: string) => string | undefined;
+  /**
+   * Send answers also say how long they hold (at most this long after `at`), from the profile and history
+   * the decision read: a delivery that acts on them need not read both again.
+   */
+  validForMs?: number;
 }
 
 /**
@@ -70,6 +77,8 @@ export async function decideProfiles(
     const out = decision(contactId, judged.verdict, judged.reasons);
     if (judged.notBefore) out.notBefore = judged.notBefore;
     if (judged.address) out.address = judged.address;
+    if (judged.verdict === 'send' && opts.validForMs !== undefined)
+      out.validUntil = sendValidUntil(judged, message, at, opts.validForMs) ?? at;
     return out;
   });
 }
