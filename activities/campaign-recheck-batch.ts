@@ -14,7 +14,7 @@ import { decideBatch, type BatchDecision } from '../campaigns/decide-batch';
 import type { ActivityLogger } from './context';
 import { DEFAULT_VALID_FOR_MS } from './decide';
 import { closedReason } from './evaluate';
-import { lockContacts } from './history';
+import { lockContacts, lockMessages } from './history';
 import { stepRefOf } from './outcomes';
 import { honestOutcomes, writeOutcomes, type OutcomeWrite } from './outcomes-batch';
 import type { OutboxEntry } from './store';
@@ -49,9 +49,10 @@ export async function recheckCampaignGroup(
       client,
       group.map((r) => r.contactId),
     );
-    await client.query('SELECT pg_advisory_xact_lock(hashtextextended(k, 0)) FROM unnest($1::text[]) AS k', [
-      group.map((r) => r.key).sort(),
-    ]);
+    await lockMessages(
+      client,
+      group.map((r) => r.key),
+    );
     // A row no longer pending (sent by an earlier attempt, withdrawn, failed) is settled: nothing to ask.
     const rows = (
       await readOutboxRows(

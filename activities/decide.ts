@@ -13,7 +13,7 @@ import { checkDecideInput } from './decide-input';
 import { evaluate, sendValidUntil } from './evaluate';
 import { honestOutcome, readOutcome, writeOutcome, type StepRef } from './outcomes';
 import { appendDecision, readOutbox, upsertOutbox, withdrawOutbox, type TemplateVars } from './store';
-import { lockContact, readHistory } from './history';
+import { lockContact, lockMessages, readHistory } from './history';
 
 export interface DecideStepInput extends StepRef {
   message: MessageSpec & { template: string };
@@ -84,7 +84,7 @@ export function createDecideStep(deps: DecideDependencies) {
       // One contact's decisions run one at a time (caps count its history, read below in this transaction),
       // and within it, attempts of one step (a local activity that stalled past its timeout and its retry).
       await lockContact(client, input.contactId);
-      await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [input.messageKey]);
+      await lockMessages(client, [input.messageKey]);
       const ev = await evaluate({ ...deps, pool: client }, input, message, at, log, (rs) =>
         readHistory(client, rs, input.contactId, input.messageKey, at),
       );

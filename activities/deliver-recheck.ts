@@ -8,7 +8,7 @@ import type { ActivityLogger } from './context';
 import { DEFAULT_VALID_FOR_MS } from './decide';
 import type { DeliveryResult } from './deliver';
 import { evaluate, sendValidUntil } from './evaluate';
-import { readHistory } from './history';
+import { lockMessages, readHistory } from './history';
 import { appendDecision, decisionScope, renewOutbox, withdrawOutbox, type OutboxEntry } from './store';
 import type { RuleSet } from '../rules';
 
@@ -30,7 +30,7 @@ export async function askAgain(
   const stillSend = ev.verdict === 'send' && ev.address === entry.address;
   const validUntil = stillSend ? sendValidUntil(ev, message, now, DEFAULT_VALID_FOR_MS) : undefined;
   return inTransaction(deps.pool, async (client) => {
-    await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [entry.idempotencyKey]);
+    await lockMessages(client, [entry.idempotencyKey]);
     const decisionId = await appendDecision(client, {
       at: now,
       workflowId: entry.workflowId,

@@ -13,7 +13,7 @@ type Db = Pool | PoolClient;
  * always in that order, so the two locks never wait on each other in a cycle.
  */
 export async function lockContact(client: PoolClient, contactId: string): Promise<void> {
-  await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 1))', [`contact:${contactId}`]);
+  await lockContacts(client, [contactId]);
 }
 
 /**
@@ -21,12 +21,29 @@ export async function lockContact(client: PoolClient, contactId: string): Promis
  * (the array's order is the scan's): two groups sharing contacts wait on each other, never in a cycle.
  */
 export async function lockContacts(client: PoolClient, contactIds: readonly string[]): Promise<void> {
-  const sorted = [...new Set(contactIds)].sort();
-  if (sorted.length === 0) return;
-  await client.query(
-    `SELECT pg_advisory_xact_lock(hashtextextended('contact:' || id, 1)) FROM unnest($1::text[]) AS id`,
-    [sorted],
+  await advisoryLocks(
+    client,
+    contactIds.map((id) => `contact:${id}`),
+    1,
   );
+}
+
+/**
+ * Serializes the attempts at one message (by its key) until the transaction ends: a stalled attempt and its
+ * retry, a delivery's re-ask and a recorded outcome. Where both are taken, the contact's lock comes first.
+ */
+export async function lockMessages(client: PoolClient, keys: readonly string[]): Promise<void> {
+  await advisoryLocks(client, keys, 0);
+}
+
+/** Transaction-scoped advisory locks on `names` in `space`, in one statement, in sorted order (no cycle). */
+async function advisoryLocks(client: PoolClient, names: readonly string[], space: 0 | 1): Promise<void> {
+  const sorted = [...new Set(names)].sort();
+  if (sorted.length === 0) return;
+  await client.query('SELECT pg_advisory_xact_lock(hashtextextended(n, $2)) FROM unnest($1::text[]) AS n', [
+    sorted,
+    space,
+  ]);
 }
 
 /**

@@ -9,6 +9,7 @@ import { inTransaction } from '../db/transaction';
 import { ActivityErrorType, nonRetryable } from './errors';
 import { honestOutcome, readOutcome, writeOutcome, type StepRef } from './outcomes';
 import { expireOutbox, readOutbox } from './store';
+import { lockMessages } from './history';
 
 export interface RecordOutcomeInput extends StepRef {
   message: { channel: string; type: string };
@@ -31,7 +32,7 @@ export function createRecordOutcome(deps: { pool: Pool }) {
       throw nonRetryable(ActivityErrorType.InvalidActivityInput, 'recordOutcome input needs a messageKey.');
     }
     return inTransaction(deps.pool, async (client) => {
-      await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [input.messageKey]);
+      await lockMessages(client, [input.messageKey]);
       // Waits for a delivery attempt still holding the row (a zombie), then sees what it did.
       const row = await readOutbox(client, input.messageKey, true);
       const state = row ? await expireOutbox(client, input.messageKey) : undefined;
