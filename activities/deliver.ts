@@ -8,7 +8,7 @@ import type { Channel, DecisionReason } from '../rules/model';
 import type { FailureKind } from '../contracts/automation-result';
 import type { Pool } from '../db/pool';
 import { inTransaction } from '../db/transaction';
-import { loadTemplateFields } from '../db/contacts/profile';
+import { loadTemplateFields } from '../db/contacts/template-fields';
 import { activityLogger, attemptNumber, heartbeat, type ActivityLogger } from './context';
 import { ActivityErrorType, TemplateError, nonRetryable } from './errors';
 import { maskAddress } from './mask';

@@ -48,7 +48,8 @@ export {
   SmsKeywordsError,
   type SmsKeywords,
 } from '../../rules/feedback/sms-keywords';
-export { loadProfiles, loadTemplateFields, showContact, type ContactDetails } from './profile';
+export { loadProfiles, showContact, type ContactDetails } from './profile';
+export { loadTemplateFields } from './template-fields';
 export { activityFeed, type FeedFilter, type LedgerRow, type LedgerKind } from './ledger';
 export {
   defineCustomField,

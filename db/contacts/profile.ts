@@ -121,20 +121,6 @@ export function subscriptionOf(
   return sub;
 }
 
-/** Fields a message template may use; custom fields by name (never shadowing a standard field). */
-export async function loadTemplateFields(pool: Pool, id: string): Promise<Record<string, unknown> | null> {
-  const { rows } = await pool.query<Record<string, unknown> & { custom: Record<string, unknown> }>(
-    `SELECT id, first_name, last_name, email, phone, language, country, timezone,
-       to_char(birthday, 'YYYY-MM-DD') AS birthday, gender, custom
-     FROM contacts WHERE id = $1`,
-    [id],
-  );
-  const row = rows[0];
-  if (!row) return null;
-  const { custom, ...fields } = row;
-  return { ...custom, ...fields };
-}
-
 export interface ContactDetails {
   contact: Record<string, unknown>;
   profile: ContactProfile;

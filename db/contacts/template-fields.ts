@@ -1,7 +1,6 @@
-// The contact fields a template may name ({{first_name}}, custom fields...), for a batch of contacts in one query:
-// a campaign's delivery group renders all its messages after a single read, never a query per contact. The same
-// fields, the same precedence (a standard column wins over a custom field of the same name) as
-// loadTemplateFields in profile.ts, which a single delivery uses.
+// The contact fields a template may name ({{first_name}}, custom fields...): custom fields by name, never
+// shadowing a standard field. A campaign's delivery group reads them for all its contacts in one query, never
+// a query per contact; a single delivery reads one contact's the same way.
 import type { Pool, PoolClient } from '../pool';
 
 /** Every contact of `ids` that exists, by id; an erased contact is absent (its message is not rendered). */
@@ -22,4 +21,12 @@ export async function loadTemplateFieldsOf(
     out.set(row.id, { ...custom, ...fields });
   }
   return out;
+}
+
+/** One contact's template fields; null when the contact does not exist (erased). */
+export async function loadTemplateFields(
+  db: Pool | PoolClient,
+  id: string,
+): Promise<Record<string, unknown> | null> {
+  return (await loadTemplateFieldsOf(db, [id])).get(id) ?? null;
 }
