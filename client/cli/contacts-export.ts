@@ -1,12 +1,9 @@
 // `consentflow contacts export <key>`: everything the store holds about one contact, as JSON on stdout
 // (GDPR Art. 15/20). Exit 1 with one line when no contact has that id, email or phone.
 import type { Command } from 'commander';
-import type { Pool } from '../../db/pool';
+import type { WithPool } from './store-pool';
 
-export function registerExportCommand(
-  contacts: Command,
-  withPool: <T>(fn: (pool: Pool) => Promise<T>) => Promise<T>,
-): void {
+export function registerExportCommand(contacts: Command, withPool: WithPool): void {
   contacts
     .command('export <key>')
     .description(

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Option, type Command } from 'commander';
 import { progressReporter, summaryLines } from '../../db/contacts/import/report';
-import type { Pool } from '../../db/pool';
+import type { WithPool } from './store-pool';
 import type * as Store from '../contacts';
 import { CliError, numberOption } from './errors';
 
@@ -39,10 +39,7 @@ function collectMapping(raw: string, previous: string[]): string[] {
   return [...previous, raw];
 }
 
-export function registerImportCommand(
-  contacts: Command,
-  withPool: <T>(fn: (pool: Pool) => Promise<T>) => Promise<T>,
-): void {
+export function registerImportCommand(contacts: Command, withPool: WithPool): void {
   contacts
     .command('import <file>')
     .hook('preAction', loadStore)

@@ -36,12 +36,6 @@ function asCliError(err: unknown): unknown {
   ) {
     return new CliError(err.message, 1);
   }
-  if ((err as { code?: string }).code === '42P01') {
-    return new CliError(
-      `the contact tables are missing (${(err as Error).message}); run: consentflow db migrate`,
-      1,
-    );
-  }
   return err;
 }
 

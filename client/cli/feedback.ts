@@ -28,8 +28,6 @@ function keywordsFor(rulesDir: string | undefined): Store.SmsKeywords {
 
 const withPool = poolRunner(2, (err) => {
   if (err instanceof store.ContactFieldError) return new CliError(err.message, 2);
-  if ((err as { code?: string }).code === '42P01')
-    return new CliError('the contact tables are missing; run: consentflow db migrate', 1);
   return err;
 });
 

@@ -108,8 +108,6 @@ export async function withStore<T>(connections: number, fn: (pool: Pool) => Prom
 }
 
 function storeProblem(err: unknown): unknown {
-  if ((err as { code?: string }).code === '42P01')
-    return new CliError('the contact tables are missing; run: consentflow db migrate', 1);
   if (err instanceof CliError || (err as Error).name === 'DatabaseUnreachableError') return err;
   const code = (err as { code?: string }).code;
   if (typeof code === 'string')

@@ -173,6 +173,29 @@ describe('the contacts CLI otherwise', () => {
     expect(stdin.stdout).toMatch(/stdin \(csv\): 1 rows read, 1 inserted/);
   }, 1_200_000);
 
+  test('a database that exists but was never migrated: every store command says so, in its own words', async () => {
+    const bare = await createTestDatabase();
+    try {
+      await bare.pool.query('DROP SCHEMA public CASCADE; CREATE SCHEMA public');
+      const env = { DATABASE_URL: bare.url };
+      const runs = await Promise.all(
+        [
+          ['contacts', 'show', 'k1'],
+          ['feedback', '--kind', 'hard_bounce', '--channel', 'email', '--address', 'k1@example.com'],
+          ['segments', 'count', path.join(REPO_ROOT, 'segments', 'vip.json')],
+        ].map((args) => consentflow(args, { env })),
+      );
+      for (const r of runs) {
+        expect(r.code, r.stderr).toBe(1);
+        expect(r.stderr).toContain('the contact tables are missing; run: consentflow db migrate');
+        // The driver's own words ("relation ... does not exist") never reach the operator.
+        expect(r.stderr).not.toMatch(/relation|does not exist/);
+      }
+    } finally {
+      await bare.drop();
+    }
+  }, 1_200_000);
+
   test('a database that does not exist yet points at db migrate, not at starting PostgreSQL', async () => {
     const r = await consentflow(['contacts', 'show', 'k1'], {
       env: { DATABASE_URL: `${db.url}_never_created` },
