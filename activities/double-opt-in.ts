@@ -1,4 +1,4 @@
-// What the double opt-in workflow asks the store when its wait ends without a signal: was the sign-up
+// What the double opt-in workflow asks the store while it waits without a signal: was the sign-up
 // confirmed another way (the CLI's token, a confirm link whose signal was lost)? The store is the truth;
 // the signal only saves the wait.
 import type { Pool } from '../db/pool';

@@ -30,7 +30,7 @@ export interface ServerDependencies {
   logger?: boolean;
   /**
    * Called after a double opt-in confirm link confirmed a contact (not on replays): `consentflow serve`
-   * signals the waiting workflow. A failure is logged; the workflow also checks the store when its wait ends.
+   * signals the waiting workflow. A failure is logged; the workflow also asks the store while it waits (hourly at most).
    */
   onConfirmed?: (contactId: string) => Promise<void>;
 }

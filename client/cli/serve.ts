@@ -29,11 +29,11 @@ export function registerServeCommand(program: Command): void {
       await assertReachable(pool, settings.databaseUrl);
       const doi = createDoiNotifier(settings);
       const app = await buildServer({
-        // The store is already confirmed; the workflow reads it when its wait ends if this signal fails.
+        // The store is already confirmed; if this signal fails, the workflow finds it there within the hour.
         onConfirmed: (contactId) =>
           doi.notify(contactId).catch((err: unknown) => {
             process.stderr.write(
-              `double opt-in of ${contactId} confirmed; its workflow could not be signalled (${(err as Error).message}); it reads the store when its wait ends\n`,
+              `double opt-in of ${contactId} confirmed; its workflow could not be signalled (${(err as Error).message}); it finds the confirmation in the store within the hour\n`,
             );
           }),
         pool,

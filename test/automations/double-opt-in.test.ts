@@ -3,7 +3,7 @@
 // person opens the link on the consent server (GET shows a button and changes nothing), presses it (POST),
 // and the store, the ledger (IP and user agent as proof) and the waiting welcome series follow. Replays are
 // harmless; a tampered or expired link writes nothing; a confirmation that arrives another way (the CLI's
-// token) is found in the store when the wait ends.
+// token, or a signal lost) is found in the store while the workflow waits, and still releases the welcome series.
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { FastifyInstance } from 'fastify';
@@ -174,6 +174,25 @@ describe('double opt-in through a confirmation email and a signed link', () => {
     await confirmSubscription(h.db.pool, confirmationToken);
     expect((await h.result(`doi-${contactId}`)).outcome).toBe('confirmed');
   }, 30_000);
+
+  test('a confirmation whose signal never came releases the welcome series within the check interval, not at the end of the wait', async () => {
+    const email = 'doi-6@example.test';
+    const { contactId, confirmationToken } = await signUp(h.db.pool, { email, first_name: 'Ines' });
+    const slow = h.automationsAt(4_000 / 86_400_000); // the 7-day wait takes 28 s
+    const welcome = await slow.signUp(contactId, { doubleOptIn: true, confirmationEmail: true });
+    await mailTo(email);
+    // Confirmed in the store with no signal to any workflow: the consent server could not reach Temporal.
+    await confirmSubscription(h.db.pool, confirmationToken);
+    const confirmedAt = Date.now();
+    for (let i = 0; i < 200 && h.smtp.messages().filter((m) => m.to.includes(email)).length < 2; i++)
+      await new Promise((r) => setTimeout(r, 100));
+    const mails = h.smtp.messages().filter((m) => m.to.includes(email));
+    expect(mails.map((m) => m.subject)).toEqual(['Please confirm your subscription', 'Welcome, Ines!']);
+    // The first check is due a second after the email (an hour's cap is 167 ms at this pace).
+    expect(Date.now() - confirmedAt).toBeLessThan(8_000);
+    expect((await h.result(`doi-${contactId}`)).outcome).toBe('confirmed');
+    await h.client.workflow.getHandle(welcome).terminate('test done');
+  }, 60_000);
 
   test('a confirmation for one resource confirms that subscription only', async () => {
     const email = 'doi-4@example.test';

@@ -27,6 +27,7 @@ const addresses = [
   'hist2@example.test',
   '+14155550124',
   'hist6@example.test',
+  'hist7@example.test',
 ];
 
 beforeAll(async () => {
@@ -148,6 +149,16 @@ async function fixtureScenarios(gb: string, us: string): Promise<typeof runs> {
   await confirmByLink(h.db.pool, { contactId: pending });
   await h.automations.doubleOptInConfirmed(pending);
   out.push({ kind: 'double-opt-in', workflowId: `doi-${pending}` });
+  // Confirmed in the store with no signal: the workflow's own check of the store finds it.
+  const { contactId: unsignalled } = await signUp(h.db.pool, { email: 'hist7@example.test' });
+  await h
+    .automationsAt(4_000 / 86_400_000)
+    .signUp(unsignalled, { doubleOptIn: true, confirmationEmail: true });
+  for (let i = 0; i < 100 && !h.smtp.messages().some((m) => m.to.includes('hist7@example.test')); i++)
+    await new Promise((r) => setTimeout(r, 100));
+  await confirmByLink(h.db.pool, { contactId: unsignalled });
+  await h.result(`doi-${unsignalled}`);
+  out.push({ kind: 'double-opt-in.store-check', workflowId: `doi-${unsignalled}` });
   return out;
 }
 
@@ -232,6 +243,7 @@ describe('workflow histories', () => {
       'custom-event.readable-step-names.json',
       'custom-event.wait-hit.json',
       'double-opt-in.json',
+      'double-opt-in.store-check.json',
       'order.delivery-failure.json',
       'order.json',
       'order.sequential-confirmations.json',
