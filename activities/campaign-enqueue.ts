@@ -10,7 +10,7 @@ import { decideProfiles } from '../campaigns/decide-batch';
 import { isUniqueViolation } from '../db/contacts/tx';
 import { readProfilePage, type ProfilePage } from '../db/contacts/profile-pages';
 import { audienceFilter } from '../segments/audience';
-import { parseSegment } from '../segments/segment';
+import { parseSegment, type Segment } from '../segments/segment';
 import type { CampaignCounts, CampaignMessage, PageRange } from '../contracts/campaign';
 import { campaignMessageKey, messageName } from '../contracts/campaign';
 import { ActivityErrorType, nonRetryable, retryable } from './errors';
@@ -43,12 +43,24 @@ export interface CampaignEnqueueDependencies {
 }
 
 export function createEnqueueCampaignPage(deps: CampaignEnqueueDependencies) {
+  // Every page of a campaign carries the same segment: checked against its schema once, not on every page.
+  let last: { json: string; segment: Segment } | undefined;
+  const segmentOf = (input: EnqueuePageInput): Segment => {
+    const json = JSON.stringify(input.segment);
+    if (last?.json !== json) last = { json, segment: parseCampaignSegment(json) };
+    return last.segment;
+  };
   return async function enqueueCampaignPage(input: EnqueuePageInput): Promise<EnqueuePageResult> {
     const at = new Date(input.at);
     if (Number.isNaN(at.getTime()))
       throw nonRetryable(ActivityErrorType.InvalidActivityInput, `"at" is not an instant: ${input.at}`);
     const audienceAt = input.audienceAt ? new Date(input.audienceAt) : at;
-    const page = await pageOfAudience(deps.pool, input, Number.isNaN(audienceAt.getTime()) ? at : audienceAt);
+    const page = await pageOfAudience(
+      deps.pool,
+      input,
+      segmentOf(input),
+      Number.isNaN(audienceAt.getTime()) ? at : audienceAt,
+    );
     heartbeat();
     const { ids } = page;
     if (ids.length === 0) return { counts: {} };
@@ -149,17 +161,24 @@ const writePageSql = (outboxConflict: string, outcomeConflict = '') => `
   )
   SELECT count(*)::int AS enqueued FROM outbox_rows`;
 
-/** The next page of the range, with profiles: the segment's own SQL, bound parameters only, keyset on the id. */
-async function pageOfAudience(pool: Pool, input: EnqueuePageInput, at: Date): Promise<ProfilePage> {
-  let segment;
+function parseCampaignSegment(json: string): Segment {
   try {
-    segment = parseSegment(JSON.stringify(input.segment));
+    return parseSegment(json);
   } catch (err) {
     throw nonRetryable(
       ActivityErrorType.InvalidActivityInput,
       `the campaign's segment: ${(err as Error).message}`,
     );
   }
+}
+
+/** The next page of the range, with profiles: the segment's own SQL, bound parameters only, keyset on the id. */
+async function pageOfAudience(
+  pool: Pool,
+  input: EnqueuePageInput,
+  segment: Segment,
+  at: Date,
+): Promise<ProfilePage> {
   const filter = audienceFilter(segment, at, {
     ...(input.range.upTo !== undefined ? { upTo: input.range.upTo } : {}),
     ...(input.localHour !== undefined ? { localHour: input.localHour } : {}),

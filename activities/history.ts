@@ -82,8 +82,9 @@ export function capsThatMayLimit(ruleSet: RuleSet, message: MessageSpec): readon
 
 /**
  * readHistory for many contacts in one query (a campaign's batch): every contact of `contactIds` is in the
- * map, with [] when it has no history. `exceptKey` names each contact's own message, if it has one already.
- * With `message`, nothing is read when no cap may limit it (the decision is the same without).
+ * map, with [] when it has no history; `exceptKey` names each contact's own message, if it has one already.
+ * With `message`, nothing is read when no cap may limit it (the decision is the same without): the map is
+ * empty then, and a contact missing from it has no history.
  */
 export async function readHistories(
   db: Db,
@@ -93,9 +94,10 @@ export async function readHistories(
   exceptKey?: (contactId: string) => string | undefined,
   message?: MessageSpec,
 ): Promise<Map<string, HistoryEntry[]>> {
-  const out = new Map<string, HistoryEntry[]>(contactIds.map((id) => [id, []]));
   const caps = message ? capsThatMayLimit(ruleSet, message) : ruleSet.model.caps;
-  if (caps.length === 0 || contactIds.length === 0) return out;
+  // No cap may count: nothing to read, and no map of empty histories to build for a million contacts.
+  if (caps.length === 0 || contactIds.length === 0) return new Map();
+  const out = new Map<string, HistoryEntry[]>(contactIds.map((id) => [id, []]));
   const longest = Math.max(...caps.map((c) => c.windowMs));
   const ids = [...out.keys()];
   const { rows } = await db.query<{

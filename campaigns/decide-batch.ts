@@ -2,7 +2,7 @@
 // profile and the history its caps count), for a batch of contacts at once: one profiles read and one
 // history read per batch, never a query per contact. Campaign preview and campaign sends both use it.
 import type { RuleSet } from '../rules';
-import type { DecisionReason, MessageSpec, Verdict } from '../rules/model';
+import type { DecisionReason, HistoryEntry, MessageSpec, Verdict } from '../rules/model';
 import { loadProfiles } from '../db/contacts/profile';
 import type { Pool, PoolClient } from '../db/pool';
 import type { ProfilePage } from '../db/contacts/profile-pages';
@@ -64,7 +64,7 @@ export async function decideProfiles(
   return contactIds.map((contactId): BatchDecision => {
     const contact = profiles.get(contactId);
     if (!contact) return decision(contactId, 'suppress', [notFoundReason(contactId)]);
-    const judged = judgeLoaded(ruleSet, contact, message, at, histories.get(contactId));
+    const judged = judgeLoaded(ruleSet, contact, message, at, histories.get(contactId) ?? NO_HISTORY);
     if ('error' in judged) {
       const { detail: _detail, ...reason } = closedReason(
         'decision-error',
@@ -82,6 +82,9 @@ export async function decideProfiles(
     return out;
   });
 }
+
+/** The history of a contact readHistories found nothing for (shared: nobody appends to it). */
+const NO_HISTORY: HistoryEntry[] = [];
 
 function decision(contactId: string, verdict: Verdict, reasons: DecisionReason[]): BatchDecision {
   return { contactId, verdict, reasons, decidedBy: decidingRule(reasons) ?? 'none' };

@@ -9,9 +9,9 @@ import {
   PROFILE_COLUMNS,
   PROFILE_WITH,
   SUBSCRIPTION_ORDER,
-  profileOf,
+  profileOfValues,
   subscriptionOf,
-  type ProfileRow,
+  type ProfileValues,
 } from './profile';
 
 type Db = Pool | PoolClient;
@@ -50,14 +50,15 @@ export async function readProfilePage(
   limit: number,
   carrying?: Carrying,
 ): Promise<ProfilePage> {
-  const { rows } = await db.query<ProfileRow>(
-    `${PROFILE_WITH}
+  const { rows } = await db.query<ProfileValues>({
+    text: `${PROFILE_WITH}
      SELECT ${PROFILE_COLUMNS} FROM contacts c
       WHERE c.id > $1 AND (${filter.where}) ORDER BY c.id LIMIT $2`,
-    [after, limit, ...filter.params],
-  );
-  const ids = rows.map((r) => r.id);
-  const profiles = new Map<string, ContactProfile>(rows.map((r) => [r.id, profileOf(r)]));
+    values: [after, limit, ...filter.params],
+    rowMode: 'array',
+  });
+  const ids = rows.map((r) => r[0]);
+  const profiles = new Map<string, ContactProfile>(rows.map((r) => [r[0], profileOfValues(r)]));
   if (ids.length > 0) {
     for (const [
       contactId,
