@@ -133,7 +133,9 @@ describe('bad input: exit 2, one line that says what, where and how to fix', () 
 });
 
 test('start, status, pause, resume and cancel from the command line', async () => {
-  await seedAudience(h, 'cli', 40, { country: 'NL' });
+  // 2 messages/s: 120 contacts take a minute, so the cancel below comes before the end even on a busy machine
+  // (each CLI command is a process of its own, seconds apiece under load).
+  await seedAudience(h, 'cli', 120, { country: 'NL' });
   const start = await cli([
     'campaigns',
     'start',
@@ -176,7 +178,7 @@ test('start, status, pause, resume and cancel from the command line', async () =
   const atCancel = receivedPer(h, 'cli').size;
   await new Promise((r) => setTimeout(r, 2_000));
   expect(receivedPer(h, 'cli').size).toBe(atCancel);
-  expect(atCancel).toBeLessThan(40);
+  expect(atCancel).toBeLessThan(120);
   // The name sent once: a second start is refused.
   const again = await cli(['campaigns', 'start', 'cli-nl', '--segment', SEGMENT, '--message', MESSAGE]);
   expect([again.code, again.stderr]).toEqual([2, expect.stringMatching(/already started/)]);
