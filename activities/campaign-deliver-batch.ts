@@ -17,7 +17,7 @@ import { attemptNumber, type ActivityLogger } from './context';
 import type { RenderedGroup } from './campaign-render';
 import { callGroup, type Call, type CallPlan } from './campaign-group-calls';
 import { acceptancesOf, recordGroup } from './campaign-group-record';
-import { recordAcceptancesAfresh } from './deliver-accepted';
+import { recordAcceptances, recordAcceptancesAfresh, unrecordedAcceptances } from './deliver-accepted';
 import { applyPendingFeedback } from './deliver-feedback';
 import type { Classified } from './deliver-transport';
 import { startAttempts } from './outcomes-batch';
@@ -86,6 +86,7 @@ export async function openCampaignGroup(
   const client = await deps.pool.connect();
   let plan: CallPlan;
   let locked: OutboxEntry[];
+  let recovered: number;
   try {
     await client.query('BEGIN');
     await client.query(`SET LOCAL lock_timeout = ${Math.max(1, Math.floor(deps.lockTimeoutMs ?? 30_000))}`);
@@ -96,6 +97,15 @@ export async function openCampaignGroup(
     );
     // The last check: only rows still pending under the lock are attempted (a concurrent attempt sent some).
     const pending = new Map(locked.filter((r) => r.state === 'pending').map((r) => [r.idempotencyKey, r]));
+    // An acceptance a concurrent attempt wrote on its attempt row before its worker died: recorded here, not
+    // sent again. Only a row counted more than once (this group counted each just now) can have one.
+    const accepted = await unrecordedAcceptances(
+      client,
+      locked.filter((r) => r.attempts > 1),
+    );
+    await recordAcceptances(client, accepted);
+    for (const a of accepted) pending.delete(a.ref.messageKey);
+    recovered = accepted.length;
     const callable = ok.flatMap((r) => {
       const row = pending.get(r.row.idempotencyKey);
       return row ? [{ row, rendered: r.rendered }] : [];
@@ -143,7 +153,7 @@ export async function openCampaignGroup(
         if (c.failure.feedback) await applyPendingFeedback(deps.pool, c.row.idempotencyKey, ctx.log);
       const first = done.transient[0];
       return {
-        sent: done.accepted.length + settled('sent'),
+        sent: done.accepted.length + settled('sent') + recovered,
         failed: templateErrors.length + done.refused.length + settled('failed'),
         dropped: settled('withdrawn') + settled('expired'),
         ...(first ? { failure: { key: first.row.idempotencyKey, classified: first.failure } } : {}),

@@ -102,6 +102,7 @@ export function createDeliverCampaignBatch(deps: CampaignDeliverDependencies) {
     };
     const take = (p: Prepared): Prepared => {
       handled += p.group.length;
+      counts.sent += p.checked.sent;
       counts.dropped += p.checked.suppressed;
       counts.deferred += p.checked.deferred;
       heartbeat();
