@@ -2,8 +2,8 @@
 // inside the delivery's own transaction, under its row lock. When that transaction's connection broke after the
 // provider accepted (a failover, a terminated backend, an idle timeout), the same writes go through a fresh
 // connection instead of being lost: a lost answer would make the retry send the message a second time. And an
-// acceptance on an attempt row whose outbox row is still pending (its worker died before recording it) is
-// found by the next pass (unrecordedAcceptances) and recorded, never sent again.
+// acceptance a campaign group wrote ahead on its attempt row (campaign-group-accepted.ts) whose row is still
+// pending is found by the next pass (unrecordedAcceptances) and recorded, never sent again.
 import type { Channel } from '../rules/model';
 import type { Pool, PoolClient } from '../db/pool';
 import { inTransaction } from '../db/transaction';
