@@ -4,8 +4,10 @@
 // provider calls to the recorded outcomes, so a concurrent attempt on a row (a zombie after a heartbeat
 // timeout) waits, then sees `sent`; the group's rate slots reserved in one UPDATE; the attempt rows committed
 // on their own before any call (a crash during a call leaves them saying "may have been sent"). Then the calls
-// (campaign-group-calls.ts), then closing it: every outcome recorded and committed at once
-// (campaign-group-record.ts), an acceptance whose commit is lost recorded afresh, the refusals' feedback applied.
+// (campaign-group-calls.ts), each acceptance committed on its attempt row as soon as it is heard
+// (campaign-group-accepted.ts), so a worker killed mid-group leaves a retry only the calls in flight to send
+// again. Then closing it: every outcome recorded and committed at once (campaign-group-record.ts), an
+// acceptance whose commit is lost recorded afresh, the refusals' feedback applied.
 // A template error or a refusal is that row's recorded outcome, never the group's; a transient failure leaves
 // its row pending and is returned.
 import type { MessageSpec } from '../rules/model';
@@ -15,9 +17,10 @@ import { isConnectionError } from '../db/errors';
 import type { LinkConfig } from '../contracts/link-config';
 import { attemptNumber, type ActivityLogger } from './context';
 import type { RenderedGroup } from './campaign-render';
+import { acceptanceLog } from './campaign-group-accepted';
 import { callGroup, type Call, type CallPlan } from './campaign-group-calls';
 import { acceptancesOf, recordGroup } from './campaign-group-record';
-import { recordAcceptancesAfresh } from './deliver-accepted';
+import { recordAcceptances, recordAcceptancesAfresh, unrecordedAcceptances } from './deliver-accepted';
 import { applyPendingFeedback } from './deliver-feedback';
 import type { Classified } from './deliver-transport';
 import { startAttempts } from './outcomes-batch';
@@ -86,6 +89,7 @@ export async function openCampaignGroup(
   const client = await deps.pool.connect();
   let plan: CallPlan;
   let locked: OutboxEntry[];
+  let recovered: number;
   try {
     await client.query('BEGIN');
     await client.query(`SET LOCAL lock_timeout = ${Math.max(1, Math.floor(deps.lockTimeoutMs ?? 30_000))}`);
@@ -96,6 +100,15 @@ export async function openCampaignGroup(
     );
     // The last check: only rows still pending under the lock are attempted (a concurrent attempt sent some).
     const pending = new Map(locked.filter((r) => r.state === 'pending').map((r) => [r.idempotencyKey, r]));
+    // An acceptance a concurrent attempt wrote on its attempt row before its worker died: recorded here, not
+    // sent again. Only a row counted more than once (this group counted each just now) can have one.
+    const accepted = await unrecordedAcceptances(
+      client,
+      locked.filter((r) => r.attempts > 1),
+    );
+    await recordAcceptances(client, accepted);
+    for (const a of accepted) pending.delete(a.ref.messageKey);
+    recovered = accepted.length;
     const callable = ok.flatMap((r) => {
       const row = pending.get(r.row.idempotencyKey);
       return row ? [{ row, rendered: r.rendered }] : [];
@@ -119,10 +132,20 @@ export async function openCampaignGroup(
   // A row settled meanwhile is reported as deliver reports it (its own attempt's count is lost with it).
   const settled = (state: OutboxEntry['state']): number => locked.filter((r) => r.state === state).length;
   const templateErrors = broken;
+  // On the pool, not on `client`: its transaction holds the rows FOR UPDATE until close and commits only then,
+  // and the attempt rows the log writes are not among its locks (campaign-group-accepted.ts).
+  const ahead = acceptanceLog(deps.pool, ctx.log);
   return {
     call: (skip) =>
-      callGroup(deps.transports, plan, { concurrency: ctx.concurrency, now: () => ctx.now(), skip }),
+      callGroup(deps.transports, plan, {
+        concurrency: ctx.concurrency,
+        now: () => ctx.now(),
+        skip,
+        accepted: (attemptId, providerId) => ahead.accepted(attemptId, providerId),
+      }),
     async close(calls) {
+      // The last write ahead ends before the group writes the same attempt rows (it would wait for it).
+      await ahead.settled();
       let done;
       try {
         done = await recordGroup(client, calls, templateErrors);
@@ -143,7 +166,7 @@ export async function openCampaignGroup(
         if (c.failure.feedback) await applyPendingFeedback(deps.pool, c.row.idempotencyKey, ctx.log);
       const first = done.transient[0];
       return {
-        sent: done.accepted.length + settled('sent'),
+        sent: done.accepted.length + settled('sent') + recovered,
         failed: templateErrors.length + done.refused.length + settled('failed'),
         dropped: settled('withdrawn') + settled('expired'),
         ...(first ? { failure: { key: first.row.idempotencyKey, classified: first.failure } } : {}),

@@ -53,12 +53,10 @@ export interface CampaignDeliverDependencies extends SendGroupDependencies {
 
 /**
  * Rows per group: about a quarter second of sending at the rate, at least one per pool slot, at most
- * MAX_GROUP. A group's acceptances are recorded when the group ends, so a worker killed mid-group leaves them
- * unrecorded and the next attempt hands them to the provider again under the same idempotency token (a
- * provider without idempotency, SMTP, delivers them twice): at a low rate a group is no more than the calls in
- * flight at once (what a single delivery exposes). 50 rows already cost the bookkeeping a few round trips
- * (bench/campaign.ts: 50 and 200 deliver at the same rate within the noise, 25 about 10% slower), and bound
- * the copies a crash can cause. Short groups also keep decisions fresh and row locks brief.
+ * MAX_GROUP. 50 rows already cost the bookkeeping a few round trips (bench/campaign.ts: 50 and 200 deliver at
+ * the same rate within the noise, 25 about 10% slower). A crash no longer costs a group's worth of copies: each
+ * acceptance is committed as it is heard (campaign-group-accepted.ts), so a worker killed mid-group leaves the
+ * retry only the calls in flight to hand over again. Short groups keep decisions fresh and row locks brief.
  */
 const MAX_GROUP = 50;
 
@@ -102,6 +100,7 @@ export function createDeliverCampaignBatch(deps: CampaignDeliverDependencies) {
     };
     const take = (p: Prepared): Prepared => {
       handled += p.group.length;
+      counts.sent += p.checked.sent;
       counts.dropped += p.checked.suppressed;
       counts.deferred += p.checked.deferred;
       heartbeat();

@@ -2,7 +2,8 @@
 // (campaign-deliver-batch.ts): at most `concurrency` in flight, each no earlier than its reserved rate slot, each
 // with the row's key as the provider's idempotency token (callTransport). Cancellation stops new calls at once
 // (the transport aborts those in flight); a transient failure stops its pool slot, as a failed single delivery
-// would; a row whose decision ran out before its slot is not called (asked again by the next pass).
+// would; a row whose decision ran out before its slot is not called (asked again by the next pass). Each
+// acceptance is told `accepted` as soon as it is heard (campaign-group-accepted.ts writes it ahead of the group).
 import { cancellationSignal, heartbeat } from './context';
 import type { Rendered } from './campaign-render';
 import { callTransport, classify, type Classified } from './deliver-transport';
@@ -30,7 +31,12 @@ export interface CallPlan {
 export async function callGroup(
   transports: Transports,
   plan: CallPlan,
-  opts: { concurrency: number; now(): Date; skip?: boolean },
+  opts: {
+    concurrency: number;
+    now(): Date;
+    skip?: boolean;
+    accepted?(attemptId: string, providerId: string): void;
+  },
 ): Promise<Call[]> {
   const { rows, attemptIds, reservedAt, slots } = plan;
   const signal = cancellationSignal();
@@ -52,6 +58,7 @@ export async function callGroup(
       try {
         const receipt = await callTransport(transports, r.row, r.rendered);
         calls[i] = { ...base, providerId: receipt.providerId };
+        opts.accepted?.(base.attemptId, receipt.providerId);
       } catch (err) {
         const failure = classify(err, r.row.address);
         calls[i] = { ...base, failure };

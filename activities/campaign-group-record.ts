@@ -4,7 +4,7 @@
 // feedback to apply after the commit), transient failures noted on rows that stay pending.
 import type { PoolClient } from '../db/pool';
 import type { Call } from './campaign-group-calls';
-import { recordAcceptances, type Acceptance } from './deliver-accepted';
+import { acceptanceOf, recordAcceptances, type Acceptance } from './deliver-accepted';
 import type { Classified } from './deliver-transport';
 import { ActivityErrorType } from './errors';
 import { stepRefOf } from './outcomes';
@@ -22,7 +22,7 @@ export interface GroupRecord {
 
 /** The acceptances among `calls` (recorded afresh if this transaction's connection breaks). */
 export function acceptancesOf(calls: readonly Call[]): Acceptance[] {
-  return calls.flatMap((c) => ('providerId' in c ? [acceptance(c.row, c.attemptId, c.providerId)] : []));
+  return calls.flatMap((c) => ('providerId' in c ? [acceptanceOf(c.row, c.attemptId, c.providerId)] : []));
 }
 
 export async function recordGroup(
@@ -103,8 +103,4 @@ function failedOutcome(
 
 function messageOf(row: OutboxEntry): { channel: OutboxEntry['channel']; type: string } {
   return { channel: row.channel, type: row.messageType };
-}
-
-function acceptance(row: OutboxEntry, attemptId: string, providerId: string): Acceptance {
-  return { ref: stepRefOf(row), message: messageOf(row), attemptId, providerId, decisionId: row.decisionId };
 }

@@ -5,7 +5,8 @@
 // own decision), then the decisions, the outbox rows and the outcomes written in bulk. Per row, the same answer
 // and the same records as a single re-ask: send (address, decision and validity on the row), defer (not_before,
 // decision_round; suppressed after `maxDefers`), suppress (withdrawn, outcome recorded, `unconfirmed` when an
-// earlier attempt may have got through), or settled (no longer pending: nothing to do).
+// earlier attempt may have got through), or settled (no longer pending: nothing to do). A pending row whose
+// earlier attempt the provider accepted (its worker died before recording it) is recorded sent, not asked.
 import type { RuleSet } from '../rules';
 import type { DecisionReason, MessageSpec } from '../rules/model';
 import type { Pool } from '../db/pool';
@@ -15,6 +16,7 @@ import type { ActivityLogger } from './context';
 import { DEFAULT_VALID_FOR_MS } from './decide';
 import { closedReason } from './evaluate';
 import { lockContacts, lockMessages } from './history';
+import { recordAcceptances, unrecordedAcceptances } from './deliver-accepted';
 import { stepRefOf } from './outcomes';
 import { honestOutcomes, writeOutcomes, type OutcomeWrite } from './outcomes-batch';
 import type { OutboxEntry } from './store';
@@ -30,6 +32,8 @@ import {
 export type GroupRecheck = {
   /** Rows still to send, with the address and decision now on them. */
   send: OutboxEntry[];
+  /** Rows an earlier attempt got accepted without recording it: recorded sent now. */
+  sent: number;
   deferred: number;
   suppressed: number;
 };
@@ -54,13 +58,21 @@ export async function recheckCampaignGroup(
       group.map((r) => r.key),
     );
     // A row no longer pending (sent by an earlier attempt, withdrawn, failed) is settled: nothing to ask.
-    const rows = (
+    const read = (
       await readOutboxRows(
         client,
         group.map((r) => r.key),
       )
     ).filter((r) => r.state === 'pending');
-    if (rows.length === 0) return { send: [], deferred: 0, suppressed: 0 };
+    // Only a row counted as attempted can have an attempt: a first pass reads nothing more.
+    const accepted = await unrecordedAcceptances(
+      client,
+      read.filter((r) => r.attempts > 0),
+    );
+    await recordAcceptances(client, accepted);
+    const recorded = new Set(accepted.map((a) => a.ref.messageKey));
+    const rows = read.filter((r) => !recorded.has(r.idempotencyKey));
+    if (rows.length === 0) return { send: [], sent: accepted.length, deferred: 0, suppressed: 0 };
     const decided = await decide(client, deps.rules, rows, message, now, log);
     const verdicts = rows.map((row, i) => final(row, decided.decisions[i] as BatchDecision, maxDefers));
     const ids = await appendDecisions(
@@ -145,6 +157,7 @@ export async function recheckCampaignGroup(
     await writeOutcomes(client, outcomes);
     return {
       send: sends,
+      sent: accepted.length,
       deferred: deferred.size,
       suppressed: dropped.length,
     };

@@ -1,15 +1,17 @@
 // What a provider's acceptance writes: the call's result, the outbox row `sent` and the step's outcome. Normally
 // inside the delivery's own transaction, under its row lock. When that transaction's connection broke after the
 // provider accepted (a failover, a terminated backend, an idle timeout), the same writes go through a fresh
-// connection instead of being lost: a lost answer would make the retry send the message a second time.
+// connection instead of being lost: a lost answer would make the retry send the message a second time. And an
+// acceptance a campaign group wrote ahead on its attempt row (campaign-group-accepted.ts) whose row is still
+// pending is found by the next pass (unrecordedAcceptances) and recorded, never sent again.
 import type { Channel } from '../rules/model';
 import type { Pool, PoolClient } from '../db/pool';
 import { inTransaction } from '../db/transaction';
 import { isConnectionError } from '../db/errors';
 import type { ActivityLogger } from './context';
 import type { DeliveryResult } from './deliver';
-import { finishAttempt, writeOutcome, type StepRef } from './outcomes';
-import { markSent, readOutbox } from './store';
+import { finishAttempt, stepRefOf, writeOutcome, type StepRef } from './outcomes';
+import { markSent, readOutbox, type OutboxEntry } from './store';
 import { finishAttempts, writeOutcomes } from './outcomes-batch';
 import { markSentRows, readOutboxRows } from './store-batch';
 
@@ -19,6 +21,35 @@ export interface Acceptance {
   attemptId: string;
   providerId: string;
   decisionId: string | null | undefined;
+}
+
+/** `row`'s acceptance by the provider, in its attempt `attemptId`. */
+export function acceptanceOf(row: OutboxEntry, attemptId: string, providerId: string): Acceptance {
+  return {
+    ref: stepRefOf(row),
+    message: { channel: row.channel, type: row.messageType },
+    attemptId,
+    providerId,
+    decisionId: row.decisionId,
+  };
+}
+
+/**
+ * The acceptances among pending `rows` an earlier attempt wrote on its attempt row but whose worker died before
+ * recording them: the provider has these messages. Read under the rows' locks, before they are asked or sent.
+ */
+export async function unrecordedAcceptances(
+  db: Pool | PoolClient,
+  rows: readonly OutboxEntry[],
+): Promise<Acceptance[]> {
+  const pending = new Map(rows.filter((r) => r.state === 'pending').map((r) => [r.idempotencyKey, r]));
+  if (pending.size === 0) return [];
+  const { rows: found } = await db.query<{ key: string; id: string; provider_id: string }>(
+    `SELECT DISTINCT ON (message_key) message_key AS key, id, provider_id FROM delivery_attempts
+      WHERE message_key = ANY($1::text[]) AND result = 'accepted' ORDER BY message_key, id DESC`,
+    [[...pending.keys()]],
+  );
+  return found.map((a) => acceptanceOf(pending.get(a.key) as OutboxEntry, a.id, a.provider_id));
 }
 
 export async function recordAccepted(client: PoolClient, a: Acceptance): Promise<DeliveryResult> {
