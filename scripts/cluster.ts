@@ -15,6 +15,7 @@ import {
 import { clearClusterState, runningCluster, type ClusterState } from './cluster/state';
 import type { PostgresTarget } from './cluster/config';
 import { ensureTemporalServer } from './temporal-server';
+import { ensureTemporalUi } from './temporal-ui';
 
 const USAGE = `usage: npm run cluster -- [options]
 
@@ -22,10 +23,13 @@ Builds (first run only) and starts a single-node Temporal server on PostgreSQL, 
 schemas, the namespace and consentflow's search attributes, then prints the TEMPORAL_ADDRESS to use.
 
   --detach                keep it running in the background and return
-  --build-only            build temporal-server and temporal-sql-tool into .tools/bin (if missing) and exit
+  --build-only            build temporal-server, temporal-sql-tool and temporal-ui-server into .tools/bin (if
+                          missing) and exit
   --status                print the running cluster's address (exit 1 if none)
   --stop                  stop a running (detached) cluster
   --port <n>              frontend gRPC port (default 7233, or CONSENTFLOW_CLUSTER_PORT; 0 picks a free one)
+  --ui-port <n>           Temporal Web UI port (default 8080, or CONSENTFLOW_CLUSTER_UI_PORT; 0 picks a free one)
+  --no-ui                 start no Web UI
   --ip <ip>               address to listen on (default 127.0.0.1)
   --postgres <url>        PostgreSQL server for Temporal (default: the server of DATABASE_URL)
   --db <name>             persistence database (default temporal)
@@ -65,7 +69,9 @@ function describe(state: ClusterState): string {
     `  server metrics: ${state.metricsUrl}`,
     `  config: ${rel(state.configFile)}   log: ${rel(state.logFile)}`,
     `Run a worker against it: TEMPORAL_ADDRESS=${state.address} TEMPORAL_NAMESPACE=${state.namespace} npx consentflow worker`,
-    `No Web UI is served by this cluster (the dev server embeds one); see docs/deployment.md.`,
+    state.webUi
+      ? `  Web UI: ${state.webUi.url}   (log: ${rel(state.webUi.logFile)})`
+      : `  no Web UI (started with --no-ui)`,
   ].join('\n');
 }
 
@@ -81,6 +87,8 @@ async function main(argv: string[]): Promise<number> {
       stop: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
       port: { type: 'string' },
+      'ui-port': { type: 'string' },
+      'no-ui': { type: 'boolean' },
       ip: { type: 'string' },
       postgres: { type: 'string' },
       db: { type: 'string' },
@@ -97,7 +105,8 @@ async function main(argv: string[]): Promise<number> {
   }
   if (values['build-only']) {
     const built = await ensureTemporalServer((line) => console.error(line));
-    console.log(`${built.server}\n${built.sqlTool}`);
+    const ui = await ensureTemporalUi((line) => console.error(line));
+    console.log(`${built.server}\n${built.sqlTool}\n${ui}`);
     return 0;
   }
   const settings = loadSettings();
@@ -113,6 +122,7 @@ async function main(argv: string[]): Promise<number> {
       console.log(describe(running));
       return 0;
     }
+    if (running.webUi) await stopProcess(running.webUi.pid);
     await stopProcess(running.pid);
     clearClusterState(stateDir);
     console.log(`Stopped the Temporal server (pid ${running.pid}) at ${running.address}.`);
@@ -123,6 +133,9 @@ async function main(argv: string[]): Promise<number> {
     stateDir,
     ip: values.ip ?? '127.0.0.1',
     port: integer('--port', values.port ?? process.env.CONSENTFLOW_CLUSTER_PORT, 7233, 0),
+    uiPort: values['no-ui']
+      ? false
+      : integer('--ui-port', values['ui-port'] ?? process.env.CONSENTFLOW_CLUSTER_UI_PORT, 8080, 0),
     postgres: postgresTarget(
       values.postgres ?? process.env.CONSENTFLOW_CLUSTER_POSTGRES ?? settings.databaseUrl,
     ),

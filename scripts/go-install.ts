@@ -1,7 +1,7 @@
 // `go install module@version` with progress lines, shared by the Temporal CLI and the Temporal server builds:
 // neither can be downloaded here, both are Go modules without `replace` directives, so Go builds them.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
 
 export class GoInstallError extends Error {
@@ -91,4 +91,30 @@ export function goInstall(opts: GoInstallOptions): Promise<void> {
       else reject(new GoInstallError(`go install failed (exit ${code}). Last output:\n${tail}`));
     });
   });
+}
+
+/**
+ * `go install`s `packages` into `binDir` under the names given: built into a scratch folder first and renamed
+ * into place, so an interrupted build never leaves a half-written binary a later run would take for a good one.
+ */
+export async function installBinaries(opts: {
+  go: string;
+  binDir: string;
+  /** `go install` names a binary after its package's last path element (`from`); it is renamed to `to`. */
+  packages: { path: string; from: string; to: string }[];
+  log: (line: string) => void;
+}): Promise<void> {
+  mkdirSync(opts.binDir, { recursive: true });
+  const scratch = mkdtempSync(path.join(opts.binDir, '.build-'));
+  try {
+    await goInstall({
+      go: opts.go,
+      packages: opts.packages.map((p) => p.path),
+      gobin: scratch,
+      log: opts.log,
+    });
+    for (const p of opts.packages) renameSync(path.join(scratch, p.from), path.join(opts.binDir, p.to));
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
 }

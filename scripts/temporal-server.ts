@@ -2,9 +2,9 @@
 // they cannot be downloaded here, so Go builds them from the server's module into the gitignored .tools/bin,
 // at the version the CLI's dev server embeds, so both servers the project runs are the same release.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { findGo, goInstall, goModuleDir, GoInstallError, NO_GO_HINT } from './go-install';
+import { findGo, goModuleDir, GoInstallError, installBinaries, NO_GO_HINT } from './go-install';
 import { TOOLS_BIN } from './temporal-cli';
 
 export const TEMPORAL_SERVER_MODULE = 'go.temporal.io/server';
@@ -51,9 +51,8 @@ function requireGo(): string {
 }
 
 /**
- * Returns the server and schema tool, building both with one `go install` when either is missing or at another
- * version. The build goes to a scratch folder first and is renamed into place, so an interrupted build never
- * leaves a half-written binary that a later run would take for a good one.
+ * Returns the server and schema tool, building both with one `go install` (installBinaries) when either is
+ * missing or at another version.
  */
 export async function ensureTemporalServer(
   log: (line: string) => void = (l) => process.stderr.write(`${l}\n`),
@@ -68,24 +67,22 @@ export async function ensureTemporalServer(
       `into ${path.relative(process.cwd(), binDir) || binDir} (first run only; minutes with a cold Go cache)...`,
   );
   const started = Date.now();
-  mkdirSync(binDir, { recursive: true });
-  const scratch = mkdtempSync(path.join(binDir, '.build-'));
   try {
-    await goInstall({
+    await installBinaries({
       go,
+      binDir,
       packages: [
-        `${TEMPORAL_SERVER_MODULE}/${PACKAGES.server}${at}`,
-        `${TEMPORAL_SERVER_MODULE}/${PACKAGES.sqlTool}${at}`,
+        {
+          path: `${TEMPORAL_SERVER_MODULE}/${PACKAGES.server}${at}`,
+          from: 'server',
+          to: BINARY_NAMES.server,
+        },
+        { path: `${TEMPORAL_SERVER_MODULE}/${PACKAGES.sqlTool}${at}`, from: 'sql', to: BINARY_NAMES.sqlTool },
       ],
-      gobin: scratch,
       log,
     });
-    renameSync(path.join(scratch, 'server'), path.join(binDir, BINARY_NAMES.server));
-    renameSync(path.join(scratch, 'sql'), path.join(binDir, BINARY_NAMES.sqlTool));
   } catch (err) {
     throw err instanceof GoInstallError ? new TemporalServerError(err.message) : err;
-  } finally {
-    rmSync(scratch, { recursive: true, force: true });
   }
   const built = findTemporalServer(binDir);
   if (!built) throw new TemporalServerError(`Built the Temporal server into ${binDir} but it does not run.`);

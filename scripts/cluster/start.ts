@@ -1,15 +1,20 @@
 // A single-node production Temporal server on PostgreSQL, from the project's own scripts: build (once), schema,
 // config, start, wait until healthy, namespace and search attributes. Used by `npm run cluster`, the cluster
 // test and the benchmark. State (config, log, pid file) lives in one folder, by default .consentflow/cluster/.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ensureTemporalCli } from '../temporal-cli';
 import { ensureTemporalServer, postgresSchemaDirs } from '../temporal-server';
+import { ensureTemporalUi } from '../temporal-ui';
 import { isPortFree } from '../../client/dev-server';
 import { freePortOn, runningCluster, writeClusterState, type ClusterState } from './state';
 import { renderClusterConfig, renderDynamicConfig, type ClusterPorts, type PostgresTarget } from './config';
 import { ensureClusterSchema } from './schema';
+import { spawnGroup, stopProcess } from './process';
+import { startWebUi, type WebUi } from './web-ui';
+
+export { isAlive, signalGroup, stopProcess } from './process';
 import {
   ensureNamespace,
   ensureSearchAttributes,
@@ -32,6 +37,8 @@ export interface ClusterOptions {
   /** PostgreSQL connections per service and store (default 10 and 3: 4 services, at most 52 in all). */
   maxConns?: { persistence: number; visibility: number };
   logLevel?: string;
+  /** The Web UI's HTTP port (default 8080); 0 picks a free one; `false`: no Web UI. */
+  uiPort?: number | false;
   /** Leave the server running after this process exits (`npm run cluster -- --detach`). */
   detach?: boolean;
   startTimeoutMs?: number;
@@ -100,39 +107,6 @@ function logTail(file: string, lines = 4): string {
   return `${summary.slice(-lines).join('\n')}\n(full log: ${file})`;
 }
 
-/** Sends `signal` to the server's process group (it was started as a group leader). */
-export function signalGroup(pid: number, signal: NodeJS.Signals): boolean {
-  try {
-    process.kill(-pid, signal);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** SIGTERM, then SIGKILL after `graceMs`; resolves once the process is gone. */
-export async function stopProcess(pid: number, graceMs = 20_000): Promise<void> {
-  if (!signalGroup(pid, 'SIGTERM')) return;
-  const deadline = Date.now() + graceMs;
-  while (isAlive(pid)) {
-    if (Date.now() > deadline) {
-      signalGroup(pid, 'SIGKILL');
-      await new Promise((r) => setTimeout(r, 200));
-      return;
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
 export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
   const log = opts.log ?? (() => undefined);
   const ip = opts.ip ?? '127.0.0.1';
@@ -153,7 +127,14 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
         `Stop it, or pick another port with --port <n> (0 picks a free one).`,
     );
 
+  const uiRequested = opts.uiPort ?? 8080;
+  if (uiRequested !== false && uiRequested !== 0 && !(await isPortFree(ip, uiRequested)))
+    throw new ClusterStartError(
+      `Port ${uiRequested} on ${ip} (Temporal Web UI) is already in use. Pick another with --ui-port <n> ` +
+        `(0 picks a free one), or start without a UI: --no-ui.`,
+    );
   const binaries = await ensureTemporalServer(log);
+  const uiBinary = uiRequested === false ? undefined : await ensureTemporalUi(log);
   const cli = await ensureTemporalCli(log);
   const schemaDirs = postgresSchemaDirs();
   await ensureClusterSchema({ sqlTool: binaries.sqlTool, postgres, databases, schemaDirs, log });
@@ -179,32 +160,27 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
   );
 
   const logFile = path.join(stateDir, 'server.log');
-  const out = openSync(logFile, 'a');
-  // Its own process group, so stop() takes down the whole server; detached from us only with --detach.
-  const child = spawn(
+  const { child, pid, exited } = spawnGroup(
     binaries.server,
     ['--root', stateDir, '--config', 'config', '--env', 'consentflow', '--allow-no-auth', 'start'],
-    { stdio: ['ignore', out, out], detached: true },
+    logFile,
+    opts.detach ?? false,
   );
-  const pid = child.pid!;
-  const killOnExit = (): void => void signalGroup(pid, 'SIGTERM');
-  if (!opts.detach) {
-    process.on('exit', killOnExit);
-    child.once('exit', () => process.off('exit', killOnExit));
-  } else child.unref();
-  let exited: number | null | undefined;
-  child.once('exit', (code) => (exited = code));
 
   const address = `${ip}:${ports.frontend}`;
   const target: CliTarget = { cli, address, namespace };
   const started = Date.now();
-  const stop = () => stopProcess(pid);
+  let ui: WebUi | undefined;
+  const stop = async () => {
+    await ui?.stop();
+    await stopProcess(pid);
+  };
   try {
     const deadline = started + (opts.startTimeoutMs ?? 120_000);
     while (!(await isServing(target))) {
-      if (exited !== undefined)
+      if (exited() !== undefined)
         throw new ClusterStartError(
-          `The Temporal server exited (code ${exited}) while starting:\n${logTail(logFile)}`,
+          `The Temporal server exited (code ${exited()}) while starting:\n${logTail(logFile)}`,
         );
       if (Date.now() > deadline)
         throw new ClusterStartError(
@@ -217,6 +193,18 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     const added = await ensureSearchAttributes(target);
     if (added.length) log(`registered search attributes: ${added.join(', ')}`);
     await waitForSearchAttributes(target);
+    if (uiBinary && uiRequested !== false) {
+      ui = await startWebUi({
+        binary: uiBinary,
+        stateDir,
+        ip,
+        port: uiRequested === 0 ? await freePortOn(ip, new Set<number>(Object.values(ports))) : uiRequested,
+        grpcAddress: address,
+        namespace,
+        detach: opts.detach ?? false,
+      });
+      log(`Web UI at ${ui.url}`);
+    }
   } catch (err) {
     await stop();
     throw err;
@@ -232,6 +220,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     databases,
     version: binaries.version,
     startedAt: new Date().toISOString(),
+    ...(ui ? { webUi: { pid: ui.pid, url: ui.url, logFile: ui.logFile } } : {}),
   };
   writeClusterState(stateDir, state);
   return { ...state, process: child, stop };

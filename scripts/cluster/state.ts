@@ -15,6 +15,8 @@ export interface ClusterState {
   databases: { temporal: string; visibility: string };
   version: string;
   startedAt: string;
+  /** Temporal's Web UI in front of this cluster (absent with --no-ui). */
+  webUi?: { pid: number; url: string; logFile: string };
 }
 
 const FILE = 'cluster.json';

@@ -18,6 +18,7 @@ import { loadAutomations } from '../../client/definitions';
 import type { AutomationResult } from '../../contracts/automation-result';
 import { createTestDatabase, type TestDatabase } from '../support/db';
 import { seedContact } from '../support/contacts';
+import { artifactPath, launchBrowser } from '../support/browser';
 
 const run = promisify(execFile);
 const enabled = process.env.CONSENTFLOW_CLUSTER_TEST === '1';
@@ -32,6 +33,12 @@ function cluster(stateDir: string, args: string[]) {
     ['scripts/cluster.ts', '--db', databases.temporal, '--visibility-db', databases.visibility, ...args],
     { cwd: REPO_ROOT, env: { ...process.env, CONSENTFLOW_STATE_DIR: stateDir }, timeout: 15 * 60_000 },
   );
+}
+
+function webUiFrom(stdout: string): string {
+  const url = /^\s*Web UI: (http:\/\/\S+)/m.exec(stdout)?.[1];
+  if (!url) throw new Error(`no Web UI in:\n${stdout}`);
+  return url;
 }
 
 function addressFrom(stdout: string): string {
@@ -69,6 +76,7 @@ describe.skipIf(!enabled)('npm run cluster (CONSENTFLOW_CLUSTER_TEST=1)', () => 
   let smtp: SmtpSink;
   let sms: SmsSink;
   let address: string;
+  let webUi: string;
   let worker: ReturnType<typeof startWorker> | undefined;
   let workflowId = '';
 
@@ -90,14 +98,16 @@ describe.skipIf(!enabled)('npm run cluster (CONSENTFLOW_CLUSTER_TEST=1)', () => 
   it(
     'builds, sets up PostgreSQL and starts detached, printing the address to use',
     async () => {
-      const { stdout } = await cluster(stateDir, ['--port', '0', '--detach']);
+      const { stdout } = await cluster(stateDir, ['--port', '0', '--ui-port', '0', '--detach']);
       address = addressFrom(stdout);
+      webUi = webUiFrom(stdout);
       expect(stdout).toMatch(/Temporal server 1\.29\.1 on PostgreSQL/);
       expect(stdout).toContain(`databases ${databases.temporal}, ${databases.visibility}`);
       const status = await cluster(stateDir, ['--status']);
       expect(addressFrom(status.stdout)).toBe(address);
+      expect(webUiFrom(status.stdout)).toBe(webUi);
       // A second start from the same state folder refuses instead of fighting over the databases.
-      const again = await cluster(stateDir, ['--port', '0']).catch(
+      const again = await cluster(stateDir, ['--port', '0', '--ui-port', '0']).catch(
         (err: { code: number; stderr: string }) => err,
       );
       expect(again).toMatchObject({ code: 1 });
@@ -158,11 +168,35 @@ describe.skipIf(!enabled)('npm run cluster (CONSENTFLOW_CLUSTER_TEST=1)', () => 
     }
   }, 120_000);
 
+  it('shows the run in the Temporal Web UI in front of the cluster, in a real browser', async () => {
+    const browser = await launchBrowser();
+    try {
+      const page = await browser.context.newPage();
+      await page.goto(`${webUi}/namespaces/default/workflows`);
+      // The list is read from the cluster's PostgreSQL visibility store by the UI server.
+      await page.getByText(workflowId).first().waitFor({ timeout: 60_000 });
+      await page.screenshot({ path: artifactPath('cluster-web-ui.png'), fullPage: true });
+      // The run's own page, through the list's link to it: its status as the cluster recorded it.
+      const href = await page.locator(`a[href*="${workflowId}"]`).first().getAttribute('href');
+      expect(href).toBeTruthy();
+      await page.goto(new URL(href!, webUi).toString());
+      await page
+        .getByText(/completed/i)
+        .first()
+        .waitFor({ timeout: 30_000 });
+      await page.screenshot({ path: artifactPath('cluster-web-ui-run.png'), fullPage: true });
+    } finally {
+      await browser.close();
+    }
+  }, 120_000);
+
   it('stops, and starts again on the same databases with the run still there', async () => {
     worker?.child.kill('SIGTERM');
     const stopped = await cluster(stateDir, ['--stop']);
     expect(stopped.stdout).toMatch(/Stopped the Temporal server/);
-    const { stdout } = await cluster(stateDir, ['--port', '0', '--detach']);
+    // The UI stopped with it.
+    await expect(fetch(`${webUi}/healthz`)).rejects.toThrow();
+    const { stdout } = await cluster(stateDir, ['--port', '0', '--ui-port', '0', '--detach']);
     const connection = await Connection.connect({ address: addressFrom(stdout) });
     try {
       const client = new Client({ connection, namespace: 'default' });
@@ -177,6 +211,7 @@ describe.skipIf(!enabled)('npm run cluster (CONSENTFLOW_CLUSTER_TEST=1)', () => 
 describe('npm run cluster, bad input', () => {
   it.each([
     [['--port', 'abc'], /--port "abc" is not a whole number/],
+    [['--ui-port', '99999'], /--ui-port "99999" is not a whole number/],
     [['--shards', '0'], /--shards "0" is not a whole number from 1/],
     [['--postgres', 'mysql://x'], /--postgres: DATABASE_URL must start with postgres:\/\//],
     [['--bogus'], /Unknown option '--bogus'/],
