@@ -261,6 +261,7 @@ export async function benchServers(opts: ServersOptions): Promise<ServersResult>
   const cluster = await startCluster({
     stateDir: path.join(opts.stateDir, 'cluster'),
     port: 0,
+    uiPort: false, // the server's own throughput: no Web UI process beside it
     postgres: postgresTargetOf(opts.db.url),
     databases,
     log: (line) => opts.log(`  cluster: ${line}`),
