@@ -20,7 +20,7 @@ import type { RenderedGroup } from './campaign-render';
 import { acceptanceLog } from './campaign-group-accepted';
 import { callGroup, type Call, type CallPlan } from './campaign-group-calls';
 import { acceptancesOf, recordGroup } from './campaign-group-record';
-import { recordAcceptances, recordAcceptancesAfresh, unrecordedAcceptances } from './deliver-accepted';
+import { recordAcceptancesAfresh, recordUnrecordedAcceptances } from './deliver-accepted';
 import { applyPendingFeedback } from './deliver-feedback';
 import type { Classified } from './deliver-transport';
 import { startAttempts } from './outcomes-batch';
@@ -102,13 +102,12 @@ export async function openCampaignGroup(
     const pending = new Map(locked.filter((r) => r.state === 'pending').map((r) => [r.idempotencyKey, r]));
     // An acceptance a concurrent attempt wrote on its attempt row before its worker died: recorded here, not
     // sent again. Only a row counted more than once (this group counted each just now) can have one.
-    const accepted = await unrecordedAcceptances(
+    const recorded = await recordUnrecordedAcceptances(
       client,
       locked.filter((r) => r.attempts > 1),
     );
-    await recordAcceptances(client, accepted);
-    for (const a of accepted) pending.delete(a.ref.messageKey);
-    recovered = accepted.length;
+    for (const key of recorded) pending.delete(key);
+    recovered = recorded.size;
     const callable = ok.flatMap((r) => {
       const row = pending.get(r.row.idempotencyKey);
       return row ? [{ row, rendered: r.rendered }] : [];

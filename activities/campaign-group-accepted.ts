@@ -6,7 +6,7 @@
 // until it records them all (campaign-deliver-batch.ts), so an outbox write from here would wait for it, and a
 // write inside it commits only with it. The attempt rows it never locks (they were committed on the pool
 // before the calls). A later pass reads an accepted attempt on a pending row as that row's acceptance and
-// records it instead of sending again (deliver-accepted.ts unrecordedAcceptances).
+// records it instead of sending again (deliver-accepted.ts recordUnrecordedAcceptances).
 // Coalesced: one write at a time, carrying every acceptance heard while the one before ran, so a fast provider
 // costs a statement per database round trip, not one per message.
 import type { Pool } from '../db/pool';

@@ -16,7 +16,7 @@ import type { ActivityLogger } from './context';
 import { DEFAULT_VALID_FOR_MS } from './decide';
 import { closedReason } from './evaluate';
 import { lockContacts, lockMessages } from './history';
-import { recordAcceptances, unrecordedAcceptances } from './deliver-accepted';
+import { recordUnrecordedAcceptances } from './deliver-accepted';
 import { stepRefOf } from './outcomes';
 import { honestOutcomes, writeOutcomes, type OutcomeWrite } from './outcomes-batch';
 import type { OutboxEntry } from './store';
@@ -65,14 +65,12 @@ export async function recheckCampaignGroup(
       )
     ).filter((r) => r.state === 'pending');
     // Only a row counted as attempted can have an attempt: a first pass reads nothing more.
-    const accepted = await unrecordedAcceptances(
+    const recorded = await recordUnrecordedAcceptances(
       client,
       read.filter((r) => r.attempts > 0),
     );
-    await recordAcceptances(client, accepted);
-    const recorded = new Set(accepted.map((a) => a.ref.messageKey));
     const rows = read.filter((r) => !recorded.has(r.idempotencyKey));
-    if (rows.length === 0) return { send: [], sent: accepted.length, deferred: 0, suppressed: 0 };
+    if (rows.length === 0) return { send: [], sent: recorded.size, deferred: 0, suppressed: 0 };
     const decided = await decide(client, deps.rules, rows, message, now, log);
     const verdicts = rows.map((row, i) => final(row, decided.decisions[i] as BatchDecision, maxDefers));
     const ids = await appendDecisions(
@@ -157,7 +155,7 @@ export async function recheckCampaignGroup(
     await writeOutcomes(client, outcomes);
     return {
       send: sends,
-      sent: accepted.length,
+      sent: recorded.size,
       deferred: deferred.size,
       suppressed: dropped.length,
     };

@@ -38,7 +38,7 @@ export function acceptanceOf(row: OutboxEntry, attemptId: string, providerId: st
  * The acceptances among pending `rows` an earlier attempt wrote on its attempt row but whose worker died before
  * recording them: the provider has these messages. Read under the rows' locks, before they are asked or sent.
  */
-export async function unrecordedAcceptances(
+async function unrecordedAcceptances(
   db: Pool | PoolClient,
   rows: readonly OutboxEntry[],
 ): Promise<Acceptance[]> {
@@ -50,6 +50,20 @@ export async function unrecordedAcceptances(
     [[...pending.keys()]],
   );
   return found.map((a) => acceptanceOf(pending.get(a.key) as OutboxEntry, a.id, a.provider_id));
+}
+
+/**
+ * unrecordedAcceptances among `rows`, recorded (the outbox row `sent`, the step's outcome): the message keys
+ * recorded, which are no longer to be asked or sent. The campaign's re-ask and its last check under the row
+ * locks both settle rows this way.
+ */
+export async function recordUnrecordedAcceptances(
+  client: PoolClient,
+  rows: readonly OutboxEntry[],
+): Promise<Set<string>> {
+  const accepted = await unrecordedAcceptances(client, rows);
+  await recordAcceptances(client, accepted);
+  return new Set(accepted.map((a) => a.ref.messageKey));
 }
 
 export async function recordAccepted(client: PoolClient, a: Acceptance): Promise<DeliveryResult> {
