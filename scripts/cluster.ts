@@ -9,7 +9,7 @@ import {
   DEFAULT_DATABASES,
   postgresTargetOf,
   startCluster,
-  stopProcess,
+  stopCluster,
   type ClusterOptions,
 } from './cluster/start';
 import { clearClusterState, runningCluster, type ClusterState } from './cluster/state';
@@ -122,8 +122,7 @@ async function main(argv: string[]): Promise<number> {
       console.log(describe(running));
       return 0;
     }
-    if (running.webUi) await stopProcess(running.webUi.pid);
-    await stopProcess(running.pid);
+    await stopCluster(running);
     clearClusterState(stateDir);
     console.log(`Stopped the Temporal server (pid ${running.pid}) at ${running.address}.`);
     return 0;

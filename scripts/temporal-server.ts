@@ -41,54 +41,62 @@ export function findTemporalServer(binDir = TOOLS_BIN): TemporalServerBinaries |
   return { server, sqlTool, version: TEMPORAL_SERVER_VERSION };
 }
 
-function requireGo(): string {
+/**
+ * Builds Temporal binaries that are missing (the server and its SQL tool here, the Web UI server in
+ * temporal-ui.ts): Go or a clear error, one `go install` of `packages` (installBinaries), its failure as a
+ * TemporalServerError, then `find` again to prove the build runs.
+ */
+export async function buildTemporalBinaries<T>(o: {
+  /** What is built, for the errors: "Temporal server". */
+  name: string;
+  /** The line logged before the build starts. */
+  announce: string;
+  binDir: string;
+  packages: { path: string; from: string; to: string }[];
+  find: () => T | undefined;
+  log: (line: string) => void;
+}): Promise<{ built: T; seconds: number }> {
   const go = findGo();
   if (!go)
     throw new TemporalServerError(
-      `No Temporal server in ${TOOLS_BIN} and no Go toolchain to build one. ${NO_GO_HINT}`,
+      `No ${o.name} in ${o.binDir} and no Go toolchain to build one. ${NO_GO_HINT}`,
     );
-  return go;
+  o.log(o.announce);
+  const started = Date.now();
+  try {
+    await installBinaries({ go, binDir: o.binDir, packages: o.packages, log: o.log });
+  } catch (err) {
+    throw err instanceof GoInstallError ? new TemporalServerError(err.message) : err;
+  }
+  const built = o.find();
+  if (!built) throw new TemporalServerError(`Built the ${o.name} into ${o.binDir} but it does not run.`);
+  return { built, seconds: Math.round((Date.now() - started) / 1000) };
 }
 
-/**
- * Returns the server and schema tool, building both with one `go install` (installBinaries) when either is
- * missing or at another version.
- */
+/** Returns the server and schema tool, building both with one `go install` when either is missing or at another version. */
 export async function ensureTemporalServer(
-  log: (line: string) => void = (l) => process.stderr.write(`${l}\n`),
+  log: (line: string) => void = (l) =>
+    process.stderr.write(`${l}
+`),
   binDir = TOOLS_BIN,
 ): Promise<TemporalServerBinaries> {
   const found = findTemporalServer(binDir);
   if (found) return found;
-  const go = requireGo();
   const at = `@v${TEMPORAL_SERVER_VERSION}`;
-  log(
-    `Building the Temporal server v${TEMPORAL_SERVER_VERSION} and temporal-sql-tool from ${TEMPORAL_SERVER_MODULE} ` +
+  const { built, seconds } = await buildTemporalBinaries({
+    name: 'Temporal server',
+    announce:
+      `Building the Temporal server v${TEMPORAL_SERVER_VERSION} and temporal-sql-tool from ${TEMPORAL_SERVER_MODULE} ` +
       `into ${path.relative(process.cwd(), binDir) || binDir} (first run only; minutes with a cold Go cache)...`,
-  );
-  const started = Date.now();
-  try {
-    await installBinaries({
-      go,
-      binDir,
-      packages: [
-        {
-          path: `${TEMPORAL_SERVER_MODULE}/${PACKAGES.server}${at}`,
-          from: 'server',
-          to: BINARY_NAMES.server,
-        },
-        { path: `${TEMPORAL_SERVER_MODULE}/${PACKAGES.sqlTool}${at}`, from: 'sql', to: BINARY_NAMES.sqlTool },
-      ],
-      log,
-    });
-  } catch (err) {
-    throw err instanceof GoInstallError ? new TemporalServerError(err.message) : err;
-  }
-  const built = findTemporalServer(binDir);
-  if (!built) throw new TemporalServerError(`Built the Temporal server into ${binDir} but it does not run.`);
-  log(
-    `Built Temporal server ${built.version} in ${Math.round((Date.now() - started) / 1000)}s: ${built.server}`,
-  );
+    binDir,
+    packages: [
+      { path: `${TEMPORAL_SERVER_MODULE}/${PACKAGES.server}${at}`, from: 'server', to: BINARY_NAMES.server },
+      { path: `${TEMPORAL_SERVER_MODULE}/${PACKAGES.sqlTool}${at}`, from: 'sql', to: BINARY_NAMES.sqlTool },
+    ],
+    find: () => findTemporalServer(binDir),
+    log,
+  });
+  log(`Built Temporal server ${built.version} in ${seconds}s: ${built.server}`);
   return built;
 }
 

@@ -3,9 +3,8 @@
 // .tools/bin like the server itself (scripts/temporal-server.ts), at the release Temporal CLI v1.5.1 embeds, so
 // both UIs the project shows operators are the same. The module carries the built web assets (go:embed).
 import path from 'node:path';
-import { findGo, GoInstallError, installBinaries, NO_GO_HINT } from './go-install';
 import { TOOLS_BIN } from './temporal-cli';
-import { binaryVersion, TemporalServerError } from './temporal-server';
+import { binaryVersion, buildTemporalBinaries } from './temporal-server';
 
 export const TEMPORAL_UI_MODULE = 'github.com/temporalio/ui-server/v2';
 /** What Temporal CLI v1.5.1 embeds (its go.mod requires ui-server/v2 v2.42.1). */
@@ -18,42 +17,29 @@ export function findTemporalUi(binDir = TOOLS_BIN): string | undefined {
   return binaryVersion(binary) === TEMPORAL_UI_VERSION ? binary : undefined;
 }
 
-/** Returns the UI server, building it when it is missing or at another version (scratch folder, then rename). */
+/** Returns the UI server, building it when it is missing or at another version. */
 export async function ensureTemporalUi(
   log: (line: string) => void = (l) => process.stderr.write(`${l}\n`),
   binDir = TOOLS_BIN,
 ): Promise<string> {
   const found = findTemporalUi(binDir);
   if (found) return found;
-  const go = findGo();
-  if (!go)
-    throw new TemporalServerError(
-      `No Temporal Web UI server in ${binDir} and no Go toolchain to build one. ${NO_GO_HINT}`,
-    );
-  log(
-    `Building the Temporal Web UI server v${TEMPORAL_UI_VERSION} from ${TEMPORAL_UI_MODULE} into ` +
+  const { built, seconds } = await buildTemporalBinaries({
+    name: 'Temporal Web UI server',
+    announce:
+      `Building the Temporal Web UI server v${TEMPORAL_UI_VERSION} from ${TEMPORAL_UI_MODULE} into ` +
       `${path.relative(process.cwd(), binDir) || binDir} (first run only)...`,
-  );
-  const started = Date.now();
-  try {
-    await installBinaries({
-      go,
-      binDir,
-      packages: [
-        {
-          path: `${TEMPORAL_UI_MODULE}/cmd/server@v${TEMPORAL_UI_VERSION}`,
-          from: 'server',
-          to: UI_BINARY_NAME,
-        },
-      ],
-      log,
-    });
-  } catch (err) {
-    throw err instanceof GoInstallError ? new TemporalServerError(err.message) : err;
-  }
-  const built = findTemporalUi(binDir);
-  if (!built)
-    throw new TemporalServerError(`Built the Temporal Web UI server into ${binDir} but it does not run.`);
-  log(`Built the Temporal Web UI server in ${Math.round((Date.now() - started) / 1000)}s: ${built}`);
+    binDir,
+    packages: [
+      {
+        path: `${TEMPORAL_UI_MODULE}/cmd/server@v${TEMPORAL_UI_VERSION}`,
+        from: 'server',
+        to: UI_BINARY_NAME,
+      },
+    ],
+    find: () => findTemporalUi(binDir),
+    log,
+  });
+  log(`Built the Temporal Web UI server in ${seconds}s: ${built}`);
   return built;
 }

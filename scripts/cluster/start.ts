@@ -13,8 +13,6 @@ import { renderClusterConfig, renderDynamicConfig, type ClusterPorts, type Postg
 import { ensureClusterSchema } from './schema';
 import { spawnGroup, stopProcess } from './process';
 import { startWebUi, type WebUi } from './web-ui';
-
-export { isAlive, signalGroup, stopProcess } from './process';
 import {
   ensureNamespace,
   ensureSearchAttributes,
@@ -107,6 +105,12 @@ function logTail(file: string, lines = 4): string {
   return `${summary.slice(-lines).join('\n')}\n(full log: ${file})`;
 }
 
+/** Stops a cluster's processes: its Web UI first (it talks to the server), then the server. */
+export async function stopCluster(state: Pick<ClusterState, 'pid' | 'webUi'>): Promise<void> {
+  if (state.webUi) await stopProcess(state.webUi.pid);
+  await stopProcess(state.pid);
+}
+
 export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
   const log = opts.log ?? (() => undefined);
   const ip = opts.ip ?? '127.0.0.1';
@@ -171,10 +175,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
   const target: CliTarget = { cli, address, namespace };
   const started = Date.now();
   let ui: WebUi | undefined;
-  const stop = async () => {
-    await ui?.stop();
-    await stopProcess(pid);
-  };
+  const stop = () => stopCluster({ pid, ...(ui ? { webUi: ui } : {}) });
   try {
     const deadline = started + (opts.startTimeoutMs ?? 120_000);
     while (!(await isServing(target))) {

@@ -22,7 +22,6 @@ export interface WebUi {
   pid: number;
   url: string;
   logFile: string;
-  stop(): Promise<void>;
 }
 
 export class WebUiStartError extends Error {
@@ -63,12 +62,11 @@ export async function startWebUi(opts: WebUiOptions): Promise<WebUi> {
     opts.detach,
   );
   const url = `http://${opts.ip}:${opts.port}`;
-  const stop = () => stopProcess(pid);
   const deadline = Date.now() + (opts.timeoutMs ?? 30_000);
   for (;;) {
-    if (await healthy(url)) return { pid, url, logFile, stop };
+    if (await healthy(url)) return { pid, url, logFile };
     if (exited() !== undefined || Date.now() > deadline) {
-      await stop();
+      await stopProcess(pid);
       throw new WebUiStartError(
         exited() !== undefined
           ? `The Temporal Web UI server exited (code ${exited()}) while starting; see ${logFile}.`
