@@ -312,9 +312,10 @@ describe('timeouts and rollovers', () => {
   test('a cart that rolls over (continue-as-new) keeps the steps already done in its result', async () => {
     const id = await seedContact(h.db.pool, { key: 'roll1', country: 'GB' });
     const catalog = loadAutomations();
-    // A day is 8 s: the two cart changes must land between the email (after an hour) and the SMS (a day
-    // later); at 2 s a day a loaded machine delivered the signals after the run had ended.
-    const scale = 8_000 / 86_400_000;
+    // A day is 20 s: the two cart changes must land between the email (after an hour) and the SMS (a day
+    // later). At 2 s a day a loaded machine delivered the signals after the run had ended; at 8 s a day the run
+    // once sent its SMS without rolling over while a clean-clone CI loaded this 2-core machine.
+    const scale = 20_000 / 86_400_000;
     const { scaleDurations } = await import('../../client/definitions');
     const definition = scaleDurations(catalog.abandonedCart, scale);
     const handle = await h.client.workflow.start(abandonedCartWorkflow, {
@@ -334,7 +335,7 @@ describe('timeouts and rollovers', () => {
       ['cart-reminder-1-email', 'sent'],
       ['cart-reminder-2-sms', 'sent'],
     ]);
-  });
+  }, 90_000);
 });
 
 async function outcomeOf(workflowId: string): Promise<string[]> {
