@@ -5,8 +5,9 @@
 // what they still allow with deliver's exactly-once guarantees (campaign-deliver-batch.ts: attempts committed
 // before the calls, rows locked through the calls, the key as the provider's idempotency token), at most
 // `concurrency` calls in flight, each in a slot of the channel's and provider's rate (rate-limit.ts).
-// Cancelled (campaign cancelled or paused): no new delivery starts, the ones in flight are aborted through
-// the transport's signal, and the rows not reached stay pending for the next pass.
+// Cancelled (campaign cancelled or paused): no new delivery starts, the ones in flight are heard to their end
+// and recorded (a paused campaign's counts are what the provider has), and the rows not reached stay pending
+// for the next pass.
 import { CancelledFailure } from '@temporalio/common';
 import type { MessageSpec } from '../rules/model';
 import type { Pool } from '../db/pool';

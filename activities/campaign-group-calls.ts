@@ -1,9 +1,9 @@
 // The provider calls of one campaign delivery group, its rows locked and their attempts committed already
 // (campaign-deliver-batch.ts): at most `concurrency` in flight, each no earlier than its reserved rate slot, each
-// with the row's key as the provider's idempotency token (callTransport). Cancellation stops new calls at once
-// (the transport aborts those in flight); a transient failure stops its pool slot, as a failed single delivery
-// would; a row whose decision ran out before its slot is not called (asked again by the next pass). Each
-// acceptance is told `accepted` as soon as it is heard (campaign-group-accepted.ts writes it ahead of the group).
+// with the row's key as the provider's idempotency token (callTransport). Cancellation stops new calls at once;
+// those in flight are heard to their end (deliver-transport.ts), so what the provider has is recorded sent. A
+// transient failure stops its pool slot, as a failed single delivery would; a row whose decision ran out before
+// its slot is not called (asked again by the next pass). Each acceptance is told `accepted` as soon as it is heard (campaign-group-accepted.ts writes it ahead of the group).
 import { cancellationSignal, heartbeat } from './context';
 import type { Rendered } from './campaign-render';
 import { callTransport, classify, type Classified } from './deliver-transport';

@@ -2,7 +2,7 @@
 // address or message: recorded as failed), transient (outage, throttling, timeout) or configuration (our
 // credentials or setup): both retried until the step's deadline, never recorded as a failed message.
 import type { ApplicationFailure } from '@temporalio/common';
-import { cancellationSignal, heartbeat } from './context';
+import { heartbeat } from './context';
 import { ActivityErrorType, retryable } from './errors';
 import { scrubAddresses } from './mask';
 import type { RenderedMessage } from './templates';
@@ -56,14 +56,19 @@ export function classify(err: unknown, address: string): Classified {
   };
 }
 
-/** Calls the transport with Temporal's cancellation, heartbeating while the provider answers. */
+/**
+ * Calls the transport, heartbeating while the provider answers. Temporal's cancellation (a paused or cancelled
+ * campaign, a cancelled run, a worker shutting down, a timed-out attempt) is not passed on: a message handed
+ * over may already be the provider's, and aborting the call would leave it delivered but recorded as pending,
+ * so counted as unsent and handed over again by the next pass. The call is heard to its end instead, bounded by
+ * the transport's own deadline (TRANSPORT_TOTAL_TIMEOUT_MS); callers stop making new calls when cancelled.
+ */
 export async function callTransport(
   transports: Transports,
   entry: OutboxEntry,
   message: RenderedMessage,
 ): Promise<SendReceipt> {
   const idempotencyKey = entry.idempotencyKey;
-  const signal = cancellationSignal();
   const beat = setInterval(() => heartbeat(), HEARTBEAT_EVERY_MS);
   try {
     if (message.channel === 'email') {
@@ -74,11 +79,10 @@ export async function callTransport(
         ...(message.html ? { html: message.html } : {}),
         ...(message.headers ? { headers: message.headers } : {}),
         idempotencyKey,
-        ...(signal ? { signal } : {}),
       };
       return await transports.email.sendEmail(email);
     }
-    const sms = { to: entry.address, body: message.body, idempotencyKey, ...(signal ? { signal } : {}) };
+    const sms = { to: entry.address, body: message.body, idempotencyKey };
     return await transports.sms.sendSms(sms);
   } finally {
     clearInterval(beat);

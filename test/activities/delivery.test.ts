@@ -19,6 +19,8 @@ import { loadProfiles } from '../../db/contacts/profile';
 import { createTestDatabase, type TestDatabase } from '../support/db';
 import { seedContact, unsubscribeEmail } from './contacts';
 import { failureOf, retry, run } from './activity-run';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { DefaultLogger } from '@temporalio/worker';
 
 // Midday in Berlin on a weekday: no quiet hours in the way of marketing SMS.
 const AT = '2026-03-04T11:00:00.000Z';
@@ -32,6 +34,8 @@ let acts: ConsentflowActivities;
 const warnings: string[] = [];
 const rejected = new Set<string>();
 const deferredTimes = new Map<string, number>();
+/** Recipients whose final reply the sink holds for 1.5 s after storing the message. */
+const held = new Set<string>();
 const log: ActivityLogger = {
   info: () => undefined,
   warn: (m, meta) => warnings.push(`${m} ${JSON.stringify(meta ?? {})}`),
@@ -100,6 +104,7 @@ beforeAll(async () => {
       if (left > 0) deferredTimes.set(r, left - 1);
       return left > 0;
     },
+    holdReplyMs: (r) => (held.has(r) ? 1_500 : 0),
   });
   sms = await startSmsSink();
   rules = createRuleSource(path.join(REPO_ROOT, 'rules'));
@@ -311,6 +316,25 @@ describe('deliver', () => {
     ]);
     expect(await outcomeOf(key)).toMatchObject({ outcome: 'sent', verdict: 'send' });
     expect(JSON.stringify([first, second])).not.toContain(ADA.email);
+  });
+
+  it('cancelled while the provider holds its reply: the call is heard to its end and recorded sent, not re-sent', async () => {
+    const d = await run(acts.decideStep, step('cancelled-in-flight'));
+    const env = new MockActivityEnvironment({ attempt: 1 }, { logger: new DefaultLogger('ERROR') });
+    held.add(ADA.email);
+    try {
+      const delivery = env.run(acts.deliver, deliverInput(d.messageKey));
+      await smtp.waitFor(1, 10_000); // the sink has it; the sender has not heard so yet
+      env.cancel();
+      // A workflow cancelled, a worker shutting down: what the provider has is what the outbox says.
+      expect(await delivery).toMatchObject({ state: 'sent', channel: 'email' });
+    } finally {
+      held.delete(ADA.email);
+    }
+    expect(await outboxRows(d.messageKey)).toEqual([expect.objectContaining({ state: 'sent', attempts: 1 })]);
+    expect(await outcomeOf(d.messageKey)).toMatchObject({ outcome: 'sent' });
+    await run(acts.deliver, deliverInput(d.messageKey));
+    expect(smtp.messages()).toHaveLength(1);
   });
 
   it('concurrent attempts for one message send it once', async () => {

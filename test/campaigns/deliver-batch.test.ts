@@ -20,6 +20,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import { CancelledFailure } from '@temporalio/common';
 import { rejectionOf, retry, run } from '../activities/activity-run';
+import { until } from './support';
 
 let db: TestDatabase;
 let smtp: SmtpSink;
@@ -36,7 +37,11 @@ const templates = {
 
 beforeAll(async () => {
   db = await createTestDatabase();
-  smtp = await startSmtpSink({ rejectRecipients: (to) => to.startsWith('refused') });
+  smtp = await startSmtpSink({
+    rejectRecipients: (to) => to.startsWith('refused'),
+    // The server has these messages a second and a half before the sender hears so.
+    holdReplyMs: (to) => (to.startsWith('inflight') ? 1_500 : 0),
+  });
 });
 afterAll(async () => {
   for (const t of opened) await t.close?.();
@@ -310,6 +315,36 @@ test('cancelled mid-batch: no call after it, the rows not reached stay pending, 
   );
   expect(attempts[0]).toEqual({ open: 0, all: counts.sent });
 });
+
+test('cancelled while calls are in flight: each handed-over message is heard to its end, counted and not sent again', async () => {
+  await campaign('inflight', 'LU', 8);
+  const env = new MockActivityEnvironment({ attempt: 1 }, { logger: new DefaultLogger('ERROR') });
+  const pace = { ratePerSecond: 20, concurrency: 2, provider: 'inflight' };
+  const batch = env.run(batchOf(db.pool), input('inflight', { pace }));
+  const ofCampaign = () => smtp.messages().filter((m) => m.to.some((to) => to.startsWith('inflight-')));
+  // The server has the first messages; the sender is still waiting for their replies.
+  await until(() => ofCampaign().length >= 2, 20_000);
+  env.cancel();
+  const err = await rejectionOf(batch, CancelledFailure, 'expected the batch to be cancelled');
+  const { counts } = err.details[0] as { counts: { sent: number } };
+  const received = ofCampaign().length;
+  expect(received).toBeGreaterThanOrEqual(2);
+  expect(received).toBeLessThan(8);
+  // What the provider has is what the batch reports and what the outbox says.
+  expect(counts.sent).toBe(received);
+  const sent = await db.pool.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM outbox WHERE campaign_id = 'inflight' AND state = 'sent'`,
+  );
+  expect(sent.rows[0]?.n).toBe(received);
+
+  // Resumed: the rest once each, nothing twice.
+  const rest = await retry(batchOf(db.pool), input('inflight', { pace }));
+  expect(rest.counts.sent).toBe(8 - received);
+  const per = new Map<string, number>();
+  for (const m of ofCampaign()) for (const to of m.to) per.set(to, (per.get(to) ?? 0) + 1);
+  expect(per.size).toBe(8);
+  expect([...per.values()].every((n) => n === 1)).toBe(true);
+}, 60_000);
 
 test("a retry applies the feedback a refusal's attempt committed but did not apply", async () => {
   const keys = await campaign('owed', 'FI', 2);
