@@ -43,7 +43,15 @@ export interface DeliverBatchResult {
   more: boolean;
   /** The earliest instant a deferred row of the range opens (virtual clock), when no row is due now. */
   nextDueAt?: string;
+  /**
+   * The whole range's delivery counts as its outbox rows say, which the workflow takes instead of its running
+   * sum: sent after a retry (an attempt that died reported nothing of the groups it had closed) and after the
+   * range's last batch, so a campaign's final counts are what the provider has whatever crashed on the way.
+   */
+  totals?: RangeTotals;
 }
+
+export type RangeTotals = Pick<CampaignCounts, 'sent' | 'dropped' | 'failed'>;
 
 type Row = { key: string; contactId: string };
 type Prepared = { group: Row[]; checked: GroupRecheck; open: OpenGroup };
@@ -166,7 +174,9 @@ export function createDeliverCampaignBatch(deps: CampaignDeliverDependencies) {
     }
     const more = rows.length === input.limit;
     const nextDueAt = more ? undefined : await nextOpening(deps.pool, input, now());
-    return { counts, handled, more, ...(nextDueAt ? { nextDueAt } : {}) };
+    const last = !more && !nextDueAt;
+    const totals = last || (attemptNumber() ?? 1) > 1 ? await rangeTotals(deps.pool, input) : undefined;
+    return { counts, handled, more, ...(nextDueAt ? { nextDueAt } : {}), ...(totals ? { totals } : {}) };
   };
 }
 
@@ -179,6 +189,19 @@ async function dueRows(pool: Pool, input: DeliverBatchInput, now: Date): Promise
     [input.campaignId, input.range.after, input.range.upTo ?? null, now, input.limit],
   );
   return rows.map((r) => ({ key: r.key, contactId: r.contact_id }));
+}
+
+/** The range's rows by delivery state: sent, dropped (withdrawn or expired since the batch decision), failed. */
+async function rangeTotals(pool: Pool, input: DeliverBatchInput): Promise<RangeTotals> {
+  const { rows } = await pool.query<RangeTotals>(
+    `SELECT count(*) FILTER (WHERE state = 'sent')::int AS sent,
+            count(*) FILTER (WHERE state IN ('withdrawn', 'expired'))::int AS dropped,
+            count(*) FILTER (WHERE state = 'failed')::int AS failed
+       FROM outbox
+      WHERE campaign_id = $1 AND contact_id > $2 AND ($3::text IS NULL OR contact_id <= $3)`,
+    [input.campaignId, input.range.after, input.range.upTo ?? null],
+  );
+  return rows[0] ?? { sent: 0, dropped: 0, failed: 0 };
 }
 
 /** The range's refused rows whose feedback never reached the contact store (dueRows takes pending rows only). */

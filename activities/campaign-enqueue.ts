@@ -99,7 +99,7 @@ export function createEnqueueCampaignPage(deps: CampaignEnqueueDependencies) {
         suppressed.push({ contact: d.contactId, reasons: n });
       }
     }
-    const enqueued = await writePage(deps.pool, [
+    await writePage(deps.pool, [
       input.campaignId,
       name,
       input.message.channel,
@@ -114,30 +114,30 @@ export function createEnqueueCampaignPage(deps: CampaignEnqueueDependencies) {
     const last = ids[ids.length - 1] as string;
     return {
       ...(ids.length === input.pageSize ? { cursor: last } : {}),
-      counts: { decided: decisions.length, enqueued, deferred, suppressed: suppressed.length },
+      // The page's rows, whether written now or by an attempt that died after its commit: the range adds only
+      // the result Temporal hears, so counting the new rows alone would lose the dead attempt's.
+      counts: { decided: decisions.length, enqueued: outbox.length, deferred, suppressed: suppressed.length },
     };
   };
 }
 
 /**
  * The page's outbox rows and suppressed outcomes, in one statement (atomic on its own: no transaction, one
- * round trip); the suppressed contacts' reasons as numbers into the page's distinct reason sets. Returns how
- * many outbox rows are new. A page's rows are new unless it was written before (a retried activity whose
- * commit was not lost, a zombie attempt): they are inserted without a conflict check first, and the unique
- * keys still refuse a second copy of any row; only then is the page written again with ON CONFLICT DO
- * NOTHING. The check looks each row up in the key's index before inserting it: a fifth of the write's cost.
+ * round trip); the suppressed contacts' reasons as numbers into the page's distinct reason sets. A page's rows
+ * are new unless it was written before (a retried activity whose commit was not lost, a zombie attempt): they
+ * are inserted without a conflict check first, and the unique keys still refuse a second copy of any row; only
+ * then is the page written again with ON CONFLICT DO NOTHING. The check looks each row up in the key's index
+ * before inserting it: a fifth of the write's cost.
  */
-async function writePage(pool: Pool, values: unknown[]): Promise<number> {
+async function writePage(pool: Pool, values: unknown[]): Promise<void> {
   try {
-    const { rows } = await pool.query<{ enqueued: number }>(writePageSql(''), values);
-    return rows[0]?.enqueued ?? 0;
+    await pool.query(writePageSql(''), values);
   } catch (err) {
     if (!isUniqueViolation(err)) throw err;
-    const { rows } = await pool.query<{ enqueued: number }>(
+    await pool.query(
       writePageSql('ON CONFLICT (idempotency_key) DO NOTHING', 'ON CONFLICT (message_key) DO NOTHING'),
       values,
     );
-    return rows[0]?.enqueued ?? 0;
   }
 }
 
@@ -148,18 +148,14 @@ const writePageSql = (outboxConflict: string, outcomeConflict = '') => `
     SELECT $1 || '/' || t.contact || '/' || $2, $1, $2, t.contact, $3, $4, '', $5, $1, $1, t.not_before
       FROM unnest($6::text[], $7::timestamptz[]) AS t(contact, not_before)
     ${outboxConflict}
-    RETURNING 1
   ), reason_sets AS MATERIALIZED (
     SELECT r.n, r.json::jsonb AS reasons FROM unnest($10::text[]) WITH ORDINALITY AS r(json, n)
-  ), suppressed_rows AS (
-    INSERT INTO step_outcomes (message_key, workflow_id, run_chain, step, contact_id, channel, message_type,
-                               outcome, verdict, reasons)
-    SELECT $1 || '/' || t.contact || '/' || $2, $1, $1, $2, t.contact, $3, $4, 'suppressed', 'suppress',
-           r.reasons
-      FROM unnest($8::text[], $9::int[]) AS t(contact, n) JOIN reason_sets r ON r.n = t.n
-    ${outcomeConflict}
   )
-  SELECT count(*)::int AS enqueued FROM outbox_rows`;
+  INSERT INTO step_outcomes (message_key, workflow_id, run_chain, step, contact_id, channel, message_type,
+                             outcome, verdict, reasons)
+  SELECT $1 || '/' || t.contact || '/' || $2, $1, $1, $2, t.contact, $3, $4, 'suppressed', 'suppress', r.reasons
+    FROM unnest($8::text[], $9::int[]) AS t(contact, n) JOIN reason_sets r ON r.n = t.n
+  ${outcomeConflict}`;
 
 function parseCampaignSegment(json: string): Segment {
   try {

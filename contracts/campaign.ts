@@ -85,7 +85,7 @@ export interface PageRange {
 export interface CampaignCounts {
   /** Contacts decided (every verdict). */
   decided: number;
-  /** Outbox rows written by this run (a replayed page writes none). */
+  /** Outbox rows (send and defer), each page's counted once however often it was written. */
   enqueued: number;
   /** Deferred at the batch decision (quiet hours): written with their opening time. */
   deferred: number;

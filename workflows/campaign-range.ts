@@ -154,6 +154,8 @@ export async function campaignRangeWorkflow(input: CampaignRangeInput): Promise<
         // Re-deferrals at delivery are not new contacts: `deferred` counts the batch decision's only.
         const { sent, dropped, failed } = batch.counts;
         counts = addCounts(counts, { sent: sent ?? 0, dropped: dropped ?? 0, failed: failed ?? 0 });
+        // The outbox's word, after a retry or the range's last batch: what a dead attempt did is counted too.
+        if (batch.totals) counts = { ...counts, ...batch.totals };
       } catch (err) {
         // A pause cancels the batch; a cancellation of the campaign itself goes on up.
         if (!(isCancellation(err) && paused)) throw err;

@@ -97,6 +97,16 @@ test('kill -9 of the worker mid-campaign, another takes over: each contact gets 
   );
   expect(rows).toEqual([{ state: 'sent', n: 24 }]);
   expect(result.state).toBe('completed');
+  // The counts are the outbox's, though the killed worker's attempts never reported what they had done.
+  expect(result.counts).toEqual({
+    decided: 24,
+    enqueued: 24,
+    deferred: 0,
+    suppressed: 0,
+    sent: 24,
+    dropped: 0,
+    failed: 0,
+  });
 }, 240_000);
 
 test('one campaign on two worker processes: both deliver, each contact gets exactly one email', async () => {

@@ -346,6 +346,27 @@ test('cancelled while calls are in flight: each handed-over message is heard to 
   expect([...per.values()].every((n) => n === 1)).toBe(true);
 }, 60_000);
 
+test("a retry reports the range's totals from the outbox: the groups a dead attempt closed are counted", async () => {
+  const keys = await campaign('dead', 'MT', 6);
+  // As an attempt that sent three rows in groups it closed, then died before reporting anything.
+  await db.pool.query(
+    `UPDATE outbox SET state = 'sent', provider_id = 'earlier', sent_at = now()
+      WHERE campaign_id = 'dead' AND contact_id IN (SELECT id FROM contacts WHERE email = ANY($1::text[]))`,
+    [keys.slice(0, 3).map((k) => `${k}@example.test`)],
+  );
+  const pace = { ratePerSecond: 50, concurrency: 2, provider: 'dead' };
+  const r = await retry(batchOf(db.pool), input('dead', { pace }));
+  expect(r.counts.sent).toBe(3);
+  expect(r.totals).toEqual({ sent: 6, dropped: 0, failed: 0 });
+  // A first attempt that is not the range's last reports its own counts only (no count of the range).
+  await campaign('firsts', 'CY', 4);
+  const partial = await run(batchOf(db.pool), input('firsts', { pace, limit: 2 }));
+  expect(partial).toMatchObject({ more: true, counts: { sent: 2 } });
+  expect(partial.totals).toBeUndefined();
+  const rest = await run(batchOf(db.pool), input('firsts', { pace, limit: 3 }));
+  expect(rest.totals).toEqual({ sent: 4, dropped: 0, failed: 0 });
+});
+
 test("a retry applies the feedback a refusal's attempt committed but did not apply", async () => {
   const keys = await campaign('owed', 'FI', 2);
   const owed = `${keys[0]}@example.test`;
