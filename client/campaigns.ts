@@ -12,6 +12,7 @@ import {
   type CampaignInput,
   CampaignMessage,
   type CampaignPace,
+  type CampaignState,
   type CampaignStatus,
 } from '../contracts/campaign';
 import { AUTOMATION } from '../contracts/search-attributes';
@@ -26,6 +27,7 @@ import {
   type RangeStatus,
 } from '../workflows/campaign-api';
 import { campaignSummary } from './campaign-summary';
+import { ANSWER_WITHIN_MS, CampaignEndedError, answered, reach } from './campaign-reach';
 import { parseSegment } from '../segments/segment';
 import { Value } from '@sinclair/typebox/value';
 
@@ -111,6 +113,19 @@ function live(status: CampaignStatus, rangeDetails: RangeStatus[]): LiveStatus {
   return { ...status, counts, rangeDetails };
 }
 
+/** An ended campaign: its result when it completed; otherwise (failed, terminated) its state, no counts. */
+function endedStatus(workflowId: string, how: CampaignState, final: CampaignStatus | undefined): LiveStatus {
+  const status = final ?? { campaignId: workflowId, state: how, ranges: [], counts: ZERO_COUNTS };
+  const rangeDetails = status.ranges.map((r) => ({
+    index: r.index,
+    paused: false,
+    delivering: false,
+    enqueueDone: r.done,
+    counts: r.counts,
+  }));
+  return { ...status, rangeDetails };
+}
+
 export function createCampaignClient(opts: { client: Client; taskQueue: string }) {
   const { client, taskQueue } = opts;
   const handle = (name: string) => client.workflow.getHandle(campaignWorkflowId(name));
@@ -120,13 +135,31 @@ export function createCampaignClient(opts: { client: Client; taskQueue: string }
     for (const r of status.ranges) {
       const child = client.workflow.getHandle(rangeWorkflowId(campaignWorkflowId(name), r.index));
       try {
-        out.push(await child.query(rangeStatusQuery));
+        if (r.done) throw new Error('ended'); // its counts are final in the parent's status
+        out.push(
+          await client.connection.withDeadline(Date.now() + ANSWER_WITHIN_MS, () =>
+            child.query(rangeStatusQuery),
+          ),
+        );
       } catch {
         // Not started yet, or gone: the parent's last word about it stands.
         out.push({ index: r.index, paused: false, delivering: false, enqueueDone: r.done, counts: r.counts });
       }
     }
     return out;
+  }
+
+  /**
+   * Pause, resume or cancel: CampaignEndedError for a campaign that ended; sent only once a worker has answered
+   * a status query (NoWorkerError otherwise), so an update never waits unseen for a worker that may come back
+   * hours later and apply it then.
+   */
+  async function steer(name: string, update: typeof pauseCampaignUpdate): Promise<CampaignStatus> {
+    const h = handle(name);
+    const r = await reach(h);
+    if (!r.running) throw new CampaignEndedError(h.workflowId, r.how);
+    await answered(client, h, r.taskQueue, () => h.query(campaignStatusQuery));
+    return h.executeUpdate(update);
   }
 
   return {
@@ -153,15 +186,22 @@ export function createCampaignClient(opts: { client: Client; taskQueue: string }
       return workflowId;
     },
 
-    /** The parent's status with each live range's own counts (fresher than the last progress report). */
+    /**
+     * The parent's status with each live range's own counts (fresher than the last progress report); for a
+     * campaign that ended, its final status, with no worker needed. NoWorkerError when a running campaign has
+     * nobody to answer for it.
+     */
     async status(name: string): Promise<LiveStatus> {
-      const status = await handle(name).query(campaignStatusQuery);
+      const h = handle(name);
+      const r = await reach(h);
+      if (!r.running) return endedStatus(h.workflowId, r.how, r.final);
+      const status = await answered(client, h, r.taskQueue, () => h.query(campaignStatusQuery));
       return live(status, await rangeStatuses(name, status));
     },
 
     /** Returns once every range holds its pool (no delivery in flight), or after `timeoutMs`. */
     async pause(name: string, timeoutMs = 30_000): Promise<LiveStatus> {
-      const status = await handle(name).executeUpdate(pauseCampaignUpdate);
+      const status = await steer(name, pauseCampaignUpdate);
       const deadline = Date.now() + timeoutMs;
       for (;;) {
         const ranges = await rangeStatuses(name, status);
@@ -171,12 +211,12 @@ export function createCampaignClient(opts: { client: Client; taskQueue: string }
     },
 
     async resume(name: string): Promise<LiveStatus> {
-      const status = await handle(name).executeUpdate(resumeCampaignUpdate);
+      const status = await steer(name, resumeCampaignUpdate);
       return live(status, await rangeStatuses(name, status));
     },
 
     async cancel(name: string): Promise<LiveStatus> {
-      const status = await handle(name).executeUpdate(cancelCampaignUpdate);
+      const status = await steer(name, cancelCampaignUpdate);
       return live(status, await rangeStatuses(name, status));
     },
 

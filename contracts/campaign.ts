@@ -120,7 +120,12 @@ export function addCounts(a: CampaignCounts, b: Partial<CampaignCounts>): Campai
   };
 }
 
-export type CampaignState = 'running' | 'paused' | 'cancelled' | 'completed';
+/**
+ * The last four are how a run can end without returning its status (an error, an operator's terminate, a run
+ * timeout): the client reports them from Temporal's record of the run; the workflow never sets them.
+ */
+export type CampaignState =
+  'running' | 'paused' | 'cancelled' | 'completed' | 'failed' | 'terminated' | 'timed out';
 
 export interface CampaignStatus {
   campaignId: string;

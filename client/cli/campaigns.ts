@@ -7,6 +7,7 @@ import { loadSettings } from '../config';
 import type * as TemporalModule from '../temporal';
 import type * as CampaignsModule from '../campaigns';
 import type * as InputModule from './campaign-input';
+import type * as ReachModule from '../campaign-reach';
 import type { CampaignStatus } from '../../contracts/campaign';
 import { CliError } from './errors';
 import { registerScheduleCommands } from './schedules';
@@ -16,12 +17,14 @@ let createCampaignClient: typeof CampaignsModule.createCampaignClient;
 let CampaignExistsError: typeof CampaignsModule.CampaignExistsError;
 let input: typeof InputModule;
 let WorkflowNotFoundError: typeof TemporalClientModule.WorkflowNotFoundError;
+let reachErrors: typeof ReachModule;
 
 async function load(): Promise<void> {
   ({ connectClient } = await import('../temporal'));
   ({ WorkflowNotFoundError } = await import('@temporalio/client'));
   ({ createCampaignClient, CampaignExistsError } = await import('../campaigns'));
   input = await import('./campaign-input');
+  reachErrors = await import('../campaign-reach');
 }
 
 /** The `campaigns` group, created here unless another file registered it first. */
@@ -47,7 +50,9 @@ async function withCampaigns<T>(
         `no campaign named "${name}"; the Web UI lists campaigns under Automation = "campaign".`,
         2,
       );
-    if (err instanceof CampaignExistsError) throw new CliError(err.message, 2);
+    if (err instanceof CampaignExistsError || err instanceof reachErrors.CampaignEndedError)
+      throw new CliError(err.message, 2);
+    if (err instanceof reachErrors.NoWorkerError) throw new CliError(err.message, 1);
     throw err;
   } finally {
     await client.connection.close();
@@ -68,6 +73,10 @@ function printStatus(
       `  decided ${c.decided}, enqueued ${c.enqueued}, deferred ${c.deferred}, suppressed ${c.suppressed}\n` +
       `  sent ${c.sent}, dropped at delivery ${c.dropped}, failed ${c.failed}\n`,
   );
+  if (s.state === 'failed' || s.state === 'terminated' || s.state === 'timed out')
+    process.stdout.write(
+      `  the run ended without its final counts: its outbox rows (campaign_id = '${s.campaignId}') say what was sent\n`,
+    );
   for (const r of s.ranges) {
     const live = s.rangeDetails?.find((d) => d.index === r.index);
     const what = r.done ? 'done' : live?.paused ? 'paused' : live?.delivering ? 'delivering' : 'running';

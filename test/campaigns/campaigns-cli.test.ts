@@ -7,12 +7,14 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
 import { REPO_ROOT } from '../../client/config';
 import { startHarness, type Harness } from '../support/automation-harness';
-import { receivedPer, seedAudience, until } from './support';
+import { campaignsOf, receivedPer, seedAudience, until } from './support';
 
 const BIN = path.join(REPO_ROOT, 'bin', 'consentflow.mjs');
 const dir = mkdtempSync(path.join(os.tmpdir(), 'cf-campaigns-cli-'));
 const SEGMENT = path.join(dir, 'nl.json');
 writeFileSync(SEGMENT, JSON.stringify({ id: 'nl', where: { country: 'NL' } }));
+const PT_SEGMENT = path.join(dir, 'pt.json');
+writeFileSync(PT_SEGMENT, JSON.stringify({ id: 'pt', where: { country: 'PT' } }));
 const BROKEN = path.join(dir, 'broken.json');
 writeFileSync(BROKEN, '{\n  "id": "broken",\n  "where": { "countri": "NL" }\n}\n');
 const MESSAGE = '{"channel":"email","type":"campaign","template":"campaign-email"}';
@@ -182,4 +184,52 @@ test('start, status, pause, resume and cancel from the command line', async () =
   // The name sent once: a second start is refused.
   const again = await cli(['campaigns', 'start', 'cli-nl', '--segment', SEGMENT, '--message', MESSAGE]);
   expect([again.code, again.stderr]).toEqual([2, expect.stringMatching(/already started/)]);
+}, 180_000);
+
+test('with no worker running: an ended campaign still has its status, and a running one says so within seconds', async () => {
+  await seedAudience(h, 'idle', 3, { country: 'PT' });
+  const started = await cli(['campaigns', 'start', 'idle-pt', '--segment', PT_SEGMENT, '--message', MESSAGE]);
+  expect(started.code).toBe(0);
+  await campaignsOf(h).result('idle-pt');
+  await h.stopWorker();
+  try {
+    // Ended: its final status is Temporal's to give (the workflow's result), no worker needed.
+    let t0 = Date.now();
+    const ended = await cli(['campaigns', 'status', 'idle-pt', '--json']);
+    expect(Date.now() - t0).toBeLessThan(15_000);
+    expect(ended.code).toBe(0);
+    const parsed = JSON.parse(ended.stdout) as { state: string; counts: { sent: number } };
+    expect(parsed).toMatchObject({ state: 'completed', counts: { decided: 3, sent: 3 } });
+    const pause = await cli(['campaigns', 'pause', 'idle-pt']);
+    expect([pause.code, pause.stderr]).toEqual([
+      2,
+      expect.stringMatching(/idle-pt.* has ended \(completed\)/),
+    ]);
+
+    // Running, but nobody to answer for it: said within seconds, with what to do; the campaign waits.
+    const waiting = await cli([
+      'campaigns',
+      'start',
+      'idle-pt2',
+      '--segment',
+      PT_SEGMENT,
+      '--message',
+      MESSAGE,
+    ]);
+    expect(waiting.code).toBe(0);
+    for (const command of ['status', 'pause']) {
+      // A query is answered in milliseconds when a worker runs: 10 s, not Temporal's 30 s or an update's forever.
+      t0 = Date.now();
+      const r = await cli(['campaigns', command, 'idle-pt2']);
+      expect([r.code, r.stderr]).toEqual([
+        1,
+        expect.stringMatching(/no worker polls task queue .*consentflow worker/),
+      ]);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+      expect(Date.now() - t0).toBeLessThan(25_000);
+    }
+  } finally {
+    await h.startWorker();
+  }
+  expect((await campaignsOf(h).result('idle-pt2')).counts.sent).toBe(3);
 }, 180_000);
