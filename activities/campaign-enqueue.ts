@@ -79,6 +79,7 @@ export function createEnqueueCampaignPage(deps: CampaignEnqueueDependencies) {
     // A page decided again (a retry after its commit was lost) must not count its own rows against caps.
     const decisions = await decideProfiles(deps.pool, ruleSet, page, spec, at, {
       exceptKey: (contactId) => campaignMessageKey(input.campaignId, contactId, name),
+      shareDecisions: true, // a campaign row's address is chosen again at delivery
     });
     heartbeat();
     const outbox: { contact: string; notBefore: string | null }[] = [];

@@ -2,11 +2,18 @@
 // profile and the history its caps count), for a batch of contacts at once: one profiles read and one
 // history read per batch, never a query per contact. Campaign preview and campaign sends both use it.
 import type { RuleSet } from '../rules';
-import type { DecisionReason, HistoryEntry, MessageSpec, Verdict } from '../rules/model';
+import type { ContactProfile, DecisionReason, HistoryEntry, MessageSpec, Verdict } from '../rules/model';
+import { decisionFactsKey } from '../rules/decision-facts';
 import { loadProfiles } from '../db/contacts/profile';
 import type { Pool, PoolClient } from '../db/pool';
 import type { ProfilePage } from '../db/contacts/profile-pages';
-import { closedReason, judgeLoaded, notFoundReason, sendValidUntil } from '../activities/evaluate';
+import {
+  closedReason,
+  judgeLoaded,
+  notFoundReason,
+  sendValidUntil,
+  type Evaluation,
+} from '../activities/evaluate';
 import { readHistories } from '../activities/history';
 import { decidingRule } from '../contracts/deciding-rule';
 
@@ -32,6 +39,11 @@ export interface DecideBatchOptions {
    * the decision read: a delivery that acts on them need not read both again.
    */
   validForMs?: number;
+  /**
+   * The caller does not use the chosen address (campaign preview, enqueueing): contacts with the same decision
+   * facts and no history to count share one decision (rules/decision-facts.ts), which then names no address.
+   */
+  shareDecisions?: boolean;
 }
 
 /**
@@ -59,12 +71,37 @@ export async function decideProfiles(
   at: Date,
   opts: DecideBatchOptions = {},
 ): Promise<BatchDecision[]> {
-  const { ids: contactIds, profiles } = page;
-  const histories = await readHistories(db, ruleSet, [...profiles.keys()], at, opts.exceptKey, message);
+  const histories = await readHistories(db, ruleSet, [...page.profiles.keys()], at, opts.exceptKey, message);
+  return judgePage(ruleSet, page, message, at, histories, opts);
+}
+
+/** decideProfiles once the histories are read: pure (rule set, profiles, message, instant, histories). */
+export function judgePage(
+  ruleSet: RuleSet,
+  { ids: contactIds, profiles }: ProfilePage,
+  message: MessageSpec,
+  at: Date,
+  histories: ReadonlyMap<string, HistoryEntry[]>,
+  opts: Pick<DecideBatchOptions, 'validForMs' | 'shareDecisions'> = {},
+): BatchDecision[] {
+  // A send's validity is read from the contact and history it was decided on: never shared.
+  const shared =
+    opts.shareDecisions && opts.validForMs === undefined ? new Map<string, Evaluation>() : undefined;
+  const judge = (contact: ContactProfile, past: HistoryEntry[]): Evaluation | { error: unknown } => {
+    if (!shared || past !== NO_HISTORY) return judgeLoaded(ruleSet, contact, message, at, past);
+    const key = decisionFactsKey(contact, message.channel);
+    const known = shared.get(key);
+    if (known) return known;
+    const judged = judgeLoaded(ruleSet, contact, message, at, past);
+    if ('error' in judged) return judged; // its reason names this contact: not shared
+    const { address: _chosen, contact: _own, history: _none, ...anyContact } = judged;
+    shared.set(key, anyContact);
+    return anyContact;
+  };
   return contactIds.map((contactId): BatchDecision => {
     const contact = profiles.get(contactId);
     if (!contact) return decision(contactId, 'suppress', [notFoundReason(contactId)]);
-    const judged = judgeLoaded(ruleSet, contact, message, at, histories.get(contactId) ?? NO_HISTORY);
+    const judged = judge(contact, histories.get(contactId) ?? NO_HISTORY);
     if ('error' in judged) {
       const { detail: _detail, ...reason } = closedReason(
         'decision-error',

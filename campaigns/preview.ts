@@ -58,7 +58,7 @@ export async function previewCampaign(
   const pending: Promise<BatchDecision[]>[] = [];
   try {
     for await (const page of audiencePages(pool, segment, at, pageSize, message)) {
-      pending.push(decideProfiles(pool, ruleSet, page, message, at));
+      pending.push(decideProfiles(pool, ruleSet, page, message, at, { shareDecisions: true }));
       if (pending.length >= inFlight) tally(await pending.shift()!);
     }
     while (pending.length) tally(await pending.shift()!);

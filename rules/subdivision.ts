@@ -26,9 +26,9 @@ export function stateOf(contact: ContactProfile, channel: Channel, address: stri
   const own = contact.subdivision;
   if (typeof own === 'string' && own !== '') return { code: own, source: 'contact' };
   const country = contact.country;
-  if (channel !== 'sms' || (country !== undefined && country !== null && country !== 'US')) return NO_STATE;
-  if (address === undefined || address.length < 5 || !address.startsWith('+1')) return NO_STATE;
-  const code = address.slice(2, 5);
+  if (country !== undefined && country !== null && country !== 'US') return NO_STATE;
+  const code = areaCodeOf(channel, address);
+  if (code === undefined) return NO_STATE;
   let state = presumed.get(code);
   if (!state) {
     const found = byAreaCode.get(code);
@@ -36,6 +36,16 @@ export function stateOf(contact: ContactProfile, channel: Channel, address: stri
     if (/^\d{3}$/.test(code)) presumed.set(code, state); // at most 1,000 keys
   }
   return state;
+}
+
+/**
+ * All a decision reads of an address: the area code of a +1 SMS number (three characters after "+1"), which
+ * may presume the contact's state. Nothing of an email address. rules/decision-facts.ts keys on this.
+ */
+export function areaCodeOf(channel: Channel, address: string | undefined): string | undefined {
+  if (channel !== 'sms' || address === undefined || address.length < 5 || !address.startsWith('+1'))
+    return undefined;
+  return address.slice(2, 5);
 }
 
 /** The sentence a timing reason adds about the state, when the region has windows per state. */
