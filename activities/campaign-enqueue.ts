@@ -87,6 +87,8 @@ export function createEnqueueCampaignPage(deps: CampaignEnqueueDependencies) {
     // Most suppressed contacts of a page share their reasons (one rule, one sentence): each distinct set is
     // sent and parsed once per page, and each contact names its set by number.
     const reasonSets = new Map<string, number>();
+    // Contacts that shared a decision share its reasons array: stringified once, not once per contact.
+    const numbered = new Map<readonly unknown[], number>();
     let deferred = 0;
     for (const d of decisions) {
       if (d.verdict === 'send') outbox.push({ contact: d.contactId, notBefore: null });
@@ -94,9 +96,13 @@ export function createEnqueueCampaignPage(deps: CampaignEnqueueDependencies) {
         outbox.push({ contact: d.contactId, notBefore: d.notBefore });
         deferred++;
       } else {
-        const json = JSON.stringify(d.reasons);
-        let n = reasonSets.get(json);
-        if (n === undefined) reasonSets.set(json, (n = reasonSets.size + 1));
+        let n = numbered.get(d.reasons);
+        if (n === undefined) {
+          const json = JSON.stringify(d.reasons);
+          n = reasonSets.get(json);
+          if (n === undefined) reasonSets.set(json, (n = reasonSets.size + 1));
+          numbered.set(d.reasons, n);
+        }
         suppressed.push({ contact: d.contactId, reasons: n });
       }
     }

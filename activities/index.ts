@@ -9,6 +9,7 @@ import { createDeliver } from './deliver';
 import { createEnqueueCampaignPage } from './campaign-enqueue';
 import { createDeliverCampaignBatch } from './campaign-deliver';
 import { createPlanCampaignRanges } from './campaign-ranges';
+import { createWithdrawCancelledCampaign } from './campaign-withdraw';
 import { createRecordOutcome } from './record-outcome';
 import { createConfirmationCheck } from './double-opt-in';
 import { createTemplateSource, type TemplateSource } from './templates';
@@ -58,6 +59,7 @@ export function createActivities(deps: ActivityDependencies) {
       ...(deps.lockTimeoutMs !== undefined ? { lockTimeoutMs: deps.lockTimeoutMs } : {}),
       ...(deps.log ? { log: deps.log } : {}),
     }),
+    withdrawCancelledCampaign: createWithdrawCancelledCampaign({ pool: deps.pool }),
     isDoubleOptInConfirmed: createConfirmationCheck({ pool: deps.pool }),
   };
 }

@@ -41,7 +41,7 @@ export interface DecideBatchOptions {
   validForMs?: number;
   /**
    * The caller does not use the chosen address (campaign preview, enqueueing): contacts with the same decision
-   * facts and no history to count share one decision (rules/decision-facts.ts), which then names no address.
+   * facts and an empty history share one decision (rules/decision-facts.ts). No decision names an address then.
    */
   shareDecisions?: boolean;
 }
@@ -88,7 +88,7 @@ export function judgePage(
   const shared =
     opts.shareDecisions && opts.validForMs === undefined ? new Map<string, Evaluation>() : undefined;
   const judge = (contact: ContactProfile, past: HistoryEntry[]): Evaluation | { error: unknown } => {
-    if (!shared || past !== NO_HISTORY) return judgeLoaded(ruleSet, contact, message, at, past);
+    if (!shared || past.length > 0) return judgeLoaded(ruleSet, contact, message, at, past);
     const key = decisionFactsKey(contact, message.channel);
     const known = shared.get(key);
     if (known) return known;
@@ -113,7 +113,7 @@ export function judgePage(
     }
     const out = decision(contactId, judged.verdict, judged.reasons);
     if (judged.notBefore) out.notBefore = judged.notBefore;
-    if (judged.address) out.address = judged.address;
+    if (judged.address && !shared) out.address = judged.address; // shared or not, the caller does not use it
     if (judged.verdict === 'send' && opts.validForMs !== undefined)
       out.validUntil = sendValidUntil(judged, message, at, opts.validForMs) ?? at;
     return out;

@@ -13,6 +13,7 @@ import {
   getExternalWorkflowHandle,
   isCancellation,
   log,
+  patched,
   proxyActivities,
   setHandler,
   setCurrentDetails,
@@ -55,6 +56,7 @@ export interface CampaignRangeInput {
 }
 
 const PROGRESS_EVERY = 10;
+const REPORT_ON_CANCEL = 'campaign-range-report-on-cancel';
 
 /** The counts a delivery batch cancelled by a pause reported with its cancellation. */
 function cancelledBatch(err: unknown): Partial<CampaignCounts> | undefined {
@@ -112,80 +114,93 @@ export async function campaignRangeWorkflow(input: CampaignRangeInput): Promise<
     ...(input.message.category ? { category: input.message.category } : {}),
   };
   const limit = deliveryBatchSize(input.pace.ratePerSecond, input.pace.concurrency);
-  for (let iteration = 1; ; iteration++) {
-    if (paused) {
-      show('paused: the delivery pool is held');
-      await condition(() => !paused);
-    }
-    if (!enqueueDone) {
-      show('deciding and enqueueing a page');
-      const page = await enqueueCampaignPage({
-        campaignId: input.campaignId,
-        segment: input.segment,
-        message: input.message,
-        ...(input.localHour !== undefined ? { localHour: input.localHour } : {}),
-        range: input.range,
-        after: cursor,
-        pageSize: input.pageSize,
-        at: now().toISOString(),
-        ...(input.audienceAt ? { audienceAt: input.audienceAt } : {}),
-      });
-      counts = addCounts(counts, page.counts);
-      if (page.cursor) cursor = page.cursor;
-      else enqueueDone = true;
-    }
-    let batch: DeliverBatchResult | undefined;
-    if (!input.enqueueOnly && !paused) {
-      show('delivering');
-      const scope = new CancellationScope();
-      delivering = scope;
-      try {
-        batch = await scope.run(() =>
-          deliverCampaignBatch({
-            campaignId: input.campaignId,
-            range: input.range,
-            message,
-            pace: input.pace,
-            limit,
-            clockOffsetMs: input.clockOffsetMs,
-            maxDefers: CAMPAIGN_MAX_DEFERS,
-          }),
-        );
-        // Re-deferrals at delivery are not new contacts: `deferred` counts the batch decision's only.
-        const { sent, dropped, failed } = batch.counts;
-        counts = addCounts(counts, { sent: sent ?? 0, dropped: dropped ?? 0, failed: failed ?? 0 });
-        // The outbox's word, after a retry or the range's last batch: what a dead attempt did is counted too.
-        if (batch.totals) counts = { ...counts, ...batch.totals };
-      } catch (err) {
-        // A pause cancels the batch; a cancellation of the campaign itself goes on up.
-        if (!(isCancellation(err) && paused)) throw err;
-        const done = cancelledBatch(err);
-        if (done)
-          counts = addCounts(counts, {
-            sent: done.sent ?? 0,
-            dropped: done.dropped ?? 0,
-            failed: done.failed ?? 0,
-          });
-      } finally {
-        delivering = undefined;
-      }
-    }
-    if (enqueueDone && (input.enqueueOnly || (batch && !batch.more && !batch.nextDueAt))) break;
-    if (enqueueDone && batch && !batch.more && batch.nextDueAt) {
-      const waitMs = Math.max(0, Date.parse(batch.nextDueAt) - now().getTime());
-      show(`waiting until ${batch.nextDueAt} for deferred rows to open`);
-      await condition(() => paused, waitMs);
-    }
-    if (iteration % PROGRESS_EVERY === 0) await report(false);
-    if (iteration >= input.iterationsPerRun || workflowInfo().continueAsNewSuggested) {
-      await report(false);
-      await continueAsNew<typeof campaignRangeWorkflow>({
-        ...input,
-        state: { cursor, enqueueDone, counts, paused },
-      });
-    }
+  try {
+    await pagesAndBatches();
+  } catch (err) {
+    // Cancelled: the parent hears this range's counts before it ends, or a cancelled campaign's result would
+    // count nothing of what its ranges sent. Patched: a range cancelled before this change replays without it.
+    if (isCancellation(err) && patched(REPORT_ON_CANCEL))
+      await CancellationScope.nonCancellable(() => report(true));
+    throw err;
   }
   show('done');
   await report(true);
   return counts;
+
+  async function pagesAndBatches(): Promise<void> {
+    for (let iteration = 1; ; iteration++) {
+      if (paused) {
+        show('paused: the delivery pool is held');
+        await condition(() => !paused);
+      }
+      if (!enqueueDone) {
+        show('deciding and enqueueing a page');
+        const page = await enqueueCampaignPage({
+          campaignId: input.campaignId,
+          segment: input.segment,
+          message: input.message,
+          ...(input.localHour !== undefined ? { localHour: input.localHour } : {}),
+          range: input.range,
+          after: cursor,
+          pageSize: input.pageSize,
+          at: now().toISOString(),
+          ...(input.audienceAt ? { audienceAt: input.audienceAt } : {}),
+        });
+        counts = addCounts(counts, page.counts);
+        if (page.cursor) cursor = page.cursor;
+        else enqueueDone = true;
+      }
+      let batch: DeliverBatchResult | undefined;
+      if (!input.enqueueOnly && !paused) {
+        show('delivering');
+        const scope = new CancellationScope();
+        delivering = scope;
+        try {
+          batch = await scope.run(() =>
+            deliverCampaignBatch({
+              campaignId: input.campaignId,
+              range: input.range,
+              message,
+              pace: input.pace,
+              limit,
+              clockOffsetMs: input.clockOffsetMs,
+              maxDefers: CAMPAIGN_MAX_DEFERS,
+            }),
+          );
+          // Re-deferrals at delivery are not new contacts: `deferred` counts the batch decision's only.
+          const { sent, dropped, failed } = batch.counts;
+          counts = addCounts(counts, { sent: sent ?? 0, dropped: dropped ?? 0, failed: failed ?? 0 });
+          // The outbox's word, after a retry or the range's last batch: what a dead attempt did is counted too.
+          if (batch.totals) counts = { ...counts, ...batch.totals };
+        } catch (err) {
+          // What a cancelled batch did travels with its cancellation: counted whether a pause or a cancel of the
+          // campaign (which goes on up) stopped it.
+          const done = cancelledBatch(err);
+          if (done)
+            counts = addCounts(counts, {
+              sent: done.sent ?? 0,
+              dropped: done.dropped ?? 0,
+              failed: done.failed ?? 0,
+            });
+          if (!(isCancellation(err) && paused)) throw err;
+        } finally {
+          delivering = undefined;
+        }
+      }
+      if (enqueueDone && (input.enqueueOnly || (batch && !batch.more && !batch.nextDueAt))) break;
+      if (enqueueDone && batch && !batch.more && batch.nextDueAt) {
+        const waitMs = Math.max(0, Date.parse(batch.nextDueAt) - now().getTime());
+        show(`waiting until ${batch.nextDueAt} for deferred rows to open`);
+        await condition(() => paused, waitMs);
+      }
+      if (iteration % PROGRESS_EVERY === 0) await report(false);
+      if (iteration >= input.iterationsPerRun || workflowInfo().continueAsNewSuggested) {
+        await report(false);
+        await continueAsNew<typeof campaignRangeWorkflow>({
+          ...input,
+          state: { cursor, enqueueDone, counts, paused },
+        });
+      }
+    }
+  }
 }

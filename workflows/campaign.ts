@@ -13,6 +13,7 @@ import {
   getExternalWorkflowHandle,
   isCancellation,
   log,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -47,6 +48,8 @@ import {
 import { campaignDetails } from './campaign-details';
 import { ENQUEUE_OPTIONS } from './campaign-options';
 import { campaignRangeWorkflow } from './campaign-range';
+
+const WITHDRAW_ON_CANCEL = 'campaign-withdraw-on-cancel';
 
 export async function campaignWorkflow(input: CampaignInput): Promise<CampaignStatus> {
   const version: number = (input as { v: number }).v;
@@ -118,6 +121,10 @@ export async function campaignWorkflow(input: CampaignInput): Promise<CampaignSt
     ...ENQUEUE_OPTIONS,
     summary: 'plan page ranges',
   });
+  const { withdrawCancelledCampaign } = proxyActivities<ConsentflowActivities>({
+    ...ENQUEUE_OPTIONS,
+    summary: 'withdraw the rows the cancel left unsent',
+  });
   const planned = await planCampaignRanges({ ranges: input.ranges });
   for (const r of planned) {
     ranges.push(r.index);
@@ -167,6 +174,10 @@ export async function campaignWorkflow(input: CampaignInput): Promise<CampaignSt
   }
   // A cancellation from outside (the Web UI's Cancel, `temporal workflow cancel`) ends the ranges the same way.
   if (results.some((r) => r.status === 'rejected' && isCancellation(r.reason))) state = 'cancelled';
+  // What the cancel left unsent is withdrawn (caps would count a pending row), even when the cancellation came
+  // from outside, which cancels this scope too. Patched: a run cancelled before this change replays without it.
+  if (state === 'cancelled' && patched(WITHDRAW_ON_CANCEL))
+    await CancellationScope.nonCancellable(() => withdrawCancelledCampaign({ campaignId }));
   if (state !== 'cancelled') state = 'completed';
   show();
   return status();

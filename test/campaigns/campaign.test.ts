@@ -156,4 +156,22 @@ test('cancel stops within seconds: nothing is delivered after it returns', async
   expect(atCancel).toBeLessThan(30);
   const result = await campaigns.result('cancel-de');
   expect(result.state).toBe('cancelled');
+  // What the cancel left unsent will never go out: no row stays `pending` (caps would count it as a promised
+  // message), each is withdrawn with the outcome `stopped`, saying why.
+  const { rows } = await h.db.pool.query<{ state: string; outcome: string | null; rule: string | null }>(
+    `SELECT o.state, s.outcome, s.reasons->0->>'rule' AS rule FROM outbox o
+       LEFT JOIN step_outcomes s ON s.message_key = o.idempotency_key
+      WHERE o.campaign_id = 'campaign-cancel-de'`,
+  );
+  const sent = rows.filter((r) => r.state === 'sent');
+  const withdrawn = rows.filter((r) => r.state === 'withdrawn');
+  expect(sent).toHaveLength(atCancel);
+  expect(withdrawn.length).toBeGreaterThan(0);
+  expect(sent.length + withdrawn.length).toBe(rows.length);
+  expect(new Set(withdrawn.map((r) => `${r.outcome} ${r.rule}`))).toEqual(
+    new Set(['stopped campaign:cancelled']),
+  );
+  // The cancelled campaign's result counts what its ranges did before the cancel.
+  expect(result.counts).toMatchObject({ enqueued: rows.length, sent: atCancel });
+  expect(result.counts.decided).toBeGreaterThanOrEqual(rows.length);
 }, 120_000);
