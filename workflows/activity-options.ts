@@ -66,3 +66,12 @@ export const RECORD_OPTIONS: ActivityOptions = {
   startToCloseTimeout: '60 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
 };
+
+/**
+ * isDoubleOptInConfirmed: one short read of the store, asked by the double opt-in workflow while it waits and
+ * by a welcome series when its wait for the confirmation ends; retried until the store answers.
+ */
+export const CONFIRMATION_CHECK_OPTIONS: ActivityOptions = {
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
+};

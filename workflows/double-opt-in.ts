@@ -15,6 +15,7 @@ import {
 import type { ConsentflowActivities } from '../activities';
 import type { AutomationResult } from '../contracts/automation-result';
 import { DOI_EXPIRES_VAR, DOI_MESSAGE_TYPE, DOI_STEP, DOI_TEMPLATE } from '../contracts/double-opt-in';
+import { CONFIRMATION_CHECK_OPTIONS } from './activity-options';
 import { msOf } from './duration';
 import { StepRunner, type CommonInput } from './send-step';
 import { doubleOptInConfirmedSignal } from './welcome';
@@ -37,10 +38,7 @@ export interface DoubleOptInInput extends CommonInput {
  */
 export const STORE_CHECKS = { firstMs: 60_000, maxMs: 3_600_000, minRealMs: 1_000 } as const;
 
-const { isDoubleOptInConfirmed } = proxyActivities<ConsentflowActivities>({
-  startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
-});
+const { isDoubleOptInConfirmed } = proxyActivities<ConsentflowActivities>(CONFIRMATION_CHECK_OPTIONS);
 
 export async function doubleOptInWorkflow(input: DoubleOptInInput): Promise<AutomationResult> {
   const runner = new StepRunner(input);

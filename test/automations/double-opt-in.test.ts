@@ -194,6 +194,19 @@ describe('double opt-in through a confirmation email and a signed link', () => {
     await h.client.workflow.getHandle(welcome).terminate('test done');
   }, 60_000);
 
+  test('a welcome series whose confirmation signal never came asks the store when its wait ends, and goes on', async () => {
+    const email = 'doi-7@example.test';
+    const { contactId, confirmationToken } = await signUp(h.db.pool, { email, first_name: 'Noor' });
+    const fast = h.automationsAt(200 / 86_400_000); // the 7-day wait takes 1.4 s
+    // The app sends its own confirmation email; the person confirms, the store says so, no signal arrives.
+    const welcome = await fast.signUp(contactId, { doubleOptIn: true });
+    await confirmSubscription(h.db.pool, confirmationToken);
+    const result = await h.result(welcome);
+    expect(result.outcome).toBe('completed');
+    const mail = await mailTo(email);
+    expect(mail.subject).toBe('Welcome, Noor!');
+  }, 60_000);
+
   test('a confirmation for one resource confirms that subscription only', async () => {
     const email = 'doi-4@example.test';
     const { contactId } = await signUp(h.db.pool, { email, resource: 'newsletter' });

@@ -31,6 +31,7 @@ const addresses = [
   '+14155550124',
   'hist6@example.test',
   'hist7@example.test',
+  'hist8@example.test',
 ];
 
 beforeAll(async () => {
@@ -171,6 +172,12 @@ async function fixtureScenarios(gb: string, us: string): Promise<typeof runs> {
   await confirmByLink(h.db.pool, { contactId: unsignalled });
   await h.result(`doi-${unsignalled}`);
   out.push({ kind: 'double-opt-in.store-check', workflowId: `doi-${unsignalled}` });
+  // A welcome series whose confirmation signal never came: it asks the store when its wait ends.
+  const { contactId: quiet } = await signUp(h.db.pool, { email: 'hist8@example.test' });
+  const quietWelcome = await h.automationsAt(200 / 86_400_000).signUp(quiet, { doubleOptIn: true });
+  await confirmByLink(h.db.pool, { contactId: quiet });
+  await h.result(quietWelcome);
+  out.push({ kind: 'welcome.double-opt-in.store-check', workflowId: quietWelcome });
   // A campaign that completes, and one cancelled mid-delivery (its ranges report their counts, its unsent
   // rows are withdrawn): the parent and a range of each.
   const campaigns = campaignsOf(h);
@@ -287,6 +294,7 @@ describe('workflow histories', () => {
       'order.step-memo.json',
       'welcome.defer.json',
       'welcome.double-opt-in.json',
+      'welcome.double-opt-in.store-check.json',
       'welcome.json',
     ]);
     const bundle = await workflowBundle();
