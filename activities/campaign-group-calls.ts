@@ -3,7 +3,8 @@
 // with the row's key as the provider's idempotency token (callTransport). Cancellation stops new calls at once;
 // those in flight are heard to their end (deliver-transport.ts), so what the provider has is recorded sent. A
 // transient failure stops its pool slot, as a failed single delivery would; a row whose decision ran out before
-// its slot is not called (asked again by the next pass). Each acceptance is told `accepted` as soon as it is heard (campaign-group-accepted.ts writes it ahead of the group).
+// its slot is not called (asked again by the next pass). Each acceptance is told `accepted` as soon as it is
+// heard (campaign-group-accepted.ts writes it ahead of the group).
 import { cancellationSignal, heartbeat } from './context';
 import type { Rendered } from './campaign-render';
 import { callTransport, classify, type Classified } from './deliver-transport';

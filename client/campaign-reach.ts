@@ -57,7 +57,12 @@ export async function reach(handle: WorkflowHandle): Promise<Reach> {
   return { running: false, how, final: (await handle.result()) as CampaignStatus };
 }
 
-/** `fn` (a query of the campaign or of one of its ranges) with the answer deadline; NoWorkerError past it. */
+/** `fn` (a query of the campaign or of one of its ranges), failing once the answer deadline has passed. */
+export function withinAnswerDeadline<T>(client: Client, fn: () => Promise<T>): Promise<T> {
+  return client.connection.withDeadline(Date.now() + ANSWER_WITHIN_MS, fn);
+}
+
+/** withinAnswerDeadline for the campaign itself: NoWorkerError past the deadline. */
 export async function answered<T>(
   client: Client,
   handle: WorkflowHandle,
@@ -65,7 +70,7 @@ export async function answered<T>(
   fn: () => Promise<T>,
 ): Promise<T> {
   try {
-    return await client.connection.withDeadline(Date.now() + ANSWER_WITHIN_MS, fn);
+    return await withinAnswerDeadline(client, fn);
   } catch (err) {
     if (isDeadline(err)) throw new NoWorkerError(handle.workflowId, taskQueue);
     throw err;

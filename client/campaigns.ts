@@ -27,7 +27,7 @@ import {
   type RangeStatus,
 } from '../workflows/campaign-api';
 import { campaignSummary } from './campaign-summary';
-import { ANSWER_WITHIN_MS, CampaignEndedError, answered, reach } from './campaign-reach';
+import { CampaignEndedError, answered, reach, withinAnswerDeadline } from './campaign-reach';
 import { parseSegment } from '../segments/segment';
 import { Value } from '@sinclair/typebox/value';
 
@@ -136,11 +136,7 @@ export function createCampaignClient(opts: { client: Client; taskQueue: string }
       const child = client.workflow.getHandle(rangeWorkflowId(campaignWorkflowId(name), r.index));
       try {
         if (r.done) throw new Error('ended'); // its counts are final in the parent's status
-        out.push(
-          await client.connection.withDeadline(Date.now() + ANSWER_WITHIN_MS, () =>
-            child.query(rangeStatusQuery),
-          ),
-        );
+        out.push(await withinAnswerDeadline(client, () => child.query(rangeStatusQuery)));
       } catch {
         // Not started yet, or gone: the parent's last word about it stands.
         out.push({ index: r.index, paused: false, delivering: false, enqueueDone: r.done, counts: r.counts });

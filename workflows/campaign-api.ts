@@ -4,7 +4,10 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { CampaignCounts, CampaignStatus } from '../contracts/campaign';
 
-/** Holds every range's delivery pool (no new call starts; calls in flight are heard out and counted); returns the status after. */
+/**
+ * Holds every range's delivery pool (no new call starts; calls in flight are heard out and counted); returns
+ * the status after.
+ */
 export const pauseCampaignUpdate = defineUpdate<CampaignStatus>('pauseCampaign');
 export const resumeCampaignUpdate = defineUpdate<CampaignStatus>('resumeCampaign');
 /** Stops every range: no delivery starts after it; returns once every range has stopped. */

@@ -114,6 +114,10 @@ export async function campaignRangeWorkflow(input: CampaignRangeInput): Promise<
     ...(input.message.category ? { category: input.message.category } : {}),
   };
   const limit = deliveryBatchSize(input.pace.ratePerSecond, input.pace.concurrency);
+  // Re-deferrals at delivery are not new contacts: `deferred` counts the batch decision's only.
+  const addDelivered = ({ sent, dropped, failed }: Partial<CampaignCounts>): void => {
+    counts = addCounts(counts, { sent: sent ?? 0, dropped: dropped ?? 0, failed: failed ?? 0 });
+  };
   try {
     await pagesAndBatches();
   } catch (err) {
@@ -167,21 +171,14 @@ export async function campaignRangeWorkflow(input: CampaignRangeInput): Promise<
               maxDefers: CAMPAIGN_MAX_DEFERS,
             }),
           );
-          // Re-deferrals at delivery are not new contacts: `deferred` counts the batch decision's only.
-          const { sent, dropped, failed } = batch.counts;
-          counts = addCounts(counts, { sent: sent ?? 0, dropped: dropped ?? 0, failed: failed ?? 0 });
+          addDelivered(batch.counts);
           // The outbox's word, after a retry or the range's last batch: what a dead attempt did is counted too.
           if (batch.totals) counts = { ...counts, ...batch.totals };
         } catch (err) {
           // What a cancelled batch did travels with its cancellation: counted whether a pause or a cancel of the
           // campaign (which goes on up) stopped it.
           const done = cancelledBatch(err);
-          if (done)
-            counts = addCounts(counts, {
-              sent: done.sent ?? 0,
-              dropped: done.dropped ?? 0,
-              failed: done.failed ?? 0,
-            });
+          if (done) addDelivered(done);
           if (!(isCancellation(err) && paused)) throw err;
         } finally {
           delivering = undefined;
