@@ -1,9 +1,9 @@
 // enqueueCampaignPage: one page of a campaign's audience with its profiles, by keyset (contact id order, never
 // OFFSET), decided in bulk with the same decision as every send step (campaigns/decide-batch.ts), and written
 // in bulk by one statement: an INSERT from unnest() for the outbox rows (send, and defer with the instant the
-// window opens) and one for the suppressed outcomes. Every row is keyed campaign + contact + message and
-// inserted ON CONFLICT DO NOTHING: a page written again (a retried activity, a worker killed after the
-// commit) adds nothing.
+// window opens) and one row for the page's suppressed contacts (campaign_suppressions, migration 0020). Every
+// outbox row is keyed campaign + contact + message: a page written again (a retried activity, a worker killed
+// after the commit) adds no outbox row, and records only the suppressed contacts no record holds yet.
 import type { RuleSet } from '../rules';
 import type { Pool } from '../db/pool';
 import { decideProfiles } from '../campaigns/decide-batch';
@@ -116,7 +116,7 @@ export function createEnqueueCampaignPage(deps: CampaignEnqueueDependencies) {
       outbox.map((r) => r.notBefore),
       suppressed.map((r) => r.contact),
       suppressed.map((r) => r.reasons),
-      [...reasonSets.keys()],
+      `[${[...reasonSets.keys()].join(',')}]`,
     ]);
     const last = ids[ids.length - 1] as string;
     return {
@@ -129,40 +129,46 @@ export function createEnqueueCampaignPage(deps: CampaignEnqueueDependencies) {
 }
 
 /**
- * The page's outbox rows and suppressed outcomes, in one statement (atomic on its own: no transaction, one
- * round trip); the suppressed contacts' reasons as numbers into the page's distinct reason sets. A page's rows
- * are new unless it was written before (a retried activity whose commit was not lost, a zombie attempt): they
- * are inserted without a conflict check first, and the unique keys still refuse a second copy of any row; only
- * then is the page written again with ON CONFLICT DO NOTHING. The check looks each row up in the key's index
- * before inserting it: a fifth of the write's cost.
+ * The page's outbox rows and the record of its suppressed contacts, in one statement (atomic on its own: no
+ * transaction, one round trip); the suppressed contacts' reasons as numbers into the page's distinct reason
+ * sets, which the record keeps once. A page's rows are new unless it was written before (a retried activity
+ * whose commit was not lost, a zombie attempt): they are inserted without a conflict check first, and the
+ * unique keys still refuse a second copy of any row; only then is the page written again with ON CONFLICT DO
+ * NOTHING, recording only the suppressed contacts that no record of the campaign holds (a retry may find the
+ * segment changed: contacts gone from it keep their record, new ones get theirs). The check looks each row up
+ * in the key's index before inserting it: a fifth of the write's cost.
  */
 async function writePage(pool: Pool, values: unknown[]): Promise<void> {
   try {
-    await pool.query(writePageSql(''), values);
+    await pool.query(writePageSql(false), values);
   } catch (err) {
     if (!isUniqueViolation(err)) throw err;
-    await pool.query(
-      writePageSql('ON CONFLICT (idempotency_key) DO NOTHING', 'ON CONFLICT (message_key) DO NOTHING'),
-      values,
-    );
+    await pool.query(writePageSql(true), values);
   }
 }
 
-const writePageSql = (outboxConflict: string, outcomeConflict = '') => `
+const writePageSql = (again: boolean) => `
   WITH outbox_rows AS (
     INSERT INTO outbox (idempotency_key, workflow_id, step, contact_id, channel, message_type, address, template,
                         run_chain, campaign_id, not_before)
     SELECT $1 || '/' || t.contact || '/' || $2, $1, $2, t.contact, $3, $4, '', $5, $1, $1, t.not_before
       FROM unnest($6::text[], $7::timestamptz[]) AS t(contact, not_before)
-    ${outboxConflict}
-  ), reason_sets AS MATERIALIZED (
-    SELECT r.n, r.json::jsonb AS reasons FROM unnest($10::text[]) WITH ORDINALITY AS r(json, n)
+    ${again ? 'ON CONFLICT (idempotency_key) DO NOTHING' : ''}
+  ), suppressed AS (
+    SELECT t.contact COLLATE "C" AS contact, t.n FROM unnest($8::text[], $9::int[]) AS t(contact, n)
+    ${
+      again
+        ? `WHERE NOT EXISTS (SELECT 1 FROM campaign_suppressions p WHERE p.contacts @> t.contact::text
+                 AND p.campaign_id = $1 AND p.step = $2 AND t.contact = ANY(p.contact_ids))`
+        : ''
+    }
   )
-  INSERT INTO step_outcomes (message_key, workflow_id, run_chain, step, contact_id, channel, message_type,
-                             outcome, verdict, reasons)
-  SELECT $1 || '/' || t.contact || '/' || $2, $1, $1, $2, t.contact, $3, $4, 'suppressed', 'suppress', r.reasons
-    FROM unnest($8::text[], $9::int[]) AS t(contact, n) JOIN reason_sets r ON r.n = t.n
-  ${outcomeConflict}`;
+  INSERT INTO campaign_suppressions (campaign_id, step, contacts, channel, message_type, contact_ids, reason_sets,
+                                     reasons)
+  SELECT $1, $2, contact_id_range(min(contact), max(contact), '[]'), $3, $4, array_agg(contact ORDER BY contact),
+         array_agg(n ORDER BY contact), $10::jsonb
+    FROM suppressed HAVING count(*) > 0
+  ${again ? 'ON CONFLICT DO NOTHING' : ''}`;
 
 function parseCampaignSegment(json: string): Segment {
   try {

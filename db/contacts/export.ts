@@ -1,6 +1,7 @@
 // Everything the store holds about one contact, as JSON (GDPR Art. 15 access, Art. 20 portability): the
 // contact and its subscriptions and notes, the consent ledger with its proof, and what was decided and
-// delivered to it (decision log, outbox, step outcomes), plus blacklist entries of its addresses.
+// delivered to it (decision log, outbox, step outcomes and campaign suppressions), plus blacklist entries of
+// its addresses.
 import type { Pool } from '../pool';
 import { showContact } from './profile';
 import { resolveContactKey } from './tx';
@@ -47,7 +48,23 @@ export async function exportContact(pool: Pool, key: string): Promise<ContactExp
     ledger: await rowsOf(pool, 'consent_ledger', id, 't.at, t.id'),
     decisions: await rowsOf(pool, 'decision_log', id, 't.id'),
     deliveries: await rowsOf(pool, 'outbox', id, 't.created_at'),
-    outcomes: await rowsOf(pool, 'step_outcomes', id, 't.message_key'),
+    outcomes: [
+      ...(await rowsOf(pool, 'step_outcomes', id, 't.message_key')),
+      ...(await suppressedBy(pool, id)),
+    ],
     blacklist,
   };
 }
+
+/**
+ * The campaigns' suppressions of the contact (one record per page, migration 0020), each shaped as its
+ * step_outcomes row would be: the pages whose id range holds the contact, found through the range's index.
+ */
+const suppressedBy = async (pool: Pool, id: string) =>
+  (
+    await pool.query<{ row: Record<string, unknown> }>(
+      `SELECT to_jsonb(t) - 'page_contacts' AS row FROM campaign_suppressed_outcomes t
+        WHERE t.page_contacts @> $1::text AND t.contact_id = $1 ORDER BY t.message_key`,
+      [id],
+    )
+  ).rows.map((r) => r.row);

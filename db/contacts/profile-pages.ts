@@ -101,7 +101,11 @@ const IN_ORDER = `ORDER BY s.contact_id, ${SUBSCRIPTION_ORDER}`;
  * selects most contacts) reads its id range: one ordered index scan, half the cost of looking up each id.
  * The range also holds the subscriptions of the contacts the filter left out, so a sparse page (a segment
  * that selects one contact in three, or one in a thousand) is read by id. Which one is decided by counting
- * the range's contacts (an index-only count that stops at the threshold).
+ * the range's contacts (an index-only count that stops at the threshold). A dense range is still filtered to
+ * the page's ids by PostgreSQL, so the worker never parses the others' rows (at a third of the contacts,
+ * half of the read's time). The filter compares in "C": equality is the same in any deterministic collation,
+ * and a collation the index was not built with keeps the planner from turning the ids into one index probe
+ * each; it hashes them and filters the range scan instead.
  */
 async function subscriptionsOfPage(
   db: Db,
@@ -116,7 +120,7 @@ async function subscriptionsOfPage(
     [after, last, threshold],
   );
   const dense = (rows[0]?.n ?? threshold) < threshold;
-  const values: unknown[] = dense ? [after, last] : [ids];
+  const values: unknown[] = dense ? [after, last, ids] : [ids];
   let only = '';
   if (carrying) {
     values.push(carrying.channel, carrying.resource ?? null);
@@ -124,7 +128,7 @@ async function subscriptionsOfPage(
   }
   const read = await db.query<SubscriptionRow>({
     text: dense
-      ? `${SUBSCRIPTIONS} s.contact_id > $1 AND s.contact_id <= $2${only} ${IN_ORDER}`
+      ? `${SUBSCRIPTIONS} s.contact_id > $1 AND s.contact_id <= $2 AND s.contact_id COLLATE "C" = ANY($3::text[])${only} ${IN_ORDER}`
       : `${SUBSCRIPTIONS} s.contact_id = ANY($1::text[])${only} ${IN_ORDER}`,
     values,
     rowMode: 'array',

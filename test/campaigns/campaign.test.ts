@@ -35,7 +35,10 @@ test('every subscribed contact gets one email; the unsubscribed none; outbox and
   );
   expect(rows).toEqual([{ state: 'sent', n: 20 }]);
   const outcomes = await h.db.pool.query<{ outcome: string; n: number }>(
-    `SELECT outcome, count(*)::int AS n FROM step_outcomes WHERE workflow_id = 'campaign-all-gb' GROUP BY outcome ORDER BY outcome`,
+    `SELECT outcome, count(*)::int AS n FROM (
+       SELECT outcome FROM step_outcomes WHERE workflow_id = 'campaign-all-gb'
+       UNION ALL SELECT outcome FROM campaign_suppressed_outcomes WHERE workflow_id = 'campaign-all-gb'
+     ) o GROUP BY outcome ORDER BY outcome`,
   );
   expect(outcomes.rows).toEqual([
     { outcome: 'sent', n: 20 },

@@ -1,5 +1,5 @@
 // enqueueCampaignPage, the activity alone against the real store: a page decides every contact once, writes an
-// outbox row per send and an outcome per suppressed contact, and the same page written again (a retried
+// outbox row per send and records an outcome per suppressed contact, and the same page written again (a retried
 // activity whose commit was not lost) adds nothing and moves the cursor the same way.
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import path from 'node:path';
@@ -8,6 +8,7 @@ import { createEnqueueCampaignPage, type EnqueuePageInput } from '../../activiti
 import { loadRuleSet } from '../../rules';
 import { createTestDatabase, type TestDatabase } from '../support/db';
 import { seedContact } from '../support/contacts';
+import { upsertContact } from '../../db/contacts';
 
 let db: TestDatabase;
 const ruleSet = loadRuleSet(path.join(REPO_ROOT, 'rules'));
@@ -44,17 +45,18 @@ const input = (after: string): EnqueuePageInput => ({
   at: '2026-06-02T10:00:00Z',
 });
 
-async function stored(): Promise<{ outbox: string[]; suppressed: Record<string, string> }> {
+/** The campaign's outbox rows and its suppressed contacts' outcomes, one entry per row (copies would show). */
+async function stored(): Promise<{ outbox: string[]; suppressed: { contact: string; rule: string }[] }> {
   const { rows: outbox } = await db.pool.query<{ contact_id: string }>(
     `SELECT contact_id FROM outbox WHERE campaign_id = 'campaign-enqueue-test' ORDER BY contact_id`,
   );
   const { rows: outcomes } = await db.pool.query<{ contact_id: string; rule: string }>(
-    `SELECT contact_id, reasons -> 0 ->> 'rule' AS rule FROM step_outcomes
+    `SELECT contact_id, reasons -> 0 ->> 'rule' AS rule FROM campaign_suppressed_outcomes
       WHERE workflow_id = 'campaign-enqueue-test' AND outcome = 'suppressed' ORDER BY contact_id`,
   );
   return {
     outbox: outbox.map((r) => r.contact_id),
-    suppressed: Object.fromEntries(outcomes.map((r) => [r.contact_id, r.rule])),
+    suppressed: outcomes.map((r) => ({ contact: r.contact_id, rule: r.rule })),
   };
 }
 
@@ -81,8 +83,34 @@ test('pages decide every contact once; a page written again adds no row and coun
   expect(last.cursor).toBeUndefined();
   expect(last.counts.decided).toBe(2);
 
+  // Each suppressed contact has one outcome, whichever of the overlapping pages decided it first: the wider
+  // retry recorded the one it found new, and the next page (written over rows the retry had written) only
+  // the one after it.
   const { outbox, suppressed } = await stored();
   expect(outbox).toEqual(ids.filter((id) => !unsubscribed.includes(id)));
-  expect(Object.keys(suppressed)).toEqual(unsubscribed);
-  for (const rule of Object.values(suppressed)) expect(rule).toMatch(/^(matrix|gate):/);
+  expect(suppressed.map((s) => s.contact)).toEqual(unsubscribed);
+  for (const { rule } of suppressed) expect(rule).toMatch(/^(matrix|gate):/);
+});
+
+test('a retried page that finds a new suppressed contact records it, and no one twice', async () => {
+  // The first page was written; before its retry, a contact joined the segment inside the page's range (its
+  // id sorts right after the first one), with its email unsubscribed: the retry's page holds it.
+  const joined = `${ids[0]}-joined`;
+  await upsertContact(
+    db.pool,
+    {
+      id: joined,
+      email: 'joined@example.test',
+      country: 'DE',
+      timezone: 'Europe/Berlin',
+      status: 'subscribed',
+      email_status: 'unsubscribed',
+    },
+    'import',
+  );
+  const enqueue = createEnqueueCampaignPage({ pool: db.pool, rules: { current: () => ruleSet } });
+  const retry = await enqueue(input(''));
+  expect(retry.counts).toMatchObject({ decided: 5 });
+  const { suppressed } = await stored();
+  expect(suppressed.map((s) => s.contact)).toEqual([...unsubscribed, joined].sort());
 });

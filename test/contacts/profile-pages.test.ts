@@ -68,7 +68,7 @@ function recording(pool: Pool): { pool: Pool; sql: string[] } {
 /** How a page read its subscriptions: 'range', 'ids', or 'none' (an empty page). */
 const subscriptionsRead = (sql: string[]): string => {
   const q = sql.find((s) => s.includes('FROM subscriptions s WHERE s.deleted_at IS NULL'));
-  return !q ? 'none' : q.includes('ANY(') ? 'ids' : 'range';
+  return !q ? 'none' : q.includes('s.contact_id > $1') ? 'range' : 'ids';
 };
 
 /** Every page of `filter` at `pageSize`, each checked against loadProfiles; the ids seen and the queries sent. */

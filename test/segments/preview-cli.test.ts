@@ -125,7 +125,8 @@ async function oneByOne(message: MessageSpec) {
 async function writes(): Promise<number[]> {
   const { rows } = await db.pool.query<{ n: string }>(
     `SELECT count(*) AS n FROM decision_log UNION ALL SELECT count(*) FROM outbox
-     UNION ALL SELECT count(*) FROM consent_ledger UNION ALL SELECT count(*) FROM step_outcomes`,
+     UNION ALL SELECT count(*) FROM consent_ledger UNION ALL SELECT count(*) FROM step_outcomes
+     UNION ALL SELECT count(*) FROM campaign_suppressions`,
   );
   return rows.map((r) => Number(r.n));
 }

@@ -8,6 +8,8 @@ import { signLink } from '../../contracts/consent-link';
 import { upsertContact } from '../../db/contacts';
 import { REPO_ROOT } from '../../client/config';
 import { buildServer } from '../../server/app';
+import { createEnqueueCampaignPage } from '../../activities/campaign-enqueue';
+import { loadRuleSet } from '../../rules';
 import { createTestDatabase, type TestDatabase } from '../support/db';
 
 const KEY = 'e'.repeat(40);
@@ -84,6 +86,41 @@ describe('contact export', () => {
     const off = await closed.inject({ url, headers: { authorization: `Bearer ${OPERATOR}` } });
     expect(off.statusCode).toBe(404);
     expect(off.json<{ message: string }>().message).toContain('CONSENTFLOW_OPERATOR_TOKEN');
+  });
+
+  it("a campaign's suppression of the contact is among its outcomes, and nobody else's", async () => {
+    // Ada unsubscribed her newsletter email: a newsletter campaign suppresses her, and Bob, on the same page.
+    await upsertContact(db.pool, {
+      id: 'c-bob',
+      email: 'bob@example.com',
+      status: 'subscribed',
+      subscriptions: [{ resource: 'newsletter', channel: 'email', status: 'unsubscribed' }],
+    });
+    const ruleSet = loadRuleSet(path.join(REPO_ROOT, 'rules'));
+    const enqueue = createEnqueueCampaignPage({ pool: db.pool, rules: { current: () => ruleSet } });
+    const page = await enqueue({
+      campaignId: 'campaign-news',
+      segment: { id: 'everyone', where: { status: ['subscribed', 'unsubscribed'] } },
+      message: { channel: 'email', type: 'campaign', resource: 'newsletter', template: 'campaign-email' },
+      range: { index: 0, after: '' },
+      after: '',
+      pageSize: 10,
+      at: '2026-06-02T10:00:00Z',
+    });
+    expect(page.counts).toMatchObject({ decided: 2, suppressed: 2 });
+    const r = await app.inject({
+      url: '/admin/contacts/c-ada/export',
+      headers: { authorization: `Bearer ${OPERATOR}` },
+    });
+    const outcomes = r.json<{ outcomes: Record<string, unknown>[] }>().outcomes;
+    expect(outcomes).toEqual([
+      expect.objectContaining({
+        message_key: 'campaign-news/c-ada/campaign-email',
+        contact_id: 'c-ada',
+        outcome: 'suppressed',
+        reasons: [expect.objectContaining({ rule: expect.stringMatching(/^(matrix|gate):/) as string })],
+      }),
+    ]);
   });
 
   it('consentflow contacts export prints the same JSON; an unknown contact is one line, exit 1', () => {
