@@ -113,6 +113,12 @@ describe('readProfilePage', () => {
     expect(reads).toEqual(['ids', 'ids', 'none']);
   });
 
+  test('a dense audience with gaps (9 contacts in 10) reads its ranges, and only its own contacts', async () => {
+    const { seen, reads } = await pageThrough({ where: `c.id NOT LIKE $3`, params: ['%3'] }, 20);
+    expect(seen).toEqual(ALL.filter((id) => !id.endsWith('3')));
+    expect(reads.slice(0, -1).every((r) => r === 'range')).toBe(true);
+  });
+
   test('the blacklist flags and implied consent travel with the page', async () => {
     const { profiles } = await readProfilePage(db.pool, { where: 'true', params: [] }, 'pp-011', 25);
     expect(profiles.get('pp-012')?.blacklist).toEqual({ email: true, phone: false });
