@@ -9,6 +9,8 @@ import type * as CampaignsModule from '../campaigns';
 import type * as InputModule from './campaign-input';
 import type * as ReachModule from '../campaign-reach';
 import type { CampaignStatus } from '../../contracts/campaign';
+import type { CampaignRowsInStore } from '../../db/campaign-counts';
+import { poolRunner } from './store-pool';
 import { CliError } from './errors';
 import { registerScheduleCommands } from './schedules';
 
@@ -59,10 +61,27 @@ async function withCampaigns<T>(
   }
 }
 
-function printStatus(
-  s: CampaignStatus & { rangeDetails?: { index: number; paused: boolean; delivering: boolean }[] },
-  json: boolean,
-): void {
+type PrintedStatus = CampaignStatus & {
+  rangeDetails?: { index: number; paused: boolean; delivering: boolean }[];
+  /** What the contact store holds of a campaign that ended without a result (failed, terminated, timed out). */
+  store?: CampaignRowsInStore;
+};
+
+const NO_RESULT: ReadonlySet<CampaignStatus['state']> = new Set(['failed', 'terminated', 'timed out']);
+
+/** A campaign that ended without a result has no counts of its own: the store's, when it can be read. */
+async function withStoreCounts(s: PrintedStatus): Promise<PrintedStatus> {
+  if (!NO_RESULT.has(s.state)) return s;
+  try {
+    const { campaignRowsInStore } = await import('../../db/campaign-counts');
+    const store = await poolRunner(1, (err) => err)((pool) => campaignRowsInStore(pool, s.campaignId));
+    return { ...s, store };
+  } catch {
+    return s; // the hint below still names the rows to look at
+  }
+}
+
+function printStatus(s: PrintedStatus, json: boolean): void {
   if (json) {
     process.stdout.write(`${JSON.stringify(s)}\n`);
     return;
@@ -73,7 +92,13 @@ function printStatus(
       `  decided ${c.decided}, enqueued ${c.enqueued}, deferred ${c.deferred}, suppressed ${c.suppressed}\n` +
       `  sent ${c.sent}, dropped at delivery ${c.dropped}, failed ${c.failed}\n`,
   );
-  if (s.state === 'failed' || s.state === 'terminated' || s.state === 'timed out')
+  const store = s.store;
+  if (store)
+    process.stdout.write(
+      `  the run ended without its final counts; from the contact store: enqueued ${store.enqueued} (sent ${store.sent}, ` +
+        `dropped ${store.dropped}, failed ${store.failed}, never delivered ${store.pending}), suppressed ${store.suppressed}\n`,
+    );
+  else if (NO_RESULT.has(s.state))
     process.stdout.write(
       `  the run ended without its final counts: its outbox rows (campaign_id = '${s.campaignId}') say what was sent\n`,
     );
@@ -146,7 +171,7 @@ export function registerCampaignCommands(program: Command): void {
     .option('--json', 'print the status as JSON')
     .hook('preAction', load)
     .action(async (name: string, o: { json?: boolean }) => {
-      printStatus(await withCampaigns(name, (c) => c.status(name)), o.json ?? false);
+      printStatus(await withStoreCounts(await withCampaigns(name, (c) => c.status(name))), o.json ?? false);
     });
   registerScheduleCommands(program);
 }

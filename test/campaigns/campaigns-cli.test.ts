@@ -15,6 +15,8 @@ const SEGMENT = path.join(dir, 'nl.json');
 writeFileSync(SEGMENT, JSON.stringify({ id: 'nl', where: { country: 'NL' } }));
 const PT_SEGMENT = path.join(dir, 'pt.json');
 writeFileSync(PT_SEGMENT, JSON.stringify({ id: 'pt', where: { country: 'PT' } }));
+const SE_SEGMENT = path.join(dir, 'se.json');
+writeFileSync(SE_SEGMENT, JSON.stringify({ id: 'se', where: { country: 'SE' } }));
 const BROKEN = path.join(dir, 'broken.json');
 writeFileSync(BROKEN, '{\n  "id": "broken",\n  "where": { "countri": "NL" }\n}\n');
 const MESSAGE = '{"channel":"email","type":"campaign","template":"campaign-email"}';
@@ -233,3 +235,28 @@ test('with no worker running: an ended campaign still has its status, and a runn
   }
   expect((await campaignsOf(h).result('idle-pt2')).counts.sent).toBe(3);
 }, 180_000);
+
+test('a terminated campaign: its status counts what the contact store holds of it', async () => {
+  // 4 contacts (1 with its email unsubscribed) at 1 message/s, terminated after the first send: no result.
+  await seedAudience(h, 'term', 3, { country: 'SE' });
+  await seedAudience(h, 'termx', 1, { country: 'SE', emailStatus: 'unsubscribed' });
+  const start = ['campaigns', 'start', 'term-se', '--segment', SE_SEGMENT, '--message', MESSAGE];
+  expect((await cli([...start, '--rate', '1', '--provider', 'term-test'])).code).toBe(0);
+  await until(() => receivedPer(h, 'term').size >= 1, 60_000);
+  await h.client.workflow.getHandle('campaign-term-se').terminate('test: an operator stopped it');
+  // A call already in flight is heard to its end (and recorded); none starts after the activity hears of it.
+  await new Promise((r) => setTimeout(r, 3_000));
+  const sent = receivedPer(h, 'term').size;
+
+  const status = await cli(['campaigns', 'status', 'term-se', '--json']);
+  expect(status.code).toBe(0);
+  const parsed = JSON.parse(status.stdout) as { state: string; store?: Record<string, number> };
+  expect(parsed.state).toBe('terminated');
+  expect(parsed.store).toMatchObject({ enqueued: 3, suppressed: 1, sent });
+  const { enqueued, sent: sentRows, dropped, failed, pending } = parsed.store!;
+  expect(sentRows! + dropped! + failed! + pending!).toBe(enqueued);
+  const text = await cli(['campaigns', 'status', 'term-se']);
+  expect(text.stdout).toMatch(
+    /terminated\n[\s\S]*from the contact store: enqueued 3 \(sent \d, [\s\S]*suppressed 1\n/,
+  );
+}, 120_000);
