@@ -5,6 +5,7 @@
 // opens (quiet hours: the deferred are delivered together at their opening time), and ends when none is left.
 // Continues as new every `iterationsPerRun` iterations. Deterministic: time from the workflow clock, ids only.
 import {
+  ActivityCancellationType,
   ActivityFailure,
   CancelledFailure,
   CancellationScope,
@@ -57,6 +58,12 @@ export interface CampaignRangeInput {
 
 const PROGRESS_EVERY = 10;
 const REPORT_ON_CANCEL = 'campaign-range-report-on-cancel';
+/**
+ * A cancelled range waits for its page activity to stop (WAIT_CANCELLATION_COMPLETED) instead of leaving it
+ * running (TRY_CANCEL): a page that commits after the range reported would add pending rows after the
+ * campaign's withdrawal ran, never sent and never withdrawn. Patched: a range started before replays without.
+ */
+const PAGE_WAITS_ON_CANCEL = 'campaign-page-waits-on-cancel';
 
 /** The counts a delivery batch cancelled by a pause reported with its cancellation. */
 function cancelledBatch(err: unknown): Partial<CampaignCounts> | undefined {
@@ -67,10 +74,14 @@ function cancelledBatch(err: unknown): Partial<CampaignCounts> | undefined {
 }
 
 export async function campaignRangeWorkflow(input: CampaignRangeInput): Promise<CampaignCounts> {
-  const { enqueueCampaignPage } = proxyActivities<ConsentflowActivities>({
-    ...ENQUEUE_OPTIONS,
-    summary: `page of range ${input.range.index}`,
-  });
+  const pageActivity = (cancellationType: ActivityCancellationType) =>
+    proxyActivities<ConsentflowActivities>({
+      ...ENQUEUE_OPTIONS,
+      cancellationType,
+      summary: `page of range ${input.range.index}`,
+    }).enqueueCampaignPage;
+  const enqueueTryCancel = pageActivity(ActivityCancellationType.TRY_CANCEL);
+  const enqueueWaitCancel = pageActivity(ActivityCancellationType.WAIT_CANCELLATION_COMPLETED);
   const { deliverCampaignBatch } = proxyActivities<ConsentflowActivities>({
     ...DELIVER_BATCH_OPTIONS,
     summary: `delivery batch of range ${input.range.index}`,
@@ -139,6 +150,7 @@ export async function campaignRangeWorkflow(input: CampaignRangeInput): Promise<
       }
       if (!enqueueDone) {
         show('deciding and enqueueing a page');
+        const enqueueCampaignPage = patched(PAGE_WAITS_ON_CANCEL) ? enqueueWaitCancel : enqueueTryCancel;
         const page = await enqueueCampaignPage({
           campaignId: input.campaignId,
           segment: input.segment,

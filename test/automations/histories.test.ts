@@ -74,7 +74,7 @@ beforeAll(async () => {
         .getHandle(r.workflowId)
         .result()
         .catch((err: unknown) => {
-          if (!r.kind.endsWith('range.cancelled')) throw err; // a cancelled range ends cancelled
+          if (!r.kind.startsWith('campaign-range.cancelled')) throw err; // a cancelled range ends cancelled
         }),
     ),
   );
@@ -199,6 +199,11 @@ async function fixtureScenarios(gb: string, us: string): Promise<typeof runs> {
   await campaigns.result('hist-cancel');
   out.push({ kind: 'campaign.cancelled', workflowId: 'campaign-hist-cancel' });
   out.push({ kind: 'campaign-range.cancelled', workflowId: rangeWorkflowId('campaign-hist-cancel', 0) });
+  // The same range as recorded since its pages wait for their activity on a cancel (a patch marker).
+  out.push({
+    kind: 'campaign-range.cancelled.page-waits',
+    workflowId: rangeWorkflowId('campaign-hist-cancel', 0),
+  });
   return out;
 }
 
@@ -280,6 +285,7 @@ describe('workflow histories', () => {
       'abandoned-cart.json',
       'abandoned-cart.restart.json',
       'campaign-range.cancelled.json',
+      'campaign-range.cancelled.page-waits.json',
       'campaign-range.json',
       'campaign.cancelled.json',
       'campaign.json',

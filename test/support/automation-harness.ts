@@ -31,6 +31,8 @@ export interface HarnessOptions {
   sms?: SmsSinkOptions;
   /** Where the emails' consent links point and what signs them (a test's own server); default: environment. */
   links?: LinkConfig;
+  /** The worker's activities as a test changes them (a slow page, say); default: as built. */
+  wrapActivities?: (activities: ReturnType<typeof createActivities>) => ReturnType<typeof createActivities>;
 }
 
 export interface Harness {
@@ -105,12 +107,14 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
         connection: native,
         namespace: 'default',
         taskQueue,
-        activities: createActivities({
-          pool: db.pool,
-          rules,
-          transports,
-          ...(opts.links ? { links: opts.links } : {}),
-        }),
+        activities: (opts.wrapActivities ?? ((a) => a))(
+          createActivities({
+            pool: db.pool,
+            rules,
+            transports,
+            ...(opts.links ? { links: opts.links } : {}),
+          }),
+        ),
       });
       running = worker.run();
     },
