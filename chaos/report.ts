@@ -152,7 +152,17 @@ export function renderText(s: RunSummary): string {
   }; step_outcomes ${s.schema.stepOutcomes ? 'used' : 'absent (outbox + decision_log)'}`;
   const body = r.map(([k, v]) => `${k.padEnd(width)}  ${v}`);
   const targets = s.targets.map((t) => `${t.pass ? 'PASS' : 'FAIL'}  ${t.name} (${t.value})`);
-  return [head, '-'.repeat(width + 10), ...body, '-'.repeat(width + 10), ...targets].join('\n');
+  // Why a worker died on its own, in the printed report: the state folder (its full log) is gone after a CI run.
+  const exits = s.workerExits.map(
+    (e) =>
+      `worker ${e.worker} exited on its own at ${e.at} (code ${e.code}, signal ${e.signal}); its log ended:\n` +
+      e.logTail
+        .trimEnd()
+        .split('\n')
+        .map((l) => `  | ${l}`)
+        .join('\n'),
+  );
+  return [head, '-'.repeat(width + 10), ...body, '-'.repeat(width + 10), ...targets, ...exits].join('\n');
 }
 
 export function renderMarkdown(s: RunSummary): string {
