@@ -134,9 +134,9 @@ export function createEnqueueCampaignPage(deps: CampaignEnqueueDependencies) {
  * sets, which the record keeps once. A page's rows are new unless it was written before (a retried activity
  * whose commit was not lost, a zombie attempt): they are inserted without a conflict check first, and the
  * unique keys still refuse a second copy of any row; only then is the page written again with ON CONFLICT DO
- * NOTHING, recording only the suppressed contacts that no record of the campaign holds (a retry may find the
- * segment changed: contacts gone from it keep their record, new ones get theirs). The check looks each row up
- * in the key's index before inserting it: a fifth of the write's cost.
+ * NOTHING. The check looks each row up in the key's index before inserting it: a fifth of the write's cost.
+ * The record holds only the suppressed contacts no record of the campaign holds yet, either way (a retry may
+ * find the segment changed: contacts gone from it keep their record, new ones get theirs).
  */
 async function writePage(pool: Pool, values: unknown[]): Promise<void> {
   try {
@@ -154,21 +154,24 @@ const writePageSql = (again: boolean) => `
     SELECT $1 || '/' || t.contact || '/' || $2, $1, $2, t.contact, $3, $4, '', $5, $1, $1, t.not_before
       FROM unnest($6::text[], $7::timestamptz[]) AS t(contact, not_before)
     ${again ? 'ON CONFLICT (idempotency_key) DO NOTHING' : ''}
-  ), suppressed AS (
+  ), page AS (
     SELECT t.contact COLLATE "C" AS contact, t.n FROM unnest($8::text[], $9::int[]) AS t(contact, n)
-    ${
-      again
-        ? `WHERE NOT EXISTS (SELECT 1 FROM campaign_suppressions p WHERE p.contacts @> t.contact::text
-                 AND p.campaign_id = $1 AND p.step = $2 AND t.contact = ANY(p.contact_ids))`
-        : ''
-    }
+  ), recorded AS MATERIALIZED (
+    -- The contacts an earlier attempt at this page recorded: one index probe for the page's range, nothing
+    -- found unless the page was written before (a page of suppressed contacts only has no outbox row to
+    -- conflict on; a retry may start at another contact when the segment changed).
+    SELECT r.contact FROM campaign_suppressions p, unnest(p.contact_ids) AS r(contact)
+     WHERE p.campaign_id = $1 AND p.step = $2
+       AND p.contacts && (SELECT contact_id_range(min(contact), max(contact), '[]') FROM page HAVING count(*) > 0)
+  ), suppressed AS (
+    SELECT contact, n FROM page WHERE contact NOT IN (SELECT contact FROM recorded)
   )
   INSERT INTO campaign_suppressions (campaign_id, step, contacts, channel, message_type, contact_ids, reason_sets,
                                      reasons)
   SELECT $1, $2, contact_id_range(min(contact), max(contact), '[]'), $3, $4, array_agg(contact ORDER BY contact),
          array_agg(n ORDER BY contact), $10::jsonb
     FROM suppressed HAVING count(*) > 0
-  ${again ? 'ON CONFLICT DO NOTHING' : ''}`;
+  ON CONFLICT DO NOTHING`;
 
 function parseCampaignSegment(json: string): Segment {
   try {

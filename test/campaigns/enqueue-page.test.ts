@@ -114,3 +114,38 @@ test('a retried page that finds a new suppressed contact records it, and no one 
   const { suppressed } = await stored();
   expect(suppressed.map((s) => s.contact)).toEqual([...unsubscribed, joined].sort());
 });
+
+test('a page of suppressed contacts only, retried after its first contact left the segment, records no one twice', async () => {
+  // The segment: contacts whose email is unsubscribed, so every contact of a page is suppressed and the page
+  // writes no outbox row a retry could conflict on.
+  const unsubscribedOnly: EnqueuePageInput = {
+    ...input(''),
+    campaignId: 'campaign-enqueue-unsub',
+    segment: { id: 'unsub', where: { subscription: { channel: 'email', status: 'unsubscribed' } } },
+    pageSize: 50,
+  };
+  const enqueue = createEnqueueCampaignPage({ pool: db.pool, rules: { current: () => ruleSet } });
+  const first = await enqueue(unsubscribedOnly);
+  expect(first.counts).toMatchObject({ enqueued: 0 });
+  const members = first.counts.suppressed!;
+  // Before the retry, the page's first contact resubscribes: the retry's page starts at the second one.
+  const [leaving] = unsubscribed;
+  await db.pool.query(
+    `UPDATE subscriptions SET status = 'subscribed' WHERE contact_id = $1 AND channel = 'email'`,
+    [leaving],
+  );
+  try {
+    const retry = await enqueue(unsubscribedOnly);
+    expect(retry.counts.suppressed).toBe(members - 1);
+  } finally {
+    await db.pool.query(
+      `UPDATE subscriptions SET status = 'unsubscribed' WHERE contact_id = $1 AND channel = 'email'`,
+      [leaving],
+    );
+  }
+  const { rows } = await db.pool.query<{ contact_id: string; n: number }>(
+    `SELECT contact_id, count(*)::int AS n FROM campaign_suppressed_outcomes
+      WHERE workflow_id = 'campaign-enqueue-unsub' GROUP BY contact_id HAVING count(*) > 1`,
+  );
+  expect(rows).toEqual([]);
+});
