@@ -18,6 +18,15 @@ export const ENQUEUE_OPTIONS: ActivityOptions = {
 };
 
 /**
+ * One page, as a range asks for it since `campaign-page-waits-on-cancel`: a cancelled range waits until the
+ * page activity has stopped, so the rows it writes are there before the campaign withdraws its unsent rows.
+ */
+export const PAGE_OPTIONS: ActivityOptions = {
+  ...ENQUEUE_OPTIONS,
+  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+};
+
+/**
  * A delivery batch: bounded by its row count at the rate (deliveryBatchSize). Heartbeats after every row and
  * every second of a rate wait; the short heartbeat timeout lets a killed worker's batch move to another
  * worker within seconds and brings a cancellation (pause, cancel) to the activity within seconds. The

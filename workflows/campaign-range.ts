@@ -5,7 +5,6 @@
 // opens (quiet hours: the deferred are delivered together at their opening time), and ends when none is left.
 // Continues as new every `iterationsPerRun` iterations. Deterministic: time from the workflow clock, ids only.
 import {
-  ActivityCancellationType,
   ActivityFailure,
   CancelledFailure,
   CancellationScope,
@@ -19,6 +18,7 @@ import {
   setHandler,
   setCurrentDetails,
   workflowInfo,
+  type ActivityOptions,
 } from '@temporalio/workflow';
 import type { ConsentflowActivities, DeliverBatchResult } from '../activities';
 import {
@@ -33,6 +33,7 @@ import {
   CAMPAIGN_MAX_DEFERS,
   DELIVER_BATCH_OPTIONS,
   ENQUEUE_OPTIONS,
+  PAGE_OPTIONS,
   deliveryBatchSize,
 } from './campaign-options';
 import { holdRangeSignal, rangeProgressSignal, rangeStatusQuery } from './campaign-api';
@@ -74,14 +75,11 @@ function cancelledBatch(err: unknown): Partial<CampaignCounts> | undefined {
 }
 
 export async function campaignRangeWorkflow(input: CampaignRangeInput): Promise<CampaignCounts> {
-  const pageActivity = (cancellationType: ActivityCancellationType) =>
-    proxyActivities<ConsentflowActivities>({
-      ...ENQUEUE_OPTIONS,
-      cancellationType,
-      summary: `page of range ${input.range.index}`,
-    }).enqueueCampaignPage;
-  const enqueueTryCancel = pageActivity(ActivityCancellationType.TRY_CANCEL);
-  const enqueueWaitCancel = pageActivity(ActivityCancellationType.WAIT_CANCELLATION_COMPLETED);
+  const pageActivity = (options: ActivityOptions) =>
+    proxyActivities<ConsentflowActivities>({ ...options, summary: `page of range ${input.range.index}` })
+      .enqueueCampaignPage;
+  const enqueueTryCancel = pageActivity(ENQUEUE_OPTIONS);
+  const enqueueWaitCancel = pageActivity(PAGE_OPTIONS);
   const { deliverCampaignBatch } = proxyActivities<ConsentflowActivities>({
     ...DELIVER_BATCH_OPTIONS,
     summary: `delivery batch of range ${input.range.index}`,
