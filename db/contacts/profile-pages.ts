@@ -103,9 +103,9 @@ const IN_ORDER = `ORDER BY s.contact_id, ${SUBSCRIPTION_ORDER}`;
  * that selects one contact in three, or one in a thousand) is read by id. Which one is decided by counting
  * the range's contacts (an index-only count that stops at the threshold). A dense range that holds contacts
  * the filter left out is still filtered to the page's ids by PostgreSQL, so the worker never parses their rows
- * (with a third of the contacts selected, half of the read's time). The filter compares in "C": equality is the same in any deterministic collation,
- * and a collation the index was not built with keeps the planner from turning the ids into one index probe
- * each; it hashes them and filters the range scan instead.
+ * (with a third of the contacts selected, half of the read's time). The filter compares in "C": equality is
+ * the same in any deterministic collation, and a collation the index was not built with keeps the planner
+ * from turning the ids into one index probe each; it hashes them and filters the range scan instead.
  */
 async function subscriptionsOfPage(
   db: Db,
@@ -124,15 +124,16 @@ async function subscriptionsOfPage(
   // Every contact of the range is on the page (a segment of everyone): nothing to filter out.
   const whole = inRange <= ids.length;
   const values: unknown[] = !dense ? [ids] : whole ? [after, last] : [after, last, ids];
+  const which = !dense
+    ? 's.contact_id = ANY($1::text[])'
+    : `s.contact_id > $1 AND s.contact_id <= $2${whole ? '' : ' AND s.contact_id COLLATE "C" = ANY($3::text[])'}`;
   let only = '';
   if (carrying) {
     values.push(carrying.channel, carrying.resource ?? null);
     only = ` AND s.channel = $${values.length - 1} AND ($${values.length}::text IS NULL OR s.resource = $${values.length})`;
   }
   const read = await db.query<SubscriptionRow>({
-    text: !dense
-      ? `${SUBSCRIPTIONS} s.contact_id = ANY($1::text[])${only} ${IN_ORDER}`
-      : `${SUBSCRIPTIONS} s.contact_id > $1 AND s.contact_id <= $2${whole ? '' : ` AND s.contact_id COLLATE "C" = ANY($3::text[])`}${only} ${IN_ORDER}`,
+    text: `${SUBSCRIPTIONS} ${which}${only} ${IN_ORDER}`,
     values,
     rowMode: 'array',
   });
