@@ -21,6 +21,7 @@ import {
   type ActivityOptions,
 } from '@temporalio/workflow';
 import type { ConsentflowActivities, DeliverBatchResult } from '../activities';
+import type { EnqueuePageInput, EnqueuePageResult } from '../activities/campaign-enqueue';
 import {
   ZERO_COUNTS,
   addCounts,
@@ -140,6 +141,22 @@ export async function campaignRangeWorkflow(input: CampaignRangeInput): Promise<
   await report(true);
   return counts;
 
+  /**
+   * One page. Once the range is cancelled, the server retries no activity: the attempt it waits for may end
+   * failed (a lost connection, a dead worker's heartbeat timeout). The range is cancelled all the same, so it
+   * reports its counts and the campaign withdraws its unsent rows, instead of failing the campaign.
+   */
+  async function enqueuePage(page: EnqueuePageInput): Promise<EnqueuePageResult> {
+    const waits = patched(PAGE_WAITS_ON_CANCEL);
+    try {
+      return await (waits ? enqueueWaitCancel : enqueueTryCancel)(page);
+    } catch (err) {
+      if (waits && !isCancellation(err) && CancellationScope.current().consideredCancelled)
+        throw new CancelledFailure('the range was cancelled while a page was written', [], err as Error);
+      throw err;
+    }
+  }
+
   async function pagesAndBatches(): Promise<void> {
     for (let iteration = 1; ; iteration++) {
       if (paused) {
@@ -148,8 +165,7 @@ export async function campaignRangeWorkflow(input: CampaignRangeInput): Promise<
       }
       if (!enqueueDone) {
         show('deciding and enqueueing a page');
-        const enqueueCampaignPage = patched(PAGE_WAITS_ON_CANCEL) ? enqueueWaitCancel : enqueueTryCancel;
-        const page = await enqueueCampaignPage({
+        const page = await enqueuePage({
           campaignId: input.campaignId,
           segment: input.segment,
           message: input.message,

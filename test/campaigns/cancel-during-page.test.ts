@@ -5,16 +5,21 @@ import { startHarness, type Harness } from '../support/automation-harness';
 import { campaignsOf, emailCampaign, receivedPer, seedAudience, until } from './support';
 
 let h: Harness;
-/** Pages the worker has started: the test cancels once the second one is under way. */
-let pagesStarted = 0;
+/** Pages the worker has started, per campaign: the test cancels once the second one is under way. */
+const pagesStarted = new Map<string, number>();
 beforeAll(async () => {
   h = await startHarness({
     wrapActivities: (a) => ({
       ...a,
       enqueueCampaignPage: async (input) => {
-        pagesStarted++;
-        if (pagesStarted > 1) await new Promise((r) => setTimeout(r, 3_000));
-        return a.enqueueCampaignPage(input);
+        const started = (pagesStarted.get(input.campaignId) ?? 0) + 1;
+        pagesStarted.set(input.campaignId, started);
+        if (started === 1) return a.enqueueCampaignPage(input);
+        await new Promise((r) => setTimeout(r, 3_000));
+        const page = await a.enqueueCampaignPage(input);
+        // Its rows are written; then the worker loses its connection before it can answer.
+        if (input.campaignId.includes('failpage')) throw new Error('the connection to the database was lost');
+        return page;
       },
     }),
   });
@@ -28,7 +33,10 @@ test('a page still being written when the campaign is cancelled leaves no row pe
   const campaigns = campaignsOf(h);
   await campaigns.start(emailCampaign(h, 'slowpage-fi', 'FI', { pageSize: 4, ranges: 1 }));
   // The first page is sent; the second is being decided (3 s late) when the cancel comes.
-  await until(() => receivedPer(h, 'slowpage').size >= 4 && pagesStarted >= 2, 60_000);
+  await until(
+    () => receivedPer(h, 'slowpage').size >= 4 && (pagesStarted.get('campaign-slowpage-fi') ?? 0) >= 2,
+    60_000,
+  );
   const status = await campaigns.cancel('slowpage-fi');
   expect(status.state).toBe('cancelled');
   // Long enough for the page activity to have written its rows, whether or not the range waited for it.
@@ -43,4 +51,28 @@ test('a page still being written when the campaign is cancelled leaves no row pe
     { state: 'withdrawn', n: 4 },
   ]);
   expect(receivedPer(h, 'slowpage').size).toBe(4);
+}, 120_000);
+
+test('a page that fails after the cancel (its rows written) still ends the campaign cancelled, its rows withdrawn', async () => {
+  await seedAudience(h, 'failpage', 8, { country: 'EE' });
+  const campaigns = campaignsOf(h);
+  await campaigns.start(emailCampaign(h, 'failpage-ee', 'EE', { pageSize: 4, ranges: 1 }));
+  await until(
+    () => receivedPer(h, 'failpage').size >= 4 && (pagesStarted.get('campaign-failpage-ee') ?? 0) >= 2,
+    60_000,
+  );
+  // The Web UI's Cancel: a cancellation request to the campaign's workflow, not the `cancel` update.
+  const handle = h.client.workflow.getHandle('campaign-failpage-ee');
+  await handle.cancel();
+  // The campaign ends with its result, cancelled (not failed by the page's error).
+  const result = (await handle.result()) as { state: string };
+  expect(result.state).toBe('cancelled');
+  const { rows } = await h.db.pool.query<{ state: string; n: number }>(
+    `SELECT state, count(*)::int AS n FROM outbox WHERE campaign_id = 'campaign-failpage-ee'
+      GROUP BY state ORDER BY state`,
+  );
+  expect(rows).toEqual([
+    { state: 'sent', n: 4 },
+    { state: 'withdrawn', n: 4 },
+  ]);
 }, 120_000);
