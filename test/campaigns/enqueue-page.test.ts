@@ -149,3 +149,55 @@ test('a page of suppressed contacts only, retried after its first contact left t
   );
   expect(rows).toEqual([]);
 });
+
+test('two attempts at one page writing at once record each suppressed contact once', async () => {
+  // A zombie attempt and its retry: the first one's record is held uncommitted (a slow insert) while the
+  // second writes the same page, which meanwhile gained a suppressed contact sorting before all the others.
+  const race: EnqueuePageInput = {
+    ...input(''),
+    campaignId: 'campaign-enqueue-race',
+    segment: { id: 'unsub', where: { subscription: { channel: 'email', status: 'unsubscribed' } } },
+    pageSize: 50,
+  };
+  await db.pool.query(`
+    CREATE FUNCTION slow_race_record() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+      IF NEW.campaign_id = 'campaign-enqueue-race' AND NOT EXISTS (
+           SELECT 1 FROM campaign_suppressions WHERE campaign_id = 'campaign-enqueue-race') THEN
+        PERFORM pg_sleep(1.5);
+      END IF;
+      RETURN NEW;
+    END $$;
+    CREATE TRIGGER slow_race_record BEFORE INSERT ON campaign_suppressions
+      FOR EACH ROW EXECUTE FUNCTION slow_race_record();`);
+  const first = `${unsubscribed[0]!.slice(0, -1)}`; // sorts before every seeded id
+  try {
+    const enqueue = createEnqueueCampaignPage({ pool: db.pool, rules: { current: () => ruleSet } });
+    const zombie = enqueue(race);
+    await new Promise((r) => setTimeout(r, 500));
+    await upsertContact(
+      db.pool,
+      {
+        id: first,
+        email: 'first@example.test',
+        country: 'DE',
+        timezone: 'Europe/Berlin',
+        status: 'subscribed',
+        email_status: 'unsubscribed',
+      },
+      'import',
+    );
+    const retry = enqueue(race);
+    await Promise.all([zombie, retry]);
+  } finally {
+    await db.pool.query(
+      'DROP TRIGGER slow_race_record ON campaign_suppressions; DROP FUNCTION slow_race_record()',
+    );
+  }
+  const { rows } = await db.pool.query<{ contact_id: string; n: number }>(
+    `SELECT contact_id, count(*)::int AS n FROM campaign_suppressed_outcomes
+      WHERE workflow_id = 'campaign-enqueue-race' GROUP BY contact_id ORDER BY contact_id`,
+  );
+  expect(rows.filter((r) => r.n > 1)).toEqual([]);
+  expect(rows.map((r) => r.contact_id)).toContain(first);
+});
