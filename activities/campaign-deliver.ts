@@ -22,6 +22,7 @@ import {
 } from './campaign-deliver-batch';
 import { renderGroup } from './campaign-render';
 import { applyPendingFeedback } from './deliver-feedback';
+import { DELIVERED_COUNTS } from '../db/campaign-counts';
 
 export interface DeliverBatchInput {
   campaignId: string;
@@ -194,9 +195,7 @@ async function dueRows(pool: Pool, input: DeliverBatchInput, now: Date): Promise
 /** The range's rows by delivery state: sent, dropped (withdrawn or expired since the batch decision), failed. */
 async function rangeTotals(pool: Pool, input: DeliverBatchInput): Promise<RangeTotals> {
   const { rows } = await pool.query<RangeTotals>(
-    `SELECT count(*) FILTER (WHERE state = 'sent')::int AS sent,
-            count(*) FILTER (WHERE state IN ('withdrawn', 'expired'))::int AS dropped,
-            count(*) FILTER (WHERE state = 'failed')::int AS failed
+    `SELECT ${DELIVERED_COUNTS}
        FROM outbox
       WHERE campaign_id = $1 AND contact_id > $2 AND ($3::text IS NULL OR contact_id <= $3)`,
     [input.campaignId, input.range.after, input.range.upTo ?? null],

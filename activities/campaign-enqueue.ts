@@ -9,6 +9,7 @@ import type { Pool } from '../db/pool';
 import { decideProfiles } from '../campaigns/decide-batch';
 import { isUniqueViolation } from '../db/contacts/tx';
 import { inTransaction } from '../db/transaction';
+import { lockCampaignPage } from './history';
 import { readProfilePage, type ProfilePage } from '../db/contacts/profile-pages';
 import { audienceFilter } from '../segments/audience';
 import { parseSegment, type Segment } from '../segments/segment';
@@ -132,19 +133,19 @@ export function createEnqueueCampaignPage(deps: CampaignEnqueueDependencies) {
 /**
  * The page's outbox rows and the record of its suppressed contacts, in one statement after the page's lock;
  * the suppressed contacts' reasons as numbers into the page's distinct reason sets, which the record keeps
- * once. A page's rows are new unless it was written before (a retried activity
- * whose commit was not lost, a zombie attempt): they are inserted without a conflict check first, and the
- * unique keys still refuse a second copy of any row; only then is the page written again with ON CONFLICT DO
- * NOTHING. The check looks each row up in the key's index before inserting it: a fifth of the write's cost.
- * The record holds only the suppressed contacts no record of the campaign holds yet, either way (a retry may
- * find the segment changed: contacts gone from it keep their record, new ones get theirs).
+ * once. A page's rows are new unless it was written before (a retried activity whose commit was not lost, a
+ * zombie attempt): they are inserted without a conflict check first, and the unique keys still refuse a
+ * second copy of any row; only then is the page written again with ON CONFLICT DO NOTHING. The check looks
+ * each row up in the key's index before inserting it: a fifth of the write's cost. The record holds only the
+ * suppressed contacts no record of the campaign holds yet, either way (a retry may find the segment changed:
+ * contacts gone from it keep their record, new ones get theirs).
  */
 async function writePage(pool: Pool, page: string, values: unknown[]): Promise<void> {
   // Two attempts at one page (a zombie and its retry) write one after the other: a statement sees only what
   // was committed when it began, and a record still being written by the other would be missed.
   const write = (again: boolean) =>
     inTransaction(pool, async (client) => {
-      await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`campaign-page:${page}`]);
+      await lockCampaignPage(client, page);
       await client.query(writePageSql(again), values);
     });
   try {

@@ -36,6 +36,14 @@ export async function lockMessages(client: PoolClient, keys: readonly string[]):
   await advisoryLocks(client, keys, 0);
 }
 
+/**
+ * Serializes the attempts at writing one campaign page (a zombie and its retry) until the transaction ends:
+ * `page` names the campaign, the message and the page's cursor.
+ */
+export async function lockCampaignPage(client: PoolClient, page: string): Promise<void> {
+  await advisoryLocks(client, [`campaign-page:${page}`], 0);
+}
+
 /** Transaction-scoped advisory locks on `names` in `space`, in one statement, in sorted order (no cycle). */
 async function advisoryLocks(client: PoolClient, names: readonly string[], space: 0 | 1): Promise<void> {
   const sorted = [...new Set(names)].sort();

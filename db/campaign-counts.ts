@@ -16,15 +16,21 @@ export interface CampaignRowsInStore {
   suppressed: number;
 }
 
+/**
+ * A campaign's outbox rows by what delivery made of them, as count columns `sent`, `dropped` (withdrawn when
+ * asked again, or expired) and `failed`: a range's totals (activities/campaign-deliver.ts) and a whole
+ * campaign's (below) count them alike.
+ */
+export const DELIVERED_COUNTS = `count(*) FILTER (WHERE state = 'sent')::int AS sent,
+            count(*) FILTER (WHERE state IN ('withdrawn', 'expired'))::int AS dropped,
+            count(*) FILTER (WHERE state = 'failed')::int AS failed`;
+
 export async function campaignRowsInStore(
   db: Pool | PoolClient,
   campaignId: string,
 ): Promise<CampaignRowsInStore> {
   const { rows } = await db.query<CampaignRowsInStore>(
-    `SELECT count(*)::int AS enqueued,
-            count(*) FILTER (WHERE state = 'sent')::int AS sent,
-            count(*) FILTER (WHERE state IN ('withdrawn', 'expired'))::int AS dropped,
-            count(*) FILTER (WHERE state = 'failed')::int AS failed,
+    `SELECT count(*)::int AS enqueued, ${DELIVERED_COUNTS},
             count(*) FILTER (WHERE state = 'pending')::int AS pending,
             (SELECT COALESCE(sum(cardinality(p.contact_ids)), 0)::int FROM campaign_suppressions p
               WHERE p.campaign_id = $1) AS suppressed

@@ -45,6 +45,40 @@ const input = (after: string): EnqueuePageInput => ({
   at: '2026-06-02T10:00:00Z',
 });
 
+/** A page of a campaign whose segment holds only contacts with their email unsubscribed: all suppressed. */
+const suppressedOnly = (campaignId: string): EnqueuePageInput => ({
+  ...input(''),
+  campaignId,
+  segment: { id: 'unsub', where: { subscription: { channel: 'email', status: 'unsubscribed' } } },
+  pageSize: 50,
+});
+
+/** A contact in the segment (Germany) with its email unsubscribed: suppressed. */
+async function addUnsubscribed(id: string): Promise<void> {
+  await upsertContact(
+    db.pool,
+    {
+      id,
+      email: `${id}@example.test`,
+      country: 'DE',
+      timezone: 'Europe/Berlin',
+      status: 'subscribed',
+      email_status: 'unsubscribed',
+    },
+    'import',
+  );
+}
+
+/** Suppressed outcomes per contact of a campaign: more than one is a copy. */
+async function outcomesPer(campaignId: string): Promise<{ contact_id: string; n: number }[]> {
+  const { rows } = await db.pool.query<{ contact_id: string; n: number }>(
+    `SELECT contact_id, count(*)::int AS n FROM campaign_suppressed_outcomes
+      WHERE workflow_id = $1 GROUP BY contact_id ORDER BY contact_id`,
+    [campaignId],
+  );
+  return rows;
+}
+
 /** The campaign's outbox rows and its suppressed contacts' outcomes, one entry per row (copies would show). */
 async function stored(): Promise<{ outbox: string[]; suppressed: { contact: string; rule: string }[] }> {
   const { rows: outbox } = await db.pool.query<{ contact_id: string }>(
@@ -96,18 +130,7 @@ test('a retried page that finds a new suppressed contact records it, and no one 
   // The first page was written; before its retry, a contact joined the segment inside the page's range (its
   // id sorts right after the first one), with its email unsubscribed: the retry's page holds it.
   const joined = `${ids[0]}-joined`;
-  await upsertContact(
-    db.pool,
-    {
-      id: joined,
-      email: 'joined@example.test',
-      country: 'DE',
-      timezone: 'Europe/Berlin',
-      status: 'subscribed',
-      email_status: 'unsubscribed',
-    },
-    'import',
-  );
+  await addUnsubscribed(joined);
   const enqueue = createEnqueueCampaignPage({ pool: db.pool, rules: { current: () => ruleSet } });
   const retry = await enqueue(input(''));
   expect(retry.counts).toMatchObject({ decided: 5 });
@@ -118,12 +141,7 @@ test('a retried page that finds a new suppressed contact records it, and no one 
 test('a page of suppressed contacts only, retried after its first contact left the segment, records no one twice', async () => {
   // The segment: contacts whose email is unsubscribed, so every contact of a page is suppressed and the page
   // writes no outbox row a retry could conflict on.
-  const unsubscribedOnly: EnqueuePageInput = {
-    ...input(''),
-    campaignId: 'campaign-enqueue-unsub',
-    segment: { id: 'unsub', where: { subscription: { channel: 'email', status: 'unsubscribed' } } },
-    pageSize: 50,
-  };
+  const unsubscribedOnly = suppressedOnly('campaign-enqueue-unsub');
   const enqueue = createEnqueueCampaignPage({ pool: db.pool, rules: { current: () => ruleSet } });
   const first = await enqueue(unsubscribedOnly);
   expect(first.counts).toMatchObject({ enqueued: 0 });
@@ -143,22 +161,13 @@ test('a page of suppressed contacts only, retried after its first contact left t
       [leaving],
     );
   }
-  const { rows } = await db.pool.query<{ contact_id: string; n: number }>(
-    `SELECT contact_id, count(*)::int AS n FROM campaign_suppressed_outcomes
-      WHERE workflow_id = 'campaign-enqueue-unsub' GROUP BY contact_id HAVING count(*) > 1`,
-  );
-  expect(rows).toEqual([]);
+  expect((await outcomesPer('campaign-enqueue-unsub')).filter((r) => r.n > 1)).toEqual([]);
 });
 
 test('two attempts at one page writing at once record each suppressed contact once', async () => {
   // A zombie attempt and its retry: the first one's record is held uncommitted (a slow insert) while the
   // second writes the same page, which meanwhile gained a suppressed contact sorting before all the others.
-  const race: EnqueuePageInput = {
-    ...input(''),
-    campaignId: 'campaign-enqueue-race',
-    segment: { id: 'unsub', where: { subscription: { channel: 'email', status: 'unsubscribed' } } },
-    pageSize: 50,
-  };
+  const race = suppressedOnly('campaign-enqueue-race');
   await db.pool.query(`
     CREATE FUNCTION slow_race_record() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
@@ -175,18 +184,7 @@ test('two attempts at one page writing at once record each suppressed contact on
     const enqueue = createEnqueueCampaignPage({ pool: db.pool, rules: { current: () => ruleSet } });
     const zombie = enqueue(race);
     await new Promise((r) => setTimeout(r, 500));
-    await upsertContact(
-      db.pool,
-      {
-        id: first,
-        email: 'first@example.test',
-        country: 'DE',
-        timezone: 'Europe/Berlin',
-        status: 'subscribed',
-        email_status: 'unsubscribed',
-      },
-      'import',
-    );
+    await addUnsubscribed(first);
     const retry = enqueue(race);
     await Promise.all([zombie, retry]);
   } finally {
@@ -194,10 +192,7 @@ test('two attempts at one page writing at once record each suppressed contact on
       'DROP TRIGGER slow_race_record ON campaign_suppressions; DROP FUNCTION slow_race_record()',
     );
   }
-  const { rows } = await db.pool.query<{ contact_id: string; n: number }>(
-    `SELECT contact_id, count(*)::int AS n FROM campaign_suppressed_outcomes
-      WHERE workflow_id = 'campaign-enqueue-race' GROUP BY contact_id ORDER BY contact_id`,
-  );
+  const rows = await outcomesPer('campaign-enqueue-race');
   expect(rows.filter((r) => r.n > 1)).toEqual([]);
   expect(rows.map((r) => r.contact_id)).toContain(first);
 });
