@@ -1,5 +1,5 @@
-// enqueueCampaignPage: one page of a campaign's audience with its profiles, by keyset (contact id order, never
-// OFFSET), decided in bulk with the same decision as every send step (campaigns/decide-batch.ts), and written
+// enqueueCampaignPage: one page of a campaign's audience with its profiles, by keyset in contact id order within
+// a window of the next contacts (segments/audience-window.ts), decided in bulk with the same decision as every send step (campaigns/decide-batch.ts), and written
 // in bulk by one statement: an INSERT from unnest() for the outbox rows (send, and defer with the instant the
 // window opens) and one row for the page's suppressed contacts (campaign_suppressions, migration 0020). Every
 // outbox row is keyed campaign + contact + message: a page written again (a retried activity, a worker killed
@@ -10,8 +10,7 @@ import { decideProfiles } from '../campaigns/decide-batch';
 import { isUniqueViolation } from '../db/contacts/tx';
 import { inTransaction } from '../db/transaction';
 import { lockCampaignPage } from './history';
-import { readProfilePage, type ProfilePage } from '../db/contacts/profile-pages';
-import { audienceFilter } from '../segments/audience';
+import { AudienceWindows, type WindowPage } from '../segments/audience-window';
 import { parseSegment, type Segment } from '../segments/segment';
 import type { CampaignCounts, CampaignMessage, PageRange } from '../contracts/campaign';
 import { campaignMessageKey, messageName } from '../contracts/campaign';
@@ -34,7 +33,10 @@ export interface EnqueuePageInput {
 }
 
 export interface EnqueuePageResult {
-  /** The last contact id of this page; absent when the range is exhausted. */
+  /**
+   * Where the next page starts: this page's last contact, or the end of the id window it read (a window may
+   * hold none of the segment's contacts); absent when the range is exhausted.
+   */
   cursor?: string;
   counts: Partial<CampaignCounts>;
 }
@@ -47,6 +49,8 @@ export interface CampaignEnqueueDependencies {
 export function createEnqueueCampaignPage(deps: CampaignEnqueueDependencies) {
   // Every page of a campaign carries the same segment: checked against its schema once, not on every page.
   let last: { json: string; segment: Segment } | undefined;
+  // How many contacts a range's page window spans, learned from its pages (segments/audience-window.ts).
+  const windows = new AudienceWindows();
   const segmentOf = (input: EnqueuePageInput): Segment => {
     const json = JSON.stringify(input.segment);
     if (last?.json !== json) last = { json, segment: parseCampaignSegment(json) };
@@ -57,15 +61,16 @@ export function createEnqueueCampaignPage(deps: CampaignEnqueueDependencies) {
     if (Number.isNaN(at.getTime()))
       throw nonRetryable(ActivityErrorType.InvalidActivityInput, `"at" is not an instant: ${input.at}`);
     const audienceAt = input.audienceAt ? new Date(input.audienceAt) : at;
-    const page = await pageOfAudience(
+    const { page, next } = await pageOfAudience(
       deps.pool,
       input,
       segmentOf(input),
       Number.isNaN(audienceAt.getTime()) ? at : audienceAt,
+      windows,
     );
     heartbeat();
     const { ids } = page;
-    if (ids.length === 0) return { counts: {} };
+    if (ids.length === 0) return next === undefined ? { counts: {} } : { cursor: next, counts: {} };
     let ruleSet: RuleSet;
     try {
       ruleSet = deps.rules.current();
@@ -120,9 +125,8 @@ export function createEnqueueCampaignPage(deps: CampaignEnqueueDependencies) {
       suppressed.map((r) => r.reasons),
       `[${[...reasonSets.keys()].join(',')}]`,
     ]);
-    const last = ids[ids.length - 1] as string;
     return {
-      ...(ids.length === input.pageSize ? { cursor: last } : {}),
+      ...(next !== undefined ? { cursor: next } : {}),
       // The page's rows, whether written now or by an attempt that died after its commit: the range adds only
       // the result Temporal hears, so counting the new rows alone would lose the dead attempt's.
       counts: { decided: decisions.length, enqueued: outbox.length, deferred, suppressed: suppressed.length },
@@ -193,18 +197,26 @@ function parseCampaignSegment(json: string): Segment {
   }
 }
 
-/** The next page of the range, with profiles: the segment's own SQL, bound parameters only, keyset on the id. */
+/** The range's next page, with profiles: the segment's own SQL, bound parameters only. */
 async function pageOfAudience(
   pool: Pool,
   input: EnqueuePageInput,
   segment: Segment,
   at: Date,
-): Promise<ProfilePage> {
-  const filter = audienceFilter(segment, at, {
-    ...(input.range.upTo !== undefined ? { upTo: input.range.upTo } : {}),
-    ...(input.localHour !== undefined ? { localHour: input.localHour } : {}),
-  });
+  windows: AudienceWindows,
+): Promise<WindowPage> {
   // Only the subscriptions that could carry the message: the decision reads no others.
-  const { template: _t, name: _n, ...spec } = input.message;
-  return readProfilePage(pool, filter, input.after, input.pageSize, spec);
+  const { template: _t, name: _n, ...carrying } = input.message;
+  const { upTo } = input.range;
+  return windows.nextPage(pool, JSON.stringify([input.campaignId, upTo, input.localHour]), {
+    segment,
+    at,
+    scope: {
+      ...(upTo !== undefined ? { upTo } : {}),
+      ...(input.localHour !== undefined ? { localHour: input.localHour } : {}),
+    },
+    after: input.after,
+    pageSize: input.pageSize,
+    carrying,
+  });
 }

@@ -1,9 +1,11 @@
 // Campaign: one email campaign to every stored contact, decided and enqueued page by page by the campaign's own
-// activity (enqueueCampaignPage: keyset page, decideBatch, one bulk INSERT), next to a COPY of the same outbox
-// rows into the same table; then a slice of the rows delivered to the local SMTP sink by the campaign's delivery
-// pool (deliverCampaignBatch: per group, re-ask, attempts, rate slots and sends, outcomes) next to a bare batch of the same transport calls. Each
-// audience size runs in a process of its own, so its peak RSS is that size's alone.
-//   npx tsx bench/campaign.ts [--quick] [--audience 1000000]
+// activity (enqueueCampaignPage: a keyset page within an id window, decideBatch, one bulk INSERT), its page
+// ranges at once as a campaign's child workflows run on one worker (the campaign's default 4 ranges, or
+// --ranges), next to a COPY of the same outbox rows into the same table; then a slice of the rows delivered to
+// the local SMTP sink by the campaign's delivery pool (deliverCampaignBatch: per group, re-ask, attempts, rate
+// slots and sends, outcomes) next to a bare batch of the same transport calls. Each audience size runs in a
+// process of its own, so its peak RSS is that size's alone.
+//   npx tsx bench/campaign.ts [--quick] [--audience 1000000] [--ranges 4]
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { createWriteStream, mkdtempSync, rmSync, createReadStream } from 'node:fs';
@@ -20,7 +22,7 @@ import { createSmtpTransport } from '../activities/transports/email';
 import { startSmtpSink } from '../activities/transports/sinks/smtp-sink';
 import type { OutgoingEmail } from '../activities/transports/types';
 import { loadRuleSet } from '../rules/index';
-import type { CampaignMessage } from '../contracts/campaign';
+import { CAMPAIGN_DEFAULTS, type CampaignMessage } from '../contracts/campaign';
 import { seedAudience } from './audience';
 import { freshDatabase, mapLimit, round } from './support';
 
@@ -44,14 +46,14 @@ const SEGMENT = {
     ],
   },
 };
-/** Page ranges decided at once, as the campaign's child workflows do on a worker (one per core here). */
-const RANGES = 2;
 const CONCURRENCY = 10;
 const OUTBOX_COLUMNS =
   'idempotency_key, workflow_id, step, contact_id, channel, message_type, address, template, run_chain, campaign_id, not_before';
 
 export interface CampaignSizeResult {
   contacts: number;
+  /** Page ranges enqueued at once, as a campaign's child workflows are on one worker. */
+  ranges: number;
   enqueued: number;
   decided: number;
   enqueueSeconds: number;
@@ -96,7 +98,7 @@ function sampleMemory(): () => CampaignSizeResult['enqueueMemoryMiB'] {
 }
 
 /** One audience size, in this process. */
-async function runSize(n: number, deliverCount: number): Promise<CampaignSizeResult> {
+async function runSize(n: number, deliverCount: number, rangeCount: number): Promise<CampaignSizeResult> {
   const ruleSet = loadRuleSet(RULES_DIR);
   const rules = { current: () => ruleSet };
   const db = await freshDatabase('campaign', { poolSize: CONCURRENCY + 4 });
@@ -108,7 +110,7 @@ async function runSize(n: number, deliverCount: number): Promise<CampaignSizeRes
     const enqueue = createEnqueueCampaignPage({ pool: db.pool, rules });
     const campaignId = 'campaign-bench';
     const at = new Date().toISOString();
-    const ranges = await createPlanCampaignRanges({ pool: db.pool })({ ranges: RANGES });
+    const ranges = await createPlanCampaignRanges({ pool: db.pool })({ ranges: rangeCount });
     // Seeding wrote about a gigabyte of WAL: its checkpoint must not land in the timed phase (nor in COPY's).
     await db.pool.query('CHECKPOINT');
     const memory = sampleMemory();
@@ -241,6 +243,7 @@ async function runSize(n: number, deliverCount: number): Promise<CampaignSizeRes
     const copyRate = enqueued / copySeconds;
     return {
       contacts: n,
+      ranges: rangeCount,
       enqueued,
       enqueueSeconds: round(enqueueSeconds, 2),
       enqueuedRowsPerSecond: Math.round(rate),
@@ -268,7 +271,10 @@ async function runSize(n: number, deliverCount: number): Promise<CampaignSizeRes
 export async function benchCampaign(opts: {
   quick: boolean;
   audience?: number;
+  /** Page ranges at once: the campaign's default (`--ranges` of `campaigns start`) unless given. */
+  ranges?: number;
 }): Promise<{ sizes: CampaignSizeResult[] }> {
+  const ranges = opts.ranges ?? CAMPAIGN_DEFAULTS.ranges;
   const sizes = opts.audience ? [opts.audience] : opts.quick ? [5_000] : [100_000, 1_000_000];
   const deliverCount = opts.quick ? 200 : 2_000;
   const out: CampaignSizeResult[] = [];
@@ -283,13 +289,14 @@ export async function benchCampaign(opts: {
         '--child',
         String(n),
         String(deliverCount),
+        String(ranges),
       ],
       { encoding: 'utf8', maxBuffer: 1 << 20 },
     );
     const r = JSON.parse(json.trim().split('\n').at(-1) as string) as CampaignSizeResult;
     out.push(r);
     console.log(
-      `  ${n.toLocaleString('en')} contacts, ${r.decided.toLocaleString('en')} in the segment: decided and enqueued ${r.enqueued.toLocaleString('en')} rows in ${r.enqueueSeconds}s ` +
+      `  ${n.toLocaleString('en')} contacts, ${r.decided.toLocaleString('en')} in the segment: decided and enqueued ${r.enqueued.toLocaleString('en')} rows in ${r.enqueueSeconds}s (${r.ranges} ranges) ` +
         `(${r.enqueuedRowsPerSecond.toLocaleString('en')} rows/s) vs COPY ${r.copyRowsPerSecond.toLocaleString('en')} rows/s: ratio ${r.ratioToCopy}`,
     );
     console.log(
@@ -305,13 +312,22 @@ export async function benchCampaign(opts: {
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const i = process.argv.indexOf('--child');
   if (i >= 0) {
-    const result = await runSize(Number(process.argv[i + 1]), Number(process.argv[i + 2]));
+    const result = await runSize(
+      Number(process.argv[i + 1]),
+      Number(process.argv[i + 2]),
+      Number(process.argv[i + 3]),
+    );
     process.stdout.write(`${JSON.stringify(result)}\n`);
   } else {
     const a = process.argv.indexOf('--audience');
+    const r = process.argv.indexOf('--ranges');
+    const ranges = r >= 0 ? Number(process.argv[r + 1]) : undefined;
+    if (ranges !== undefined && !(Number.isInteger(ranges) && ranges >= 1 && ranges <= 64))
+      throw new Error(`--ranges needs a whole number from 1 to 64 (got "${process.argv[r + 1] ?? ''}")`);
     await benchCampaign({
       quick: process.argv.includes('--quick'),
       ...(a >= 0 ? { audience: Number(process.argv[a + 1]) } : {}),
+      ...(ranges !== undefined ? { ranges } : {}),
     });
   }
 }

@@ -28,6 +28,8 @@ export interface AudienceScope {
   upTo?: string;
   /** Only contacts whose local hour at `at` is this one (a birthday schedule's send hour). */
   localHour?: number;
+  /** `upTo` ends the page's id window (segments/audience-window.ts): other tables are read in it only. */
+  windowed?: boolean;
 }
 
 /** The segment's audience at `at` within `scope`, as the filter of a keyset page of profiles. */
@@ -39,7 +41,11 @@ export function audienceFilter(segment: Segment, at: Date, scope: AudienceScope 
     fixed.push(at, scope.localHour);
     hour = ` AND extract(hour FROM $4::timestamptz AT TIME ZONE COALESCE(c.timezone, 'UTC')) = $5`;
   }
-  const compiled = compileSegment(segment, { at, paramOffset: 2 + fixed.length, paged: true });
+  const compiled = compileSegment(segment, {
+    at,
+    paramOffset: 2 + fixed.length,
+    paged: scope.windowed ? { after: '$1::text', through: '$3::text' } : true,
+  });
   return {
     where: `($3::text IS NULL OR c.id <= $3)${hour} AND (${compiled.where})`,
     params: [...fixed, ...compiled.params],

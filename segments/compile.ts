@@ -14,7 +14,7 @@ import type {
 import { SEGMENT_BINDS } from '../db/contacts/columns';
 import { operatorOf } from './checks';
 import { anniversarySql, dateSql, ledgerSql } from './compile-dates';
-import { definite, existsFor, SqlBuilder } from './sql';
+import { definite, existsFor, SqlBuilder, type PageWindow } from './sql';
 
 export interface CompiledSegment {
   where: string;
@@ -140,11 +140,11 @@ function condition(b: SqlBuilder, c: Condition): string {
 /**
  * The segment as a boolean SQL expression over `contacts c` at the instant `opts.at`, its values bound as
  * `$paramOffset+1`, `$paramOffset+2`... in `params`. The segment must have passed parseSegment. `paged`: it is
- * read in keyset pages (see existsFor).
+ * read in keyset pages, or in the id window given (see existsFor).
  */
 export function compileSegment(
   segment: Segment,
-  opts: { at: Date; paramOffset?: number; paged?: boolean },
+  opts: { at: Date; paramOffset?: number; paged?: boolean | PageWindow },
 ): CompiledSegment {
   const b = new SqlBuilder(opts.paramOffset ?? 0, opts.at, segment.timezone ?? 'UTC', opts.paged);
   const where = condition(b, segment.where);

@@ -5,22 +5,32 @@
 import { KNOWN_ZONES, zoneDays } from './zone-days';
 
 /**
- * A condition on the contact's rows in another table (subscriptions, ledger). Read in keyset pages (a
- * campaign), it is probed per contact: OFFSET 0 keeps PostgreSQL from turning the EXISTS into a join, which
- * does not carry the page's id bound over to the other table: the merge join the planner chose read the
- * subscriptions index from its first row on every page, so each page cost more than the one before (at contact
- * 400,000 of a million, 4x the first page). Giving the join the page's bound helps only while the planner keeps
- * the merge join; on a poorly estimated condition (a JSON field) it hashes the other table from the bound on,
- * all of it for the first page. A probe costs the same on every page. A whole-audience read (count, sample)
- * reads each table once either way, and a join is the cheaper way to do that (a million contacts counted in
- * 0.3 s instead of 1.4 s).
+ * A condition on the contact's rows in another table (subscriptions, ledger). Read in keyset pages (preview),
+ * it is probed per contact: OFFSET 0 keeps PostgreSQL from turning the EXISTS into a join, which does not
+ * carry the page's id bound over to the other table: the merge join the planner chose read the subscriptions
+ * index from its first row on every page, so each page cost more than the one before (at contact 400,000 of a
+ * million, 4x the first page). A whole-audience read (count, sample) reads each table once either way, and a
+ * join is the cheaper way to do that (a million contacts counted in 0.3 s instead of 1.4 s). Read in id
+ * windows (a campaign range, segments/audience-window.ts), the other table is bounded by the same window, so
+ * a join reads that window's rows and no more: PostgreSQL hashes them once instead of probing per contact,
+ * half the page's cost when the segment selects a third of the contacts.
  */
 export function existsFor(
   b: SqlBuilder,
   table: 'subscriptions s' | 'consent_ledger l',
   where: string,
 ): string {
-  return `EXISTS (SELECT 1 FROM ${table} WHERE ${where}${b.paged ? ' OFFSET 0' : ''})`;
+  if (b.paged === true) return `EXISTS (SELECT 1 FROM ${table} WHERE ${where} OFFSET 0)`;
+  if (!b.paged) return `EXISTS (SELECT 1 FROM ${table} WHERE ${where})`;
+  const id = `${table.slice(-1)}.contact_id`;
+  const { after, through } = b.paged;
+  return `EXISTS (SELECT 1 FROM ${table} WHERE ${where} AND ${id} > ${after} AND (${through} IS NULL OR ${id} <= ${through}))`;
+}
+
+/** The SQL of a page's id window, (after, through]: `through` may be NULL, for no upper bound. */
+export interface PageWindow {
+  after: string;
+  through: string;
 }
 
 export class SqlBuilder {
@@ -34,8 +44,8 @@ export class SqlBuilder {
     private readonly offset: number,
     private readonly at: Date,
     private readonly fallbackZone: string,
-    /** The segment is read in keyset pages: conditions on other tables are probed per contact. */
-    readonly paged = false,
+    /** Read in keyset pages (true) or id windows: how conditions on other tables are read (existsFor). */
+    readonly paged: boolean | PageWindow = false,
   ) {}
 
   /** A new bound parameter with its type cast, e.g. `$3::text`. */

@@ -90,3 +90,14 @@ export async function members(
   );
   return rows.map((r) => r.id);
 }
+
+/** A ledger condition both page-reading tests use: subscribed to the shop's email more than 30 days ago. */
+export const SUBSCRIBED_30_DAYS_AGO = {
+  ledger: {
+    kind: 'subscription',
+    resource: 'shop',
+    channel: 'email',
+    to: 'subscribed',
+    olderThan: '30 days',
+  },
+};

@@ -1,0 +1,128 @@
+// A campaign range's audience, page by page, each page read within a window of the next contacts in id order.
+// The window's last id bounds the contacts and every other table the segment reads (segments/sql.ts
+// existsFor), so PostgreSQL reads the window's subscriptions once, hashed, instead of probing them contact by
+// contact, and every page costs the same at the start and the end of a million contacts. How many contacts a
+// window spans is learned from the range's pages so far (contacts passed per segment contact found), aiming a
+// little over a page. A page is still the next `pageSize` contacts of the segment, as a plain keyset page
+// would be: a window that holds fewer is followed by the next window (within a time budget), and a page that
+// fills up ends at its last contact, where the next page starts.
+import type { Pool, PoolClient } from '../db/pool';
+import {
+  addSubscriptions,
+  readPageContacts,
+  type Carrying,
+  type ProfilePage,
+} from '../db/contacts/profile-pages';
+import { audienceFilter, type AudienceScope } from './audience';
+import type { Segment } from './segment';
+
+type Db = Pool | PoolClient;
+
+export interface WindowPage {
+  page: ProfilePage;
+  /** Where the next page starts (its `after`); absent once the range is read to its end. */
+  next?: string;
+}
+
+export interface WindowRead {
+  segment: Segment;
+  at: Date;
+  /** The range's own end and local hour (the window's end is never past `upTo`). */
+  scope: Omit<AudienceScope, 'windowed'>;
+  /** The last contact id before this page ('' for the range's first). */
+  after: string;
+  pageSize: number;
+  carrying?: Carrying | undefined;
+}
+
+/**
+ * A window holds at most this many contacts: PostgreSQL hashes no more than that of another table at once, and
+ * a worker reading windows of nobody the segment selects reports back at least every few windows.
+ */
+const MAX_WINDOW = (pageSize: number): number => Math.max(64 * pageSize, 65_536);
+/** Windows aim a little over the page, so most pages fill within one window (what is left of it is read). */
+const AIM = 1.15;
+/** A page that has not filled keeps reading windows for at most this long: then it ends where it got to. */
+const FILL_BUDGET_MS = 2_000;
+
+/**
+ * How many contacts per segment contact each range's stretch holds, learned from its pages (a worker
+ * process's memory: a range that moves to another worker, or a retry there, starts from a first guess again,
+ * which costs only speed).
+ */
+export class AudienceWindows {
+  private readonly spread = new Map<string, number>();
+
+  constructor(private readonly capacity = 256) {}
+
+  /**
+   * The next page of `range` (any key naming one campaign range): up to `pageSize` of the segment's contacts
+   * after `after`, with profiles, read in as many windows as it takes to fill it (within a budget), and where
+   * the next page starts.
+   */
+  async nextPage(db: Db, range: string, read: WindowRead): Promise<WindowPage> {
+    const started = Date.now();
+    const page: ProfilePage = { ids: [], profiles: new Map() };
+    let after = read.after;
+    for (;;) {
+      const wanted = read.pageSize - page.ids.length;
+      const window = await this.readWindow(db, range, read, after, wanted);
+      page.ids.push(...window.page.ids);
+      for (const [id, profile] of window.page.profiles) page.profiles.set(id, profile);
+      if (window.next === undefined) return { page };
+      if (page.ids.length === read.pageSize || Date.now() - started > FILL_BUDGET_MS)
+        return { page, next: window.next };
+      after = window.next;
+    }
+  }
+
+  /** Up to `wanted` contacts of one window after `after`, and where the next read starts. */
+  private async readWindow(
+    db: Db,
+    range: string,
+    read: WindowRead,
+    after: string,
+    wanted: number,
+  ): Promise<WindowPage> {
+    const spread = this.spread.get(range) ?? 2;
+    const span = Math.round(Math.min(MAX_WINDOW(read.pageSize), Math.max(wanted, wanted * spread * AIM)));
+    const { rows } = await db.query<{ id: string }>(
+      'SELECT id FROM contacts WHERE id > $1 AND ($2::text IS NULL OR id <= $2) ORDER BY id OFFSET $3 LIMIT 1',
+      [after, read.scope.upTo ?? null, span - 1],
+    );
+    // No contact `span` places on: the rest of the range is smaller than the window; read to the range's end.
+    const through = rows[0]?.id;
+    const filter = audienceFilter(read.segment, read.at, {
+      ...read.scope,
+      ...(through !== undefined ? { upTo: through } : {}),
+      windowed: true,
+    });
+    const page = await readPageContacts(db, filter, after, wanted);
+    const full = page.ids.length === wanted;
+    const last = page.ids[page.ids.length - 1];
+    // A page that filled up stopped inside its window: how many contacts it passed is counted (an index-only
+    // count within the window); one read to its end passed at most the window's.
+    const passed =
+      full && last !== undefined
+        ? (
+            await db.query<{ n: number }>(
+              'SELECT count(*)::int AS n FROM contacts WHERE id > $1 AND id <= $2',
+              [after, last],
+            )
+          ).rows[0]!.n
+        : through !== undefined
+          ? span
+          : undefined;
+    await addSubscriptions(db, page, after, read.carrying, passed);
+    if (passed !== undefined)
+      this.learn(range, page.ids.length === 0 ? spread * 4 : passed / page.ids.length);
+    const next = full ? last : through;
+    return next === undefined ? { page } : { page, next };
+  }
+
+  private learn(range: string, spread: number): void {
+    if (!this.spread.has(range) && this.spread.size >= this.capacity)
+      this.spread.delete(this.spread.keys().next().value as string);
+    this.spread.set(range, Math.min(1e9, Math.max(1, spread)));
+  }
+}
