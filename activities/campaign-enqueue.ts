@@ -23,7 +23,7 @@ export interface EnqueuePageInput {
   message: CampaignMessage;
   localHour?: number;
   range: PageRange;
-  /** The last contact id of the previous page ('' before the first). */
+  /** Where this page starts: the previous page's cursor ('' before the first). */
   after: string;
   pageSize: number;
   /** The instant the page is decided for (virtual in tests). */
@@ -60,6 +60,11 @@ export function createEnqueueCampaignPage(deps: CampaignEnqueueDependencies) {
     const at = new Date(input.at);
     if (Number.isNaN(at.getTime()))
       throw nonRetryable(ActivityErrorType.InvalidActivityInput, `"at" is not an instant: ${input.at}`);
+    if (!Number.isInteger(input.pageSize) || input.pageSize < 1)
+      throw nonRetryable(
+        ActivityErrorType.InvalidActivityInput,
+        `"pageSize" must be a whole number of contacts, at least 1: ${JSON.stringify(input.pageSize)}`,
+      );
     const audienceAt = input.audienceAt ? new Date(input.audienceAt) : at;
     const { page, next } = await pageOfAudience(
       deps.pool,

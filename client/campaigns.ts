@@ -6,6 +6,7 @@ import { WorkflowIdReusePolicy, type Client } from '@temporalio/client';
 import { WorkflowIdConflictPolicy } from '@temporalio/common';
 import {
   CAMPAIGN_DEFAULTS,
+  CAMPAIGN_LIMITS,
   CAMPAIGN_INPUT_VERSION,
   ZERO_COUNTS,
   addCounts,
@@ -81,11 +82,21 @@ export class CampaignInputError extends Error {
 }
 
 /** The checks a worker would fail the run on, made before the start (a bad segment fails no workflow). */
-export function checkCampaign(o: Pick<StartCampaignOptions, 'name' | 'segment' | 'message'>): void {
+export function checkCampaign(
+  o: Pick<StartCampaignOptions, 'name' | 'segment' | 'message' | 'pageSize' | 'ranges'>,
+): void {
   if (!CAMPAIGN_NAME.test(o.name))
     throw new CampaignInputError(
       `campaign name "${o.name}" may use letters, digits and _ . : - (1 to 64 characters); e.g. spring-sale`,
     );
+  for (const [what, value, max, example] of [
+    ['pageSize', o.pageSize, CAMPAIGN_LIMITS.pageSize, CAMPAIGN_DEFAULTS.pageSize],
+    ['ranges', o.ranges, CAMPAIGN_LIMITS.ranges, CAMPAIGN_DEFAULTS.ranges],
+  ] as const)
+    if (value !== undefined && !(Number.isInteger(value) && value >= 1 && value <= max))
+      throw new CampaignInputError(
+        `the campaign's ${what} must be a whole number from 1 to ${max} (got ${JSON.stringify(value)}); e.g. ${example}`,
+      );
   try {
     parseSegment(JSON.stringify(o.segment));
   } catch (err) {

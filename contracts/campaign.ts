@@ -66,6 +66,9 @@ export interface CampaignInputV1 {
 
 export type CampaignInput = CampaignInputV1;
 
+/** The most contacts a page holds (a worker decides a page in memory) and the most ranges a campaign splits into. */
+export const CAMPAIGN_LIMITS = { pageSize: 50_000, ranges: 64 } as const;
+
 export const CAMPAIGN_DEFAULTS = {
   pageSize: 1_000,
   ranges: 4,

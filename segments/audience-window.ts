@@ -29,16 +29,13 @@ export interface WindowRead {
   at: Date;
   /** The range's own end and local hour (the window's end is never past `upTo`). */
   scope: Omit<AudienceScope, 'windowed'>;
-  /** The last contact id before this page ('' for the range's first). */
+  /** Where this page starts: the previous page's `next` ('' for the range's first). */
   after: string;
   pageSize: number;
   carrying?: Carrying | undefined;
 }
 
-/**
- * A window holds at most this many contacts: PostgreSQL hashes no more than that of another table at once, and
- * a worker reading windows of nobody the segment selects reports back at least every few windows.
- */
+/** A window holds at most this many contacts: PostgreSQL hashes no more than that of another table at once. */
 const MAX_WINDOW = (pageSize: number): number => Math.max(64 * pageSize, 65_536);
 /** Windows aim a little over the page, so most pages fill within one window (what is left of it is read). */
 const AIM = 1.15;
@@ -61,12 +58,18 @@ export class AudienceWindows {
    * the next page starts.
    */
   async nextPage(db: Db, range: string, read: WindowRead): Promise<WindowPage> {
+    if (!(read.pageSize >= 1))
+      throw new Error(`a page holds at least one contact (pageSize ${read.pageSize})`);
     const started = Date.now();
     const page: ProfilePage = { ids: [], profiles: new Map() };
+    let spread = this.spread.get(range) ?? 2;
     let after = read.after;
-    for (;;) {
-      const wanted = read.pageSize - page.ids.length;
-      const window = await this.readWindow(db, range, read, after, wanted);
+    for (let first = true; ; first = false) {
+      const window = await readWindow(db, read, after, read.pageSize - page.ids.length, spread);
+      if (window.spread !== undefined) spread = window.spread;
+      // Only the page's first window teaches the range: a later one is sized for the few contacts still
+      // wanted, and what it found says little about the next page.
+      if (first) this.learn(range, spread);
       page.ids.push(...window.page.ids);
       for (const [id, profile] of window.page.profiles) page.profiles.set(id, profile);
       if (window.next === undefined) return { page };
@@ -76,53 +79,66 @@ export class AudienceWindows {
     }
   }
 
-  /** Up to `wanted` contacts of one window after `after`, and where the next read starts. */
-  private async readWindow(
-    db: Db,
-    range: string,
-    read: WindowRead,
-    after: string,
-    wanted: number,
-  ): Promise<WindowPage> {
-    const spread = this.spread.get(range) ?? 2;
-    const span = Math.round(Math.min(MAX_WINDOW(read.pageSize), Math.max(wanted, wanted * spread * AIM)));
-    const { rows } = await db.query<{ id: string }>(
-      'SELECT id FROM contacts WHERE id > $1 AND ($2::text IS NULL OR id <= $2) ORDER BY id OFFSET $3 LIMIT 1',
-      [after, read.scope.upTo ?? null, span - 1],
-    );
-    // No contact `span` places on: the rest of the range is smaller than the window; read to the range's end.
-    const through = rows[0]?.id;
-    const filter = audienceFilter(read.segment, read.at, {
-      ...read.scope,
-      ...(through !== undefined ? { upTo: through } : {}),
-      windowed: true,
-    });
-    const page = await readPageContacts(db, filter, after, wanted);
-    const full = page.ids.length === wanted;
-    const last = page.ids[page.ids.length - 1];
-    // A page that filled up stopped inside its window: how many contacts it passed is counted (an index-only
-    // count within the window); one read to its end passed at most the window's.
-    const passed =
-      full && last !== undefined
-        ? (
-            await db.query<{ n: number }>(
-              'SELECT count(*)::int AS n FROM contacts WHERE id > $1 AND id <= $2',
-              [after, last],
-            )
-          ).rows[0]!.n
-        : through !== undefined
-          ? span
-          : undefined;
-    await addSubscriptions(db, page, after, read.carrying, passed);
-    if (passed !== undefined)
-      this.learn(range, page.ids.length === 0 ? spread * 4 : passed / page.ids.length);
-    const next = full ? last : through;
-    return next === undefined ? { page } : { page, next };
-  }
-
   private learn(range: string, spread: number): void {
     if (!this.spread.has(range) && this.spread.size >= this.capacity)
       this.spread.delete(this.spread.keys().next().value as string);
-    this.spread.set(range, Math.min(1e9, Math.max(1, spread)));
+    this.spread.set(range, spread);
   }
+}
+
+/**
+ * Up to `wanted` contacts of the segment from the window after `after` (at least a page's worth of contacts,
+ * sized for `wanted` at `spread` contacts per segment contact), where the next read starts, and the spread it
+ * measured: exact for a window read to its end or a page that filled within its first window (counted: an
+ * index-only count of the contacts it passed), four times as much for a window with none.
+ */
+async function readWindow(
+  db: Db,
+  read: WindowRead,
+  after: string,
+  wanted: number,
+  spread: number,
+): Promise<WindowPage & { spread?: number }> {
+  const { pageSize } = read;
+  const span = Math.round(Math.min(MAX_WINDOW(pageSize), Math.max(pageSize, wanted * spread * AIM)));
+  const { rows } = await db.query<{ id: string }>(
+    'SELECT id FROM contacts WHERE id > $1 AND ($2::text IS NULL OR id <= $2) ORDER BY id OFFSET $3 LIMIT 1',
+    [after, read.scope.upTo ?? null, span - 1],
+  );
+  // No contact `span` places on: the rest of the range is smaller than the window; read to the range's end.
+  const through = rows[0]?.id;
+  const filter = audienceFilter(read.segment, read.at, {
+    ...read.scope,
+    ...(through !== undefined ? { upTo: through } : {}),
+    windowed: true,
+  });
+  const page = await readPageContacts(db, filter, after, wanted);
+  const found = page.ids.length;
+  const last = page.ids[found - 1];
+  const full = found === wanted;
+  // How many contacts the page passed (at most): a filled first window's are counted, to learn from.
+  const passed =
+    full && wanted === pageSize && last !== undefined
+      ? (
+          await db.query<{ n: number }>(
+            'SELECT count(*)::int AS n FROM contacts WHERE id > $1 AND id <= $2',
+            [after, last],
+          )
+        ).rows[0]!.n
+      : through !== undefined
+        ? span
+        : undefined;
+  await addSubscriptions(db, page, after, read.carrying, passed);
+  const measured =
+    through === undefined || passed === undefined || (full && wanted !== pageSize)
+      ? undefined
+      : found === 0
+        ? Math.min(1e9, spread * 4)
+        : Math.max(1, passed / found);
+  const next = full ? last : through;
+  return {
+    page,
+    ...(next !== undefined ? { next } : {}),
+    ...(measured !== undefined ? { spread: measured } : {}),
+  };
 }

@@ -3,7 +3,7 @@
 // saying what, where and how to fix it (exit 2).
 import { readFileSync } from 'node:fs';
 import { Value } from '@sinclair/typebox/value';
-import { CampaignMessage } from '../../contracts/campaign';
+import { CAMPAIGN_LIMITS, CampaignMessage } from '../../contracts/campaign';
 import { createTemplateSource } from '../../activities/templates';
 import { parseSegment } from '../../segments/segment';
 import { jsonSyntaxError } from '../json-locate';
@@ -90,8 +90,18 @@ export const paceOptions = {
     max: 200,
     example: 10,
   }),
-  ranges: numberOption('--ranges', { what: 'page ranges (child workflows)', min: 1, max: 64, example: 4 }),
-  pageSize: numberOption('--page-size', { what: 'contacts per page', min: 1, max: 50_000, example: 1000 }),
+  ranges: numberOption('--ranges', {
+    what: 'page ranges (child workflows)',
+    min: 1,
+    max: CAMPAIGN_LIMITS.ranges,
+    example: 4,
+  }),
+  pageSize: numberOption('--page-size', {
+    what: 'contacts per page',
+    min: 1,
+    max: CAMPAIGN_LIMITS.pageSize,
+    example: 1000,
+  }),
   localHour: numberOption('--local-hour', { what: "the contact's local hour", min: 0, max: 23, example: 9 }),
 };
 

@@ -6,6 +6,7 @@
 import path from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { createEnqueueCampaignPage } from '../../activities/campaign-enqueue';
+import { checkCampaign } from '../../client/campaigns';
 import { REPO_ROOT } from '../../client/config';
 import { loadRuleSet } from '../../rules';
 import { sampleAudience } from '../../segments/audience';
@@ -124,4 +125,29 @@ test('a campaign page is the next page of the segment however few of it the wind
   // Full pages of 10 (the windows before contact 1,000 hold two of France), the rest on the last one.
   expect(pages).toEqual([...Array<number>(Math.floor(france.length / 10)).fill(10), france.length % 10]);
   expect(rows.map((r) => r.contact_id)).toEqual(france);
+});
+
+test('a page size no page can have is refused before the start and by the worker, never retried', async () => {
+  const ruleSet = loadRuleSet(path.join(REPO_ROOT, 'rules'));
+  const enqueue = createEnqueueCampaignPage({ pool: db.pool, rules: { current: () => ruleSet } });
+  const segment = { id: 'france', where: { country: 'FR' } };
+  const message = { channel: 'email', type: 'campaign', template: 'campaign-email' } as const;
+  for (const pageSize of [0, -5, 2.5]) {
+    expect(() => checkCampaign({ name: 'spring-sale', segment, message, pageSize })).toThrow(
+      /the campaign's pageSize must be a whole number from 1 to 50000 .*e\.g\. 1000/,
+    );
+    const page = enqueue({
+      campaignId: 'campaign-page-size',
+      segment,
+      message,
+      range: { index: 0, after: '' },
+      after: '',
+      pageSize,
+      at: AT.toISOString(),
+    });
+    await expect(page).rejects.toMatchObject({ type: 'InvalidActivityInput', nonRetryable: true });
+  }
+  expect(() => checkCampaign({ name: 'spring-sale', segment, message, ranges: 65 })).toThrow(
+    /the campaign's ranges must be a whole number from 1 to 64 \(got 65\)/,
+  );
 });
