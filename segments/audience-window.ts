@@ -42,6 +42,13 @@ const AIM = 1.15;
 /** A page that has not filled keeps reading windows for at most this long: then it ends where it got to. */
 const FILL_BUDGET_MS = 2_000;
 
+export interface AudienceWindowsOptions {
+  /** Ranges whose spread is kept (the oldest is forgotten first). */
+  capacity?: number;
+  /** How long a page that has not filled keeps reading windows (FILL_BUDGET_MS). */
+  fillBudgetMs?: number;
+}
+
 /**
  * How many contacts per segment contact each range's stretch holds, learned from its pages (a worker
  * process's memory: a range that moves to another worker, or a retry there, starts from a first guess again,
@@ -50,7 +57,13 @@ const FILL_BUDGET_MS = 2_000;
 export class AudienceWindows {
   private readonly spread = new Map<string, number>();
 
-  constructor(private readonly capacity = 256) {}
+  private readonly capacity: number;
+  private readonly fillBudgetMs: number;
+
+  constructor(options: AudienceWindowsOptions = {}) {
+    this.capacity = options.capacity ?? 256;
+    this.fillBudgetMs = options.fillBudgetMs ?? FILL_BUDGET_MS;
+  }
 
   /**
    * The next page of `range` (any key naming one campaign range): up to `pageSize` of the segment's contacts
@@ -73,7 +86,7 @@ export class AudienceWindows {
       page.ids.push(...window.page.ids);
       for (const [id, profile] of window.page.profiles) page.profiles.set(id, profile);
       if (window.next === undefined) return { page };
-      if (page.ids.length === read.pageSize || Date.now() - started > FILL_BUDGET_MS)
+      if (page.ids.length === read.pageSize || Date.now() - started >= this.fillBudgetMs)
         return { page, next: window.next };
       after = window.next;
     }
