@@ -14,7 +14,7 @@
 import { ScheduleOverlapPolicy, type Client, type ScheduleSpec } from '@temporalio/client';
 import { AUTOMATION } from '../contracts/search-attributes';
 import { campaignWorkflow } from '../workflows/campaign';
-import { campaignInput, type StartCampaignOptions } from './campaigns';
+import { campaignInput, checkCampaign, type StartCampaignOptions } from './campaigns';
 import { campaignSummary } from './campaign-summary';
 
 export const OVERLAP_POLICIES = {
@@ -48,6 +48,8 @@ export function createScheduleClient(opts: { client: Client; taskQueue: string }
   const { client, taskQueue } = opts;
   return {
     async create(o: CreateScheduleOptions): Promise<string> {
+      // What campaigns.start refuses, refused here too: else every scheduled run would fail on it.
+      checkCampaign(o);
       const spec: ScheduleSpec = {
         ...(o.every ? { intervals: [{ every: o.every as '1 hour' }] } : {}),
         ...(o.cron ? { cronExpressions: [o.cron] } : {}),

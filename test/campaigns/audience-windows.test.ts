@@ -7,6 +7,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { createEnqueueCampaignPage } from '../../activities/campaign-enqueue';
 import { checkCampaign } from '../../client/campaigns';
+import { createScheduleClient } from '../../client/schedules';
+import type { Client } from '@temporalio/client';
 import { REPO_ROOT } from '../../client/config';
 import { loadRuleSet } from '../../rules';
 import { sampleAudience } from '../../segments/audience';
@@ -133,7 +135,7 @@ test('a campaign page is the next page of the segment however few of it the wind
   expect(rows.map((r) => r.contact_id)).toEqual(france);
 });
 
-test('a page size no page can have is refused before the start and by the worker, never retried', async () => {
+test('a page size no page can have is refused before the start (or schedule) and by the worker, never retried', async () => {
   const ruleSet = loadRuleSet(path.join(REPO_ROOT, 'rules'));
   const enqueue = createEnqueueCampaignPage({ pool: db.pool, rules: { current: () => ruleSet } });
   const segment = { id: 'france', where: { country: 'FR' } };
@@ -156,4 +158,9 @@ test('a page size no page can have is refused before the start and by the worker
   expect(() => checkCampaign({ name: 'spring-sale', segment, message, ranges: 65 })).toThrow(
     /the campaign's ranges must be a whole number from 1 to 64 \(got 65\)/,
   );
+  // A schedule is refused the same way before it reaches Temporal (the client is never used).
+  const schedules = createScheduleClient({ client: {} as Client, taskQueue: 'unused' });
+  await expect(
+    schedules.create({ name: 'daily-sale', segment, message, pageSize: 0, every: '1 day' }),
+  ).rejects.toThrow(/the campaign's pageSize must be a whole number from 1 to 50000/);
 });
