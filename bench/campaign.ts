@@ -19,7 +19,7 @@ import { createSmtpTransport } from '../activities/transports/email';
 import { startSmtpSink } from '../activities/transports/sinks/smtp-sink';
 import type { OutgoingEmail } from '../activities/transports/types';
 import { loadRuleSet } from '../rules/index';
-import { CAMPAIGN_DEFAULTS } from '../contracts/campaign';
+import { CAMPAIGN_DEFAULTS, CAMPAIGN_LIMITS } from '../contracts/campaign';
 import { copyBaseline, enqueueCampaign, type EnqueueRound } from './campaign-enqueue';
 import { seedAudience } from './audience';
 import { freshDatabase, mapLimit, round } from './support';
@@ -269,8 +269,13 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
     const a = process.argv.indexOf('--audience');
     const r = process.argv.indexOf('--ranges');
     const ranges = r >= 0 ? Number(process.argv[r + 1]) : undefined;
-    if (ranges !== undefined && !(Number.isInteger(ranges) && ranges >= 1 && ranges <= 64))
-      throw new Error(`--ranges needs a whole number from 1 to 64 (got "${process.argv[r + 1] ?? ''}")`);
+    if (
+      ranges !== undefined &&
+      !(Number.isInteger(ranges) && ranges >= 1 && ranges <= CAMPAIGN_LIMITS.ranges)
+    )
+      throw new Error(
+        `--ranges needs a whole number from 1 to ${CAMPAIGN_LIMITS.ranges} (got "${process.argv[r + 1] ?? ''}")`,
+      );
     await benchCampaign({
       quick: process.argv.includes('--quick'),
       ...(a >= 0 ? { audience: Number(process.argv[a + 1]) } : {}),

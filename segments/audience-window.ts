@@ -38,11 +38,13 @@ export interface WindowRead {
 /** A window holds at most this many contacts: PostgreSQL hashes no more than that of another table at once. */
 const MAX_WINDOW = (pageSize: number): number => Math.max(64 * pageSize, 65_536);
 /**
- * Windows aim a little over the page, so most pages fill within one window; what is left of it is read for
- * nothing. The segment's contacts in a window vary by about the square root of their number: for a page of
- * 1,000 at one contact in three, 2.5%, so 5% over fills 98 pages in 100 (the rest read one more window).
+ * How far over a page a window aims, so most pages fill within one window (what is left of the window is read
+ * for nothing). The segment's contacts in a window vary by about sqrt((1 - p) / n) of their number n (p: the
+ * share of contacts the segment selects), and the learned spread, itself one such count, as much again: at
+ * most sqrt(2 / n) together. 2.5 of that, 3.5 / sqrt(n), fills about 99 pages in 100: 11% over for pages of
+ * 1,000, 5% for 5,000 (the rest read one more window).
  */
-const AIM = 1.05;
+const aim = (pageSize: number): number => 1 + 3.5 / Math.sqrt(pageSize);
 /** A page that has not filled keeps reading windows for at most this long: then it ends where it got to. */
 const FILL_BUDGET_MS = 2_000;
 
@@ -81,12 +83,13 @@ export class AudienceWindows {
     const page: ProfilePage = { ids: [], profiles: new Map() };
     let spread = this.spread.get(range) ?? 2;
     let after = read.after;
-    for (let first = true; ; first = false) {
-      const window = await readWindow(db, read, after, read.pageSize - page.ids.length, spread);
+    for (;;) {
+      const wanted = read.pageSize - page.ids.length;
+      const window = await readWindow(db, read, after, wanted, spread);
       if (window.spread !== undefined) spread = window.spread;
-      // Only the page's first window teaches the range: a later one is sized for the few contacts still
-      // wanted, and what it found says little about the next page.
-      if (first) this.learn(range, spread);
+      // Only a window read for a whole page teaches the range: a later one is sized for the few contacts
+      // still wanted, and what it found says little about the next page.
+      if (wanted === read.pageSize && window.spread !== undefined) this.learn(range, window.spread);
       page.ids.push(...window.page.ids);
       for (const [id, profile] of window.page.profiles) page.profiles.set(id, profile);
       if (window.next === undefined) return { page };
@@ -106,8 +109,8 @@ export class AudienceWindows {
 /**
  * Up to `wanted` contacts of the segment from the window after `after` (at least a page's worth of contacts,
  * sized for `wanted` at `spread` contacts per segment contact), where the next read starts, and the spread it
- * measured: exact for a window read to its end or a page that filled within its first window (counted: an
- * index-only count of the contacts it passed), four times as much for a window with none.
+ * measured: exact for a window read to its end or a window that filled a whole page (counted: an index-only
+ * count of the contacts it passed), four times as much for a window with none.
  */
 async function readWindow(
   db: Db,
@@ -117,7 +120,9 @@ async function readWindow(
   spread: number,
 ): Promise<WindowPage & { spread?: number }> {
   const { pageSize } = read;
-  const span = Math.round(Math.min(MAX_WINDOW(pageSize), Math.max(pageSize, wanted * spread * AIM)));
+  const span = Math.round(
+    Math.min(MAX_WINDOW(pageSize), Math.max(pageSize, wanted * spread * aim(pageSize))),
+  );
   const { rows } = await db.query<{ id: string }>(
     'SELECT id FROM contacts WHERE id > $1 AND ($2::text IS NULL OR id <= $2) ORDER BY id OFFSET $3 LIMIT 1',
     [after, read.scope.upTo ?? null, span - 1],
@@ -133,7 +138,7 @@ async function readWindow(
   const found = page.ids.length;
   const last = page.ids[found - 1];
   const full = found === wanted;
-  // How many contacts the page passed (at most): a filled first window's are counted, to learn from.
+  // How many contacts the page passed (at most): a window that filled a whole page counts them, to learn from.
   const passed =
     full && wanted === pageSize && last !== undefined
       ? (
