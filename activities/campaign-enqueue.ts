@@ -1,9 +1,10 @@
 // enqueueCampaignPage: one page of a campaign's audience with its profiles, by keyset in contact id order within
-// a window of the next contacts (segments/audience-window.ts), decided in bulk with the same decision as every send step (campaigns/decide-batch.ts), and written
-// in bulk by one statement: an INSERT from unnest() for the outbox rows (send, and defer with the instant the
-// window opens) and one row for the page's suppressed contacts (campaign_suppressions, migration 0020). Every
-// outbox row is keyed campaign + contact + message: a page written again (a retried activity, a worker killed
-// after the commit) adds no outbox row, and records only the suppressed contacts no record holds yet.
+// a window of the next contacts (segments/audience-window.ts), decided in bulk with the same decision as every
+// send step (campaigns/decide-batch.ts), and written in bulk by one statement: an INSERT from unnest() for the
+// outbox rows (send, and defer with the instant the window opens) and one row for the page's suppressed
+// contacts (campaign_suppressions, migration 0020). Every outbox row is keyed campaign + contact + message: a
+// page written again (a retried activity, a worker killed after the commit) adds no outbox row, and records
+// only the suppressed contacts no record holds yet.
 import type { RuleSet } from '../rules';
 import type { Pool } from '../db/pool';
 import { decideProfiles } from '../campaigns/decide-batch';

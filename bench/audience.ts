@@ -6,7 +6,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { readProfilePage, type Carrying } from '../db/contacts/profile-pages';
 import type { Pool } from '../db/pool';
 import { decideSend, loadRuleSet, type ContactProfile, type MessageSpec } from '../rules/index';
-import { freshDatabase, round } from './support';
+import { freshDatabase, round, wholeNumberFlag } from './support';
 
 const RULES_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../rules');
 const BATCH = 2_000;
@@ -135,15 +135,7 @@ export async function benchAudience(opts: {
 
 /** `--audience 1000000` (or `--audience=1000000`): how many contacts; a clear error for anything else. */
 export function audienceFlag(argv: readonly string[]): number | undefined {
-  const i = argv.findIndex((a) => a === '--audience' || a.startsWith('--audience='));
-  if (i < 0) return undefined;
-  const raw = argv[i]!.includes('=') ? argv[i]!.split('=')[1] : argv[i + 1];
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1 || n > 10_000_000)
-    throw new Error(
-      `--audience needs a whole number of contacts between 1 and 10000000 (got "${raw ?? ''}"), e.g. --audience 1000000`,
-    );
-  return n;
+  return wholeNumberFlag(argv, '--audience', { what: 'contacts', max: 10_000_000, example: 1_000_000 });
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {

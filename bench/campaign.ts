@@ -21,8 +21,8 @@ import type { OutgoingEmail } from '../activities/transports/types';
 import { loadRuleSet } from '../rules/index';
 import { CAMPAIGN_DEFAULTS, CAMPAIGN_LIMITS } from '../contracts/campaign';
 import { copyBaseline, enqueueCampaign, type EnqueueRound } from './campaign-enqueue';
-import { seedAudience } from './audience';
-import { freshDatabase, mapLimit, round } from './support';
+import { audienceFlag, seedAudience } from './audience';
+import { freshDatabase, mapLimit, round, wholeNumberFlag } from './support';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const RULES_DIR = path.resolve(HERE, '../rules');
@@ -266,19 +266,15 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
     );
     process.stdout.write(`${JSON.stringify(result)}\n`);
   } else {
-    const a = process.argv.indexOf('--audience');
-    const r = process.argv.indexOf('--ranges');
-    const ranges = r >= 0 ? Number(process.argv[r + 1]) : undefined;
-    if (
-      ranges !== undefined &&
-      !(Number.isInteger(ranges) && ranges >= 1 && ranges <= CAMPAIGN_LIMITS.ranges)
-    )
-      throw new Error(
-        `--ranges needs a whole number from 1 to ${CAMPAIGN_LIMITS.ranges} (got "${process.argv[r + 1] ?? ''}")`,
-      );
+    const audience = audienceFlag(process.argv);
+    const ranges = wholeNumberFlag(process.argv, '--ranges', {
+      what: 'page ranges',
+      max: CAMPAIGN_LIMITS.ranges,
+      example: CAMPAIGN_DEFAULTS.ranges,
+    });
     await benchCampaign({
       quick: process.argv.includes('--quick'),
-      ...(a >= 0 ? { audience: Number(process.argv[a + 1]) } : {}),
+      ...(audience !== undefined ? { audience } : {}),
       ...(ranges !== undefined ? { ranges } : {}),
     });
   }

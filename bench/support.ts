@@ -106,3 +106,23 @@ export async function mapLimit<T, R>(
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
   return out;
 }
+
+/**
+ * `--flag N` (or `--flag=N`): a whole number from 1 to `max`, or undefined when the flag is absent; a clear
+ * error for anything else.
+ */
+export function wholeNumberFlag(
+  argv: readonly string[],
+  flag: string,
+  opts: { what: string; max: number; example: number },
+): number | undefined {
+  const i = argv.findIndex((a) => a === flag || a.startsWith(`${flag}=`));
+  if (i < 0) return undefined;
+  const raw = argv[i]!.includes('=') ? argv[i]!.split('=')[1] : argv[i + 1];
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > opts.max)
+    throw new Error(
+      `${flag} needs a whole number of ${opts.what} between 1 and ${opts.max} (got "${raw ?? ''}"), e.g. ${flag} ${opts.example}`,
+    );
+  return n;
+}
