@@ -10,6 +10,7 @@ import type { Pool } from '../db/pool';
 import { decideProfiles } from '../campaigns/decide-batch';
 import { isUniqueViolation } from '../db/contacts/tx';
 import { inTransaction } from '../db/transaction';
+import { integerArrayLiteral, textArrayLiteral } from '../db/array-literal';
 import { lockCampaignPage } from './history';
 import { AudienceWindows, type WindowPage } from '../segments/audience-window';
 import { parseSegment, type Segment } from '../segments/segment';
@@ -125,10 +126,10 @@ export function createEnqueueCampaignPage(deps: CampaignEnqueueDependencies) {
       input.message.channel,
       input.message.type,
       input.message.template,
-      outbox.map((r) => r.contact),
-      outbox.map((r) => r.notBefore),
-      suppressed.map((r) => r.contact),
-      suppressed.map((r) => r.reasons),
+      textArrayLiteral(outbox.map((r) => r.contact)),
+      textArrayLiteral(outbox.map((r) => r.notBefore)),
+      textArrayLiteral(suppressed.map((r) => r.contact)),
+      integerArrayLiteral(suppressed.map((r) => r.reasons)),
       `[${[...reasonSets.keys()].join(',')}]`,
     ]);
     return {

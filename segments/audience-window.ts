@@ -45,6 +45,14 @@ const MAX_WINDOW = (pageSize: number): number => Math.max(64 * pageSize, 65_536)
  * 1,000, 5% for 5,000 (the rest read one more window).
  */
 const aim = (pageSize: number): number => 1 + 3.5 / Math.sqrt(pageSize);
+/**
+ * A window that fills a whole page is counted (what it passed teaches the range its spread) once in this many
+ * such pages: the count walks most of the window's index again, and a spread that held for the last pages
+ * mostly holds for the next. A spread that grew shows without a count (the window runs out before the page
+ * fills, and a window read to its end is measured exactly); one that shrank makes the windows a little too
+ * long until the next count.
+ */
+const COUNT_EVERY = 4;
 /** A page that has not filled keeps reading windows for at most this long: then it ends where it got to. */
 const FILL_BUDGET_MS = 2_000;
 
@@ -61,7 +69,7 @@ export interface AudienceWindowsOptions {
  * which costs only speed).
  */
 export class AudienceWindows {
-  private readonly spread = new Map<string, number>();
+  private readonly ranges = new Map<string, { spread: number; uncounted: number }>();
 
   private readonly capacity: number;
   private readonly fillBudgetMs: number;
@@ -81,15 +89,18 @@ export class AudienceWindows {
       throw new Error(`a page holds at least one contact (pageSize ${read.pageSize})`);
     const started = Date.now();
     const page: ProfilePage = { ids: [], profiles: new Map() };
-    let spread = this.spread.get(range) ?? 2;
+    const known = this.ranges.get(range);
+    let spread = known?.spread ?? 2;
     let after = read.after;
     for (;;) {
       const wanted = read.pageSize - page.ids.length;
-      const window = await readWindow(db, read, after, wanted, spread);
+      const whole = wanted === read.pageSize;
+      const count = whole && (known === undefined || known.uncounted + 1 >= COUNT_EVERY);
+      const window = await readWindow(db, read, after, wanted, spread, count);
       if (window.spread !== undefined) spread = window.spread;
       // Only a window read for a whole page teaches the range: a later one is sized for the few contacts
       // still wanted, and what it found says little about the next page.
-      if (wanted === read.pageSize && window.spread !== undefined) this.learn(range, window.spread);
+      if (whole) this.learn(range, window.spread);
       page.ids.push(...window.page.ids);
       for (const [id, profile] of window.page.profiles) page.profiles.set(id, profile);
       if (window.next === undefined) return { page };
@@ -99,18 +110,24 @@ export class AudienceWindows {
     }
   }
 
-  private learn(range: string, spread: number): void {
-    if (!this.spread.has(range) && this.spread.size >= this.capacity)
-      this.spread.delete(this.spread.keys().next().value as string);
-    this.spread.set(range, spread);
+  /** What a window read for a whole page measured (nothing when it filled and was not counted). */
+  private learn(range: string, measured: number | undefined): void {
+    const known = this.ranges.get(range);
+    if (measured === undefined) {
+      if (known) known.uncounted++;
+      return;
+    }
+    if (!known && this.ranges.size >= this.capacity)
+      this.ranges.delete(this.ranges.keys().next().value as string);
+    this.ranges.set(range, { spread: measured, uncounted: 0 });
   }
 }
 
 /**
  * Up to `wanted` contacts of the segment from the window after `after` (at least a page's worth of contacts,
  * sized for `wanted` at `spread` contacts per segment contact), where the next read starts, and the spread it
- * measured: exact for a window read to its end or a window that filled a whole page (counted: an index-only
- * count of the contacts it passed), four times as much for a window with none.
+ * measured: exact for a window read to its end or a window that filled a whole page when `count` asks (an
+ * index-only count of the contacts it passed), four times as much for a window with none, nothing else.
  */
 async function readWindow(
   db: Db,
@@ -118,6 +135,7 @@ async function readWindow(
   after: string,
   wanted: number,
   spread: number,
+  count: boolean,
 ): Promise<WindowPage & { spread?: number }> {
   const { pageSize } = read;
   const span = Math.round(
@@ -138,9 +156,11 @@ async function readWindow(
   const found = page.ids.length;
   const last = page.ids[found - 1];
   const full = found === wanted;
-  // How many contacts the page passed (at most): a window that filled a whole page counts them, to learn from.
+  // How many contacts the page passed (at most): a window that filled a whole page counts them when asked, to
+  // learn from; else the window's span bounds them.
+  const counted = full && wanted === pageSize && last !== undefined && count;
   const passed =
-    full && wanted === pageSize && last !== undefined
+    counted && last !== undefined
       ? (
           await db.query<{ n: number }>(
             'SELECT count(*)::int AS n FROM contacts WHERE id > $1 AND id <= $2',
@@ -152,7 +172,7 @@ async function readWindow(
         : undefined;
   await addSubscriptions(db, page, after, read.carrying, passed);
   const measured =
-    through === undefined || passed === undefined || (full && wanted !== pageSize)
+    through === undefined || passed === undefined || (full && !counted)
       ? undefined
       : found === 0
         ? Math.min(1e9, spread * 4)

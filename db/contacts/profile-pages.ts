@@ -13,6 +13,7 @@ import {
   subscriptionOf,
   type ProfileValues,
 } from './profile';
+import { textArrayLiteral } from '../array-literal';
 
 type Db = Pool | PoolClient;
 
@@ -87,31 +88,48 @@ export async function addSubscriptions(
   inRange?: number,
 ): Promise<void> {
   if (page.ids.length === 0) return;
+  // Categories arrive as JSON text: most subscriptions have none ('{}' needs no parsing), and those that have
+  // share a few texts, each parsed once per page (the rules only read them).
+  const parsed = new Map<string, Subscription['categories']>();
   for (const [
     contactId,
-    resource,
-    channel,
     address,
     status,
     priority,
     categories,
+    resource,
+    channel,
   ] of await subscriptionsOfPage(db, after, page.ids, carrying, inRange)) {
-    // Categories arrive as JSON text: most subscriptions have none, and '{}' needs no parsing.
-    const named = categories === '{}' ? undefined : (JSON.parse(categories) as Subscription['categories']);
+    let named: Subscription['categories'] | undefined;
+    if (categories !== '{}') {
+      named = parsed.get(categories);
+      if (named === undefined)
+        parsed.set(categories, (named = JSON.parse(categories) as Subscription['categories']));
+    }
     page.profiles
       .get(contactId)
-      ?.subscriptions.push(subscriptionOf(resource, channel, address, status, priority, named));
+      ?.subscriptions.push(
+        subscriptionOf(
+          resource ?? carrying!.resource!,
+          channel ?? carrying!.channel,
+          address,
+          status,
+          priority,
+          named,
+        ),
+      );
   }
 }
 
+/** contact_id, address, status, priority, categories, and resource and channel unless `carrying` names them. */
 type SubscriptionRow = [
   string,
-  string,
-  Subscription['channel'],
   string,
   Subscription['status'],
   number,
   string,
+  string | null,
+  Subscription['channel'] | null,
 ];
 
 /**
@@ -121,8 +139,14 @@ type SubscriptionRow = [
  */
 const DENSE = 4;
 
-const SUBSCRIPTIONS = `SELECT s.contact_id, s.resource, s.channel, s.address, s.status, s.priority, s.categories::text
-  FROM subscriptions s WHERE s.deleted_at IS NULL AND`;
+/**
+ * A resource or channel the message names is the same on every row read for it: sent as NULL (no text for the
+ * worker to decode) and filled in from `carrying`.
+ */
+const subscriptionsSql = (carrying: Carrying | undefined) =>
+  `SELECT s.contact_id, s.address, s.status, s.priority, s.categories::text,
+          ${carrying?.resource !== undefined ? 'NULL' : 's.resource'}, ${carrying ? 'NULL' : 's.channel'}
+     FROM subscriptions s WHERE s.deleted_at IS NULL AND`;
 const IN_ORDER = `ORDER BY s.contact_id, ${SUBSCRIPTION_ORDER}`;
 
 /**
@@ -158,7 +182,11 @@ async function subscriptionsOfPage(
   const dense = inRange < threshold;
   // Every contact of the range is on the page (a segment of everyone): nothing to filter out.
   const whole = inRange <= ids.length;
-  const values: unknown[] = !dense ? [ids] : whole ? [after, last] : [after, last, ids];
+  const values: unknown[] = !dense
+    ? [textArrayLiteral(ids)]
+    : whole
+      ? [after, last]
+      : [after, last, textArrayLiteral(ids)];
   const which = !dense
     ? 's.contact_id = ANY($1::text[])'
     : `s.contact_id > $1 AND s.contact_id <= $2${whole ? '' : ' AND s.contact_id COLLATE "C" = ANY($3::text[])'}`;
@@ -168,7 +196,7 @@ async function subscriptionsOfPage(
     only = ` AND s.channel = $${values.length - 1} AND ($${values.length}::text IS NULL OR s.resource = $${values.length})`;
   }
   const read = await db.query<SubscriptionRow>({
-    text: `${SUBSCRIPTIONS} ${which}${only} ${IN_ORDER}`,
+    text: `${subscriptionsSql(carrying)} ${which}${only} ${IN_ORDER}`,
     values,
     rowMode: 'array',
   });
