@@ -88,8 +88,8 @@ export async function addSubscriptions(
   inRange?: number,
 ): Promise<void> {
   if (page.ids.length === 0) return;
-  // Categories arrive as JSON text: most subscriptions have none ('{}' needs no parsing), and those that have
-  // share a few texts, each parsed once per page (the rules only read them).
+  // Categories arrive as JSON text, NULL when there are none (most subscriptions: nothing to decode), and the
+  // subscriptions that have some share a few texts, each parsed once per page (the rules only read them).
   const parsed = new Map<string, Subscription['categories']>();
   for (const [
     contactId,
@@ -101,7 +101,7 @@ export async function addSubscriptions(
     channel,
   ] of await subscriptionsOfPage(db, after, page.ids, carrying, inRange)) {
     let named: Subscription['categories'] | undefined;
-    if (categories !== '{}') {
+    if (categories !== null) {
       named = parsed.get(categories);
       if (named === undefined)
         parsed.set(categories, (named = JSON.parse(categories) as Subscription['categories']));
@@ -121,13 +121,13 @@ export async function addSubscriptions(
   }
 }
 
-/** contact_id, address, status, priority, categories, and resource and channel unless `carrying` names them. */
+/** contact_id, address, status, priority, categories (none: NULL), and resource and channel unless `carrying` names them. */
 type SubscriptionRow = [
   string,
   string,
   Subscription['status'],
   number,
-  string,
+  string | null,
   string | null,
   Subscription['channel'] | null,
 ];
@@ -144,7 +144,7 @@ const DENSE = 4;
  * worker to decode) and filled in from `carrying`.
  */
 const subscriptionsSql = (carrying: Carrying | undefined) =>
-  `SELECT s.contact_id, s.address, s.status, s.priority, s.categories::text,
+  `SELECT s.contact_id, s.address, s.status, s.priority, NULLIF(s.categories, '{}')::text,
           ${carrying?.resource !== undefined ? 'NULL' : 's.resource'}, ${carrying ? 'NULL' : 's.channel'}
      FROM subscriptions s WHERE s.deleted_at IS NULL AND`;
 const IN_ORDER = `ORDER BY s.contact_id, ${SUBSCRIPTION_ORDER}`;
