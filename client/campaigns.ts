@@ -81,13 +81,18 @@ export class CampaignInputError extends Error {
   }
 }
 
-/** The checks a worker would fail the run on, made before the start (a bad segment fails no workflow). */
+/**
+ * The checks a worker would fail the run on, made before the start (a bad segment fails no workflow). `named`:
+ * what the name names (a schedule's name is its own, the rest is the campaign each run starts).
+ */
 export function checkCampaign(
   o: Pick<StartCampaignOptions, 'name' | 'segment' | 'message' | 'pageSize' | 'ranges'>,
+  named: 'campaign' | 'schedule' = 'campaign',
 ): void {
   if (!CAMPAIGN_NAME.test(o.name))
     throw new CampaignInputError(
-      `campaign name "${o.name}" may use letters, digits and _ . : - (1 to 64 characters); e.g. spring-sale`,
+      `${named} name "${o.name}" may use letters, digits and _ . : - (1 to 64 characters); ` +
+        `e.g. ${named === 'schedule' ? 'daily-birthday' : 'spring-sale'}`,
     );
   for (const [what, value, max, example] of [
     ['pageSize', o.pageSize, CAMPAIGN_LIMITS.pageSize, CAMPAIGN_DEFAULTS.pageSize],

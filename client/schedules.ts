@@ -49,7 +49,7 @@ export function createScheduleClient(opts: { client: Client; taskQueue: string }
   return {
     async create(o: CreateScheduleOptions): Promise<string> {
       // What campaigns.start refuses, refused here too: else every scheduled run would fail on it.
-      checkCampaign(o);
+      checkCampaign(o, 'schedule');
       const spec: ScheduleSpec = {
         ...(o.every ? { intervals: [{ every: o.every as '1 hour' }] } : {}),
         ...(o.cron ? { cronExpressions: [o.cron] } : {}),

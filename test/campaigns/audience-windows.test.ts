@@ -163,4 +163,8 @@ test('a page size no page can have is refused before the start (or schedule) and
   await expect(
     schedules.create({ name: 'daily-sale', segment, message, pageSize: 0, every: '1 day' }),
   ).rejects.toThrow(/the campaign's pageSize must be a whole number from 1 to 50000/);
+  // Its name is the schedule's, and the refusal says so.
+  await expect(schedules.create({ name: 'daily sale!', segment, message, every: '1 day' })).rejects.toThrow(
+    /^schedule name "daily sale!" may use letters, digits .* e\.g\. daily-birthday$/,
+  );
 });
