@@ -18,7 +18,8 @@ export function decisionFactsKey(contact: ContactProfile, channel: Channel): str
   const bl = contact.blacklist;
   let key =
     contact.status +
-    (contact.active ? '|t|' : '|f|') +
+    // A profile without `active` is active, as the rules read it (only `false` deactivates).
+    (contact.active === false ? '|f|' : '|t|') +
     text(contact.country) +
     '|' +
     text(contact.subdivision) +

@@ -69,7 +69,7 @@ export interface AudienceWindowsOptions {
  * which costs only speed).
  */
 export class AudienceWindows {
-  private readonly ranges = new Map<string, { spread: number; uncounted: number }>();
+  private readonly ranges = new Map<string, { spread: number; uncounted: number; guessed: boolean }>();
 
   private readonly capacity: number;
   private readonly fillBudgetMs: number;
@@ -89,18 +89,19 @@ export class AudienceWindows {
       throw new Error(`a page holds at least one contact (pageSize ${read.pageSize})`);
     const started = Date.now();
     const page: ProfilePage = { ids: [], profiles: new Map() };
-    const known = this.ranges.get(range);
-    let spread = known?.spread ?? 2;
+    let spread = this.ranges.get(range)?.spread ?? 2;
     let after = read.after;
     for (;;) {
       const wanted = read.pageSize - page.ids.length;
       const whole = wanted === read.pageSize;
-      const count = whole && (known === undefined || known.uncounted + 1 >= COUNT_EVERY);
+      // After an empty window the spread is a guess (four times the last): the window that fills is counted.
+      const known = this.ranges.get(range);
+      const count = whole && (known === undefined || known.guessed || known.uncounted + 1 >= COUNT_EVERY);
       const window = await readWindow(db, read, after, wanted, spread, count);
       if (window.spread !== undefined) spread = window.spread;
       // Only a window read for a whole page teaches the range: a later one is sized for the few contacts
       // still wanted, and what it found says little about the next page.
-      if (whole) this.learn(range, window.spread);
+      if (whole) this.learn(range, window.spread, window.page.ids.length === 0);
       page.ids.push(...window.page.ids);
       for (const [id, profile] of window.page.profiles) page.profiles.set(id, profile);
       if (window.next === undefined) return { page };
@@ -110,8 +111,11 @@ export class AudienceWindows {
     }
   }
 
-  /** What a window read for a whole page measured (nothing when it filled and was not counted). */
-  private learn(range: string, measured: number | undefined): void {
+  /**
+   * What a window read for a whole page measured (nothing when it filled and was not counted); `guessed`: the
+   * window held none of the segment, and the spread is four times the last rather than a measure.
+   */
+  private learn(range: string, measured: number | undefined, guessed: boolean): void {
     const known = this.ranges.get(range);
     if (measured === undefined) {
       if (known) known.uncounted++;
@@ -119,7 +123,7 @@ export class AudienceWindows {
     }
     if (!known && this.ranges.size >= this.capacity)
       this.ranges.delete(this.ranges.keys().next().value as string);
-    this.ranges.set(range, { spread: measured, uncounted: 0 });
+    this.ranges.set(range, { spread: measured, uncounted: 0, guessed });
   }
 }
 

@@ -145,7 +145,7 @@ const DENSE = 4;
  */
 const subscriptionsSql = (carrying: Carrying | undefined) =>
   `SELECT s.contact_id, s.address, s.status, s.priority, NULLIF(s.categories, '{}')::text,
-          ${carrying?.resource !== undefined ? 'NULL' : 's.resource'}, ${carrying ? 'NULL' : 's.channel'}
+          ${carrying?.resource != null ? 'NULL' : 's.resource'}, ${carrying ? 'NULL' : 's.channel'}
      FROM subscriptions s WHERE s.deleted_at IS NULL AND`;
 const IN_ORDER = `ORDER BY s.contact_id, ${SUBSCRIPTION_ORDER}`;
 

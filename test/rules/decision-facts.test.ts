@@ -74,6 +74,34 @@ describe('the decision facts key', () => {
     }
   });
 
+  it('reads a profile without `active` as the rules do: active, never as a deactivated one', () => {
+    const { active: _omitted, ...noActive } = BASE;
+    expect(decisionFactsKey(noActive, 'sms')).toBe(decisionFactsKey({ ...BASE, active: true }, 'sms'));
+    expect(decisionFactsKey(noActive, 'sms')).not.toBe(decisionFactsKey({ ...BASE, active: false }, 'sms'));
+    // Shared, the deactivated contact must not take the active one's send.
+    const page = {
+      ids: ['a', 'b'],
+      profiles: new Map<string, ContactProfile>([
+        ['a', { ...noActive, id: 'a' }],
+        ['b', { ...BASE, id: 'b', active: false }],
+      ]),
+    };
+    const message: MessageSpec = { channel: 'email', type: 'campaign' };
+    const at = new Date('2026-03-10T15:00:00Z');
+    const email = {
+      resource: 'shop',
+      channel: 'email',
+      address: 'a@example.com',
+      status: 'subscribed',
+      priority: 1,
+    } as const;
+    for (const p of page.profiles.values()) p.subscriptions = [email];
+    const verdicts = (share: boolean) =>
+      judgePage(ruleSet, page, message, at, new Map(), { shareDecisions: share }).map((d) => d.verdict);
+    expect(verdicts(false)).toEqual(['send', 'suppress']);
+    expect(verdicts(true)).toEqual(verdicts(false));
+  });
+
   it('leaves out the id and what no rule reads of an address', () => {
     const other = {
       ...BASE,
