@@ -36,7 +36,7 @@ describe('array literals', () => {
 
   it('read back as sent over generated arrays (with and without NULLs)', async () => {
     let seed = 17;
-    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     for (let i = 0; i < 200; i++) {
       const values = Array.from({ length: Math.floor(random() * 8) }, () =>
         random() < 0.15 ? null : randomText(random),
