@@ -88,7 +88,7 @@ export class AudienceWindows {
     if (!(read.pageSize >= 1))
       throw new Error(`a page holds at least one contact (pageSize ${read.pageSize})`);
     const started = Date.now();
-    const page: ProfilePage = { ids: [], profiles: new Map() };
+    let page: ProfilePage = { ids: [], profiles: new Map() };
     let spread = this.ranges.get(range)?.spread ?? 2;
     let after = read.after;
     for (;;) {
@@ -102,8 +102,11 @@ export class AudienceWindows {
       // Only a window read for a whole page teaches the range: a later one is sized for the few contacts
       // still wanted, and what it found says little about the next page.
       if (whole) this.learn(range, window.spread, window.page.ids.length === 0);
-      page.ids.push(...window.page.ids);
-      for (const [id, profile] of window.page.profiles) page.profiles.set(id, profile);
+      if (page.ids.length === 0) page = window.page;
+      else {
+        page.ids.push(...window.page.ids);
+        for (const [id, profile] of window.page.profiles) page.profiles.set(id, profile);
+      }
       if (window.next === undefined) return { page };
       if (page.ids.length === read.pageSize || Date.now() - started >= this.fillBudgetMs)
         return { page, next: window.next };

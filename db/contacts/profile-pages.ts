@@ -70,10 +70,12 @@ export async function readPageContacts(
     values: [after, limit, ...filter.params],
     rowMode: 'array',
   });
-  return {
-    ids: rows.map((r) => r[0]),
-    profiles: new Map<string, ContactProfile>(rows.map((r) => [r[0], profileOfValues(r)])),
-  };
+  const page: ProfilePage = { ids: [], profiles: new Map() };
+  for (const row of rows) {
+    page.ids.push(row[0]);
+    page.profiles.set(row[0], profileOfValues(row));
+  }
+  return page;
 }
 
 /**
