@@ -25,7 +25,12 @@ export interface PreviewOptions {
   inFlight?: number;
 }
 
-export const DEFAULT_PAGE_SIZE = 2_000;
+/**
+ * Contacts per page. Preview is bound by this process's CPU (decoding rows, deciding, garbage collection), and
+ * larger pages cost it less per contact: of 1M contacts, interleaved in one process, pages of 5,000 took
+ * 7.9-8.9 s against 8.8-10.5 s for 2,000 (10,000 were no better than 5,000).
+ */
+export const DEFAULT_PAGE_SIZE = 5_000;
 
 /** Decides `message` for every contact of `segment` at `at`; the pool should allow inFlight + 1 connections. */
 export async function previewCampaign(

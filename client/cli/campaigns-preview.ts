@@ -36,7 +36,7 @@ export function registerCampaignPreviewCommand(campaigns: Command): void {
     .option(
       '--page-size <n>',
       'contacts per page',
-      numberOption('--page-size', { what: 'contacts decided per page', min: 1, max: 20_000, example: 2000 }),
+      numberOption('--page-size', { what: 'contacts decided per page', min: 1, max: 20_000, example: 5000 }),
       2_000,
     )
     .option(
