@@ -163,15 +163,15 @@ async function readWindow(
   const found = page.ids.length;
   const last = page.ids[found - 1];
   const full = found === wanted;
-  // How many contacts the page passed (at most): a window that filled a whole page counts them when asked, to
-  // learn from; else the window's span bounds them.
-  const counted = full && wanted === pageSize && last !== undefined && count;
+  // How many contacts the page passed (at most): a window that filled a whole page counts them when asked (the
+  // caller asks only for whole pages), to learn from; else the window's span bounds them.
+  const countTo = count && full ? last : undefined;
   const passed =
-    counted && last !== undefined
+    countTo !== undefined
       ? (
           await db.query<{ n: number }>(
             'SELECT count(*)::int AS n FROM contacts WHERE id > $1 AND id <= $2',
-            [after, last],
+            [after, countTo],
           )
         ).rows[0]!.n
       : through !== undefined
@@ -179,7 +179,7 @@ async function readWindow(
         : undefined;
   await addSubscriptions(db, page, after, read.carrying, passed);
   const measured =
-    through === undefined || passed === undefined || (full && !counted)
+    through === undefined || passed === undefined || (full && countTo === undefined)
       ? undefined
       : found === 0
         ? Math.min(1e9, spread * 4)

@@ -13,7 +13,8 @@ interface PreviewFlags {
   at?: string;
   json?: boolean;
   rules?: string;
-  pageSize: number;
+  /** Absent: the preview's own page size (campaigns/preview.ts DEFAULT_PAGE_SIZE). */
+  pageSize?: number;
   samples: number;
 }
 
@@ -37,7 +38,6 @@ export function registerCampaignPreviewCommand(campaigns: Command): void {
       '--page-size <n>',
       'contacts per page',
       numberOption('--page-size', { what: 'contacts decided per page', min: 1, max: 20_000, example: 5000 }),
-      2_000,
     )
     .option(
       '--samples <n>',
@@ -57,7 +57,7 @@ async function runPreview(flags: PreviewFlags): Promise<void> {
   const message = io.parseMessage(flags.message, ruleSet);
   const result = await io.withStore(4, (pool) =>
     previewCampaign(pool, ruleSet, segment, message, at, {
-      pageSize: flags.pageSize,
+      ...(flags.pageSize !== undefined ? { pageSize: flags.pageSize } : {}),
       samplesPerRule: flags.samples,
     }),
   );
