@@ -27,7 +27,7 @@ export async function benchPreview(opts: {
 }): Promise<Record<string, unknown>> {
   const n = opts.audience ?? (opts.quick ? 10_000 : 1_000_000);
   const ruleSet = loadRuleSet(RULES_DIR);
-  const db = await freshDatabase('preview', { databaseUrl: opts.databaseUrl, poolSize: 3 });
+  const db = await freshDatabase('preview', { databaseUrl: opts.databaseUrl, poolSize: 4 });
   try {
     const seed = await timed(() => seedAudience(db.pool, n));
     // Contacts were created just now: a month later, all of them signed up more than 7 days ago.

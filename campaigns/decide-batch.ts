@@ -3,7 +3,7 @@
 // history read per batch, never a query per contact. Campaign preview and campaign sends both use it.
 import type { RuleSet } from '../rules';
 import type { ContactProfile, DecisionReason, HistoryEntry, MessageSpec, Verdict } from '../rules/model';
-import { decisionFactsKey } from '../rules/decision-facts';
+import { DecisionFactsMap } from '../rules/decision-facts';
 import { loadProfiles } from '../db/contacts/profile';
 import type { Pool, PoolClient } from '../db/pool';
 import type { ProfilePage } from '../db/contacts/profile-pages';
@@ -86,16 +86,17 @@ export function judgePage(
 ): BatchDecision[] {
   // A send's validity is read from the contact and history it was decided on: never shared.
   const shared =
-    opts.shareDecisions && opts.validForMs === undefined ? new Map<string, Evaluation>() : undefined;
+    opts.shareDecisions && opts.validForMs === undefined
+      ? new DecisionFactsMap<Evaluation>(message.channel)
+      : undefined;
   const judge = (contact: ContactProfile, past: HistoryEntry[]): Evaluation | { error: unknown } => {
     if (!shared || past.length > 0) return judgeLoaded(ruleSet, contact, message, at, past);
-    const key = decisionFactsKey(contact, message.channel);
-    const known = shared.get(key);
+    const known = shared.get(contact);
     if (known) return known;
     const judged = judgeLoaded(ruleSet, contact, message, at, past);
     if ('error' in judged) return judged; // its reason names this contact: not shared
     const { address: _chosen, contact: _own, history: _none, ...anyContact } = judged;
-    shared.set(key, anyContact);
+    shared.set(contact, anyContact);
     return anyContact;
   };
   return contactIds.map((contactId): BatchDecision => {

@@ -32,7 +32,10 @@ export interface PreviewOptions {
  */
 export const DEFAULT_PAGE_SIZE = 5_000;
 
-/** Decides `message` for every contact of `segment` at `at`; the pool should allow inFlight + 1 connections. */
+/**
+ * Decides `message` for every contact of `segment` at `at`; the pool should allow inFlight + 2 connections (two
+ * pages are read ahead: segments/audience.ts audiencePages).
+ */
 export async function previewCampaign(
   pool: Pool,
   ruleSet: RuleSet,

@@ -3,7 +3,8 @@
 // a million contacts, and a contact added or removed meanwhile never shifts the others).
 import type { Pool, PoolClient } from '../db/pool';
 import {
-  readProfilePage,
+  addSubscriptions,
+  readPageContacts,
   type Carrying,
   type PageFilter,
   type ProfilePage,
@@ -52,28 +53,53 @@ export function audienceFilter(segment: Segment, at: Date, scope: AudienceScope 
   };
 }
 
-/** Every page of the audience in id order, with profiles; the next page is read while the caller works. */
+/**
+ * Every page of the audience in id order, with profiles, read ahead of the caller: a page's contacts are read as
+ * soon as the page before it has its last id, while that page's subscriptions are still being read, so
+ * PostgreSQL is working on up to `ahead` pages while the caller decides one (the reads cost this process as
+ * much CPU as PostgreSQL, and waiting for each page's reads one after the other left it idle a fifth of the
+ * time). The pool should allow `ahead` + 1 connections.
+ */
 export async function* audiencePages(
   db: Db,
   segment: Segment,
   at: Date,
   pageSize: number,
   carrying?: Carrying,
+  ahead = 2,
 ): AsyncGenerator<ProfilePage> {
   const filter = audienceFilter(segment, at); // once: every page asks the same
-  let next = readProfilePage(db, filter, '', pageSize, carrying);
+  // Where the next page to read starts; undefined once a short page ended the audience.
+  let from: Promise<string | undefined> = Promise.resolve('');
+  const pages: Promise<ProfilePage>[] = [];
+  const readNext = (): void => {
+    const contacts = from.then(async (after) =>
+      after === undefined
+        ? { after, page: EMPTY_PAGE() }
+        : { after, page: await readPageContacts(db, filter, after, pageSize) },
+    );
+    from = contacts.then(({ page }) =>
+      page.ids.length < pageSize ? undefined : page.ids[page.ids.length - 1],
+    );
+    const page = contacts.then(async ({ after, page }) => {
+      if (after !== undefined) await addSubscriptions(db, page, after, carrying);
+      return page;
+    });
+    // A caller that stops early leaves pages reading: their rejections must not be unhandled.
+    from.catch(() => undefined);
+    page.catch(() => undefined);
+    pages.push(page);
+  };
+  for (let i = 0; i < ahead; i++) readNext();
   for (;;) {
-    const page = await next;
+    const page = await pages.shift()!;
     if (page.ids.length === 0) return;
-    next =
-      page.ids.length < pageSize
-        ? Promise.resolve({ ids: [], profiles: new Map() })
-        : readProfilePage(db, filter, page.ids[page.ids.length - 1]!, pageSize, carrying);
-    // A caller that stops early leaves `next` running: its rejection must not be unhandled.
-    next.catch(() => undefined);
+    readNext();
     yield page;
   }
 }
+
+const EMPTY_PAGE = (): ProfilePage => ({ ids: [], profiles: new Map() });
 
 /** A few audience members for a person to look at: ids and the non-personal fields segments test most. */
 export interface SampleRow {
