@@ -87,8 +87,10 @@ export function dateSql(b: SqlBuilder, c: DateCondition): string {
  */
 export function anniversarySql(b: SqlBuilder, name: string, inDays: number): string {
   const vd = dateValue(b, name).localDate();
+  // Most contacts have no such date: IS NOT NULL ends their test before the zone's day is looked up (NULL AND
+  // would go on to the right-hand side, only to give false or NULL, which definite() makes false).
   return definite(
-    `(${vd} < ${b.localDay(inDays)} AND ((${b.zoneDay(inDays)}) -> 'md') ? to_char(${vd}, 'MM-DD'))`,
+    `(${vd} IS NOT NULL AND ${vd} < ${b.localDay(inDays)} AND ((${b.zoneDay(inDays)}) -> 'md') ? to_char(${vd}, 'MM-DD'))`,
   );
 }
 
