@@ -58,7 +58,7 @@ export function audienceFilter(segment: Segment, at: Date, scope: AudienceScope 
  * soon as the page before it has its last id, while that page's subscriptions are still being read, so
  * PostgreSQL is working on up to `ahead` pages while the caller decides one (the reads cost this process as
  * much CPU as PostgreSQL, and waiting for each page's reads one after the other left it idle a fifth of the
- * time). The pool should allow `ahead` + 1 connections.
+ * time). The pool should allow `ahead` connections besides those the caller uses meanwhile.
  */
 export async function* audiencePages(
   db: Db,
