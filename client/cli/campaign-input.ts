@@ -3,7 +3,7 @@
 // saying what, where and how to fix it (exit 2).
 import { readFileSync } from 'node:fs';
 import { Value } from '@sinclair/typebox/value';
-import { CAMPAIGN_LIMITS, CampaignMessage } from '../../contracts/campaign';
+import { CAMPAIGN_DEFAULTS, CAMPAIGN_LIMITS, CampaignMessage } from '../../contracts/campaign';
 import { createTemplateSource } from '../../activities/templates';
 import { parseSegment } from '../../segments/segment';
 import { jsonSyntaxError } from '../json-locate';
@@ -94,13 +94,13 @@ export const paceOptions = {
     what: 'page ranges (child workflows)',
     min: 1,
     max: CAMPAIGN_LIMITS.ranges,
-    example: 4,
+    example: CAMPAIGN_DEFAULTS.ranges,
   }),
   pageSize: numberOption('--page-size', {
     what: 'contacts per page',
     min: 1,
     max: CAMPAIGN_LIMITS.pageSize,
-    example: 1000,
+    example: CAMPAIGN_DEFAULTS.pageSize,
   }),
   localHour: numberOption('--local-hour', { what: "the contact's local hour", min: 0, max: 23, example: 9 }),
 };
