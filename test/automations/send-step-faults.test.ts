@@ -7,6 +7,7 @@ import { createAutomationClient, type AutomationClient } from '../../client/auto
 import { loadAutomations, type AutomationCatalog } from '../../client/definitions';
 import type { StepRecord } from '../../contracts/automation-result';
 import { abandonedCartWorkflow, cartUpdatedSignal } from '../../workflows/abandoned-cart';
+import { stepsQuery } from '../../workflows/step-records';
 import { startHarness, type Harness } from '../support/automation-harness';
 import { seedContact } from '../support/contacts';
 
@@ -326,6 +327,14 @@ describe('timeouts and rollovers', () => {
       ],
     });
     await until(() => Promise.resolve(h.smtp.messages().some((m) => m.to.includes('roll1@example.test'))));
+    // The changes must interrupt the wait for the SMS: once the email step is recorded sent, the run is in it.
+    // (At the sink the email may still be completing on a loaded machine, and changes that land during a send
+    // only restart the next wait: no rollover, which is right for the workflow and wrong for this test.)
+    await until(async () =>
+      (await handle.query(stepsQuery)).some(
+        (r) => r.step === 'cart-reminder-1-email' && r.outcome === 'sent',
+      ),
+    );
     await handle.signal(cartUpdatedSignal, { itemCount: 2 });
     await handle.signal(cartUpdatedSignal, { itemCount: 3 });
     const result = await h.result(handle.workflowId);
