@@ -2,10 +2,14 @@
 // contact by contact (what decideStep decides on), for dense and sparse audiences, at any page size.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { addToBlacklist } from '../../db/contacts/blacklist';
-import { readProfilePage, type Carrying, type PageFilter } from '../../db/contacts/profile-pages';
+import {
+  readProfilePage,
+  type Carrying,
+  type PageFilter,
+  type ProfilePage,
+} from '../../db/contacts/profile-pages';
 import { loadProfiles } from '../../db/contacts/profile';
 import { createPool, type Pool } from '../../db/pool';
-import type { ContactProfile } from '../../rules/model';
 import { audienceFilter, audiencePages } from '../../segments/audience';
 import { parseSegment, type Segment } from '../../segments/segment';
 import { createTestDatabase, type TestDatabase } from '../support/db';
@@ -169,7 +173,7 @@ describe('audiencePages', () => {
   /** The pages one readProfilePage after another gives: what reading ahead must give too. */
   async function oneByOne(segment: Segment, pageSize: number, carrying?: Carrying) {
     const filter = audienceFilter(segment, at);
-    const pages: { ids: string[]; profiles: Map<string, ContactProfile> }[] = [];
+    const pages: ProfilePage[] = [];
     for (let after = ''; ;) {
       const page = await readProfilePage(db.pool, filter, after, pageSize, carrying);
       if (page.ids.length === 0) return pages;
@@ -188,7 +192,7 @@ describe('audiencePages', () => {
     { segment: subscribed, pageSize: 9 },
   ])('reading ahead gives the same pages, in order: $segment.id, pages of $pageSize', async (c) => {
     for (const carrying of [undefined, { channel: 'sms', resource: 'shop' } as const]) {
-      const pages: { ids: string[]; profiles: Map<string, ContactProfile> }[] = [];
+      const pages: ProfilePage[] = [];
       for await (const page of audiencePages(db.pool, c.segment, at, c.pageSize, carrying)) pages.push(page);
       expect(pages).toEqual(await oneByOne(c.segment, c.pageSize, carrying));
       expect(pages.flatMap((p) => p.ids).length).toBe(c.segment === everyone ? N : N / 4);
