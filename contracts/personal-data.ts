@@ -14,8 +14,13 @@ export function looksLikeEmail(text: string): boolean {
   return EMAIL_LIKE.test(text);
 }
 
+// A UUID's hyphen-separated groups can read as a number dialled with 00 ("…-8d57-004460487702"), and UUIDs are
+// what the store gives contacts and what apps use for orders. Each is masked with a word character before the
+// phone test: a UUID starts and ends with one, so the text around it is judged exactly as before.
+const UUID = /(?<![0-9a-f])[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}(?![0-9a-f])/gi;
+
 export function looksLikePhone(text: string): boolean {
-  return PHONE_LIKE.test(text);
+  return PHONE_LIKE.test(text.includes('-') ? text.replace(UUID, '_') : text);
 }
 
 /** `null` when the id is usable, else why not (for an error message that says how to fix it). */
