@@ -89,6 +89,24 @@ export function capsThatMayLimit(ruleSet: RuleSet, message: MessageSpec): readon
 }
 
 /**
+ * Since when the caps that may limit `message` (all caps, without one) count a contact's messages at `at`:
+ * the longest window's start, or undefined when no cap may limit it (no history can change the decision).
+ */
+export function countedSince(ruleSet: RuleSet, at: Date, message?: MessageSpec): Date | undefined {
+  const caps = message ? capsThatMayLimit(ruleSet, message) : ruleSet.model.caps;
+  if (caps.length === 0) return undefined;
+  return new Date(at.getTime() - Math.max(...caps.map((c) => c.windowMs)));
+}
+
+/**
+ * The outbox rows caps count, decided after the instant `since` (SQL naming a timestamptz) is: FROM and WHERE
+ * of a query over `o` (outbox) and `d` (its decision), for the caller to narrow by `o.contact_id`.
+ */
+export const countedMessagesSql = (since: string): string =>
+  `outbox o LEFT JOIN decision_log d ON d.id = o.decision_id
+      WHERE o.state IN ('pending', 'sent') AND COALESCE(d.at, o.created_at) > ${since}`;
+
+/**
  * readHistory for many contacts in one query (a campaign's batch): every contact of `contactIds` is in the
  * map, with [] when it has no history; `exceptKey` names each contact's own message, if it has one already.
  * With `message`, nothing is read when no cap may limit it (the decision is the same without): the map is
@@ -102,11 +120,10 @@ export async function readHistories(
   exceptKey?: (contactId: string) => string | undefined,
   message?: MessageSpec,
 ): Promise<Map<string, HistoryEntry[]>> {
-  const caps = message ? capsThatMayLimit(ruleSet, message) : ruleSet.model.caps;
+  const since = countedSince(ruleSet, at, message);
   // No cap may count: nothing to read, and no map of empty histories to build for a million contacts.
-  if (caps.length === 0 || contactIds.length === 0) return new Map();
+  if (since === undefined || contactIds.length === 0) return new Map();
   const out = new Map<string, HistoryEntry[]>(contactIds.map((id) => [id, []]));
-  const longest = Math.max(...caps.map((c) => c.windowMs));
   const ids = [...out.keys()];
   const { rows } = await db.query<{
     contact_id: string;
@@ -118,10 +135,8 @@ export async function readHistories(
   }>(
     `SELECT o.contact_id, o.idempotency_key AS key, o.channel, o.message_type AS type, d.category,
             COALESCE(d.at, o.created_at) AS at
-       FROM outbox o LEFT JOIN decision_log d ON d.id = o.decision_id
-      WHERE o.contact_id = ANY($1::text[]) AND o.state IN ('pending', 'sent')
-        AND COALESCE(d.at, o.created_at) > $2`,
-    [ids, new Date(at.getTime() - longest)],
+       FROM ${countedMessagesSql('$2')} AND o.contact_id = ANY($1::text[])`,
+    [ids, since],
   );
   for (const r of rows) {
     if (exceptKey && r.key === exceptKey(r.contact_id)) continue;

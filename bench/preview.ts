@@ -1,7 +1,8 @@
-// Campaign preview: `consentflow campaigns preview`'s work (campaigns/preview.ts: keyset pages of a segment,
-// each decided by decideProfiles) over the whole stored audience, next to just reading the same pages and
-// columns (the same page reader, no segment filter, no decision) in the same run. The segment has a date
-// condition in each contact's own time zone and selects every contact, so every contact is decided.
+// Campaign preview: `consentflow campaigns preview`'s work (campaigns/preview.ts: the segment's audience grouped
+// by PostgreSQL into contacts with the same decision facts, each group decided once) over the whole stored
+// audience, next to just reading the same columns into this process page by page (the campaigns' page reader,
+// no segment filter, no decision) in the same run. The segment has a date condition in each contact's own time
+// zone and selects every contact, so every contact is counted.
 // Standalone: npx tsx bench/preview.ts [--quick] [--audience 1000000]
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';

@@ -2,13 +2,7 @@
 // (each page starts after the previous page's last id, so a page costs the same at the start and the end of
 // a million contacts, and a contact added or removed meanwhile never shifts the others).
 import type { Pool, PoolClient } from '../db/pool';
-import {
-  addSubscriptions,
-  readPageContacts,
-  type Carrying,
-  type PageFilter,
-  type ProfilePage,
-} from '../db/contacts/profile-pages';
+import type { PageFilter } from '../db/contacts/profile-pages';
 import { compileSegment } from './compile';
 import type { Segment } from './segment';
 
@@ -52,54 +46,6 @@ export function audienceFilter(segment: Segment, at: Date, scope: AudienceScope 
     params: [...fixed, ...compiled.params],
   };
 }
-
-/**
- * Every page of the audience in id order, with profiles, read ahead of the caller: a page's contacts are read as
- * soon as the page before it has its last id, while that page's subscriptions are still being read, so
- * PostgreSQL is working on up to `ahead` pages while the caller decides one (the reads cost this process as
- * much CPU as PostgreSQL, and waiting for each page's reads one after the other left it idle a fifth of the
- * time). The pool should allow `ahead` connections besides those the caller uses meanwhile.
- */
-export async function* audiencePages(
-  db: Db,
-  segment: Segment,
-  at: Date,
-  pageSize: number,
-  carrying?: Carrying,
-  ahead = 2,
-): AsyncGenerator<ProfilePage> {
-  const filter = audienceFilter(segment, at); // once: every page asks the same
-  // Where the next page to read starts; undefined once a short page ended the audience.
-  let from: Promise<string | undefined> = Promise.resolve('');
-  const pages: Promise<ProfilePage>[] = [];
-  const readNext = (): void => {
-    const contacts = from.then(async (after) =>
-      after === undefined
-        ? { after, page: EMPTY_PAGE() }
-        : { after, page: await readPageContacts(db, filter, after, pageSize) },
-    );
-    from = contacts.then(({ page }) =>
-      page.ids.length < pageSize ? undefined : page.ids[page.ids.length - 1],
-    );
-    const page = contacts.then(async ({ after, page }) => {
-      if (after !== undefined) await addSubscriptions(db, page, after, carrying);
-      return page;
-    });
-    // A caller that stops early leaves pages reading: their rejections must not be unhandled.
-    from.catch(() => undefined);
-    page.catch(() => undefined);
-    pages.push(page);
-  };
-  for (let i = 0; i < ahead; i++) readNext();
-  for (;;) {
-    const page = await pages.shift()!;
-    if (page.ids.length === 0) return;
-    readNext();
-    yield page;
-  }
-}
-
-const EMPTY_PAGE = (): ProfilePage => ({ ids: [], profiles: new Map() });
 
 /** A few audience members for a person to look at: ids and the non-personal fields segments test most. */
 export interface SampleRow {

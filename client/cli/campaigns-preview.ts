@@ -36,8 +36,13 @@ export function registerCampaignPreviewCommand(campaigns: Command): void {
     .option('--rules <dir>', 'folder of rule files (default: $CONSENTFLOW_RULES or rules/)')
     .option(
       '--page-size <n>',
-      'contacts per page',
-      numberOption('--page-size', { what: 'contacts decided per page', min: 1, max: 20_000, example: 5000 }),
+      'stored contacts per grouped read (default 100000; the store is read in ranges of about this size)',
+      numberOption('--page-size', {
+        what: 'stored contacts per grouped read',
+        min: 1,
+        max: 10_000_000,
+        example: 100000,
+      }),
     )
     .option(
       '--samples <n>',

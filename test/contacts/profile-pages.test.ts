@@ -2,16 +2,9 @@
 // contact by contact (what decideStep decides on), for dense and sparse audiences, at any page size.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { addToBlacklist } from '../../db/contacts/blacklist';
-import {
-  readProfilePage,
-  type Carrying,
-  type PageFilter,
-  type ProfilePage,
-} from '../../db/contacts/profile-pages';
+import { readProfilePage, type PageFilter } from '../../db/contacts/profile-pages';
 import { loadProfiles } from '../../db/contacts/profile';
-import { createPool, type Pool } from '../../db/pool';
-import { audienceFilter, audiencePages } from '../../segments/audience';
-import { parseSegment, type Segment } from '../../segments/segment';
+import type { Pool } from '../../db/pool';
 import { createTestDatabase, type TestDatabase } from '../support/db';
 
 let db: TestDatabase;
@@ -165,48 +158,5 @@ describe('readProfilePage', () => {
     const page = await readProfilePage(recorded.pool, { where: 'false', params: [] }, '', 100);
     expect(page.ids).toEqual([]);
     expect(recorded.sql.length).toBe(1);
-  });
-});
-
-describe('audiencePages', () => {
-  const at = new Date('2026-06-01T12:00:00Z');
-  /** The pages one readProfilePage after another gives: what reading ahead must give too. */
-  async function oneByOne(segment: Segment, pageSize: number, carrying?: Carrying) {
-    const filter = audienceFilter(segment, at);
-    const pages: ProfilePage[] = [];
-    for (let after = ''; ;) {
-      const page = await readProfilePage(db.pool, filter, after, pageSize, carrying);
-      if (page.ids.length === 0) return pages;
-      pages.push(page);
-      if (page.ids.length < pageSize) return pages;
-      after = page.ids[page.ids.length - 1]!;
-    }
-  }
-  const everyone = parseSegment(JSON.stringify({ id: 'everyone', where: { not: { status: 'invalid' } } }));
-  const subscribed = parseSegment(JSON.stringify({ id: 'subscribed', where: { status: 'subscribed' } }));
-
-  test.each([
-    { segment: everyone, pageSize: 40 }, // the last page is full: one more read finds nothing
-    { segment: everyone, pageSize: 7 },
-    { segment: everyone, pageSize: 500 },
-    { segment: subscribed, pageSize: 9 },
-  ])('reading ahead gives the same pages, in order: $segment.id, pages of $pageSize', async (c) => {
-    for (const carrying of [undefined, { channel: 'sms', resource: 'shop' } as const]) {
-      const pages: ProfilePage[] = [];
-      for await (const page of audiencePages(db.pool, c.segment, at, c.pageSize, carrying)) pages.push(page);
-      expect(pages).toEqual(await oneByOne(c.segment, c.pageSize, carrying));
-      expect(pages.flatMap((p) => p.ids).length).toBe(c.segment === everyone ? N : N / 4);
-    }
-  });
-
-  test('a caller that stops after the first page leaves nothing failing behind', async () => {
-    const pool = createPool(db.url, 3);
-    for await (const page of audiencePages(pool, everyone, at, 10)) {
-      expect(page.ids).toEqual(ALL.slice(0, 10));
-      break;
-    }
-    // The pages read ahead fail once the pool is gone: quietly (an unhandled rejection fails this file).
-    await pool.end();
-    await new Promise((resolve) => setTimeout(resolve, 200));
   });
 });
