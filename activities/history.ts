@@ -107,6 +107,34 @@ export const countedMessagesSql = (since: string): string =>
       WHERE o.state IN ('pending', 'sent') AND COALESCE(d.at, o.created_at) > ${since}`;
 
 /**
+ * SQL over `o` (outbox) that holds for every row one of `caps` could count: its channel, and its kinds or
+ * types (the category aside, so it may hold for a few more; rules/caps.ts `counts`). Its values are appended
+ * to `params`. A contact with no such row has no history these caps read.
+ */
+export function countableByCapsSql(
+  caps: readonly CapModel[],
+  transactional: ReadonlySet<string>,
+  params: unknown[],
+): string {
+  const bind = (value: unknown): string => {
+    params.push(value);
+    return `$${params.length}`;
+  };
+  const each = caps.map((cap) => {
+    const channel = cap.channel === null ? 'true' : `o.channel = ${bind(cap.channel)}`;
+    const kinds = cap.kinds;
+    let type: string;
+    if (!kinds) type = `o.message_type = ANY(${bind([...(cap.types ?? [])])}::text[])`;
+    else if (kinds.has('marketing') && kinds.has('transactional')) type = 'true';
+    else if (kinds.has('marketing')) type = `NOT o.message_type = ANY(${bind([...transactional])}::text[])`;
+    else if (kinds.has('transactional')) type = `o.message_type = ANY(${bind([...transactional])}::text[])`;
+    else type = 'false';
+    return `(${channel} AND ${type})`;
+  });
+  return each.length > 0 ? `(${each.join(' OR ')})` : 'false';
+}
+
+/**
  * readHistory for many contacts in one query (a campaign's batch): every contact of `contactIds` is in the
  * map, with [] when it has no history; `exceptKey` names each contact's own message, if it has one already.
  * With `message`, nothing is read when no cap may limit it (the decision is the same without): the map is

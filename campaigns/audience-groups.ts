@@ -19,7 +19,8 @@ import {
   subscriptionOf,
   type ProfileValues,
 } from '../db/contacts/profile';
-import { countedMessagesSql } from '../activities/history';
+import { countableByCapsSql, countedMessagesSql } from '../activities/history';
+import type { CapModel } from '../rules/caps';
 import { inTransaction } from '../db/transaction';
 import type { PageRange } from '../contracts/campaign';
 import type { ContactProfile, MessageSpec, Subscription } from '../rules/model';
@@ -60,9 +61,16 @@ const addressKeySql = (channel: MessageSpec['channel']): string =>
     ? `CASE WHEN s.address = '' THEN '' WHEN s.address !~ '^\\+1' THEN '+' WHEN s.address ~ '^\\+1[0-9]{3}' THEN left(s.address, 5) ELSE s.address END`
     : `CASE WHEN s.address = '' THEN '' ELSE '@' END`;
 
+/** The messages caps that may limit the message count: since when, and which caps (activities/history.ts). */
+export interface CountedHistory {
+  since: Date;
+  caps: readonly CapModel[];
+  transactional: ReadonlySet<string>;
+}
+
 /**
- * The groups of `segment`'s audience at `at` in `range`, for decisions on `message`. `since`: the start of the
- * longest window a cap that may limit the message counts (activities/history.ts countedSince), if any.
+ * The groups of `segment`'s audience at `at` in `range`, for decisions on `message`. `counted`: the history
+ * the caps that may limit the message count, if any may: a contact with a message they could count stands alone.
  */
 export async function audienceGroups(
   pool: Pool,
@@ -70,7 +78,7 @@ export async function audienceGroups(
   at: Date,
   message: MessageSpec,
   range: Pick<PageRange, 'after' | 'upTo'>,
-  opts: { samples: number; since: Date | undefined },
+  opts: { samples: number; counted?: CountedHistory | undefined },
 ): Promise<FactsGroup[]> {
   // $1, $2: the range; $3: samples; $4, $5: channel and resource; $6: since.
   const compiled = compileSegment(segment, {
@@ -78,10 +86,20 @@ export async function audienceGroups(
     paramOffset: 6,
     paged: { after: '$1::text', through: '$2::text' },
   });
-  const alone =
-    opts.since === undefined
-      ? 'CASE WHEN $6::timestamptz IS NOT NULL THEN c.id END' // $6 is NULL: never
-      : `CASE WHEN EXISTS (SELECT 1 FROM ${countedMessagesSql('$6::timestamptz')} AND o.contact_id = c.id) THEN c.id END`;
+  const values: unknown[] = [
+    range.after,
+    range.upTo ?? null,
+    Math.max(1, Math.floor(opts.samples)),
+    message.channel,
+    message.resource ?? null,
+    opts.counted?.since ?? null,
+    ...compiled.params,
+  ];
+  const counted = opts.counted;
+  const alone = !counted
+    ? 'CASE WHEN $6::timestamptz IS NOT NULL THEN c.id END' // $6 is NULL: never
+    : `CASE WHEN EXISTS (SELECT 1 FROM ${countedMessagesSql('$6::timestamptz')} AND o.contact_id = c.id
+                           AND ${countableByCapsSql(counted.caps, counted.transactional, values)}) THEN c.id END`;
   // One range is one core's work (the caller reads ranges side by side): parallel workers would each
   // aggregate the range's subscriptions again. Memory for the sorts and the grouping instead of disk.
   const rows = await inTransaction(pool, async (client) => {
@@ -102,15 +120,7 @@ export async function audienceGroups(
                WHERE c.id > $1 AND ($2::text IS NULL OR c.id <= $2) AND (${compiled.where})) p
        GROUP BY p.status, p.active, p.country, p.subdivision, p.timezone, p.implied_basis, p.implied_at,
                 p.bl_email, p.bl_phone, p.subs, p.alone`,
-      values: [
-        range.after,
-        range.upTo ?? null,
-        Math.max(1, opts.samples),
-        message.channel,
-        message.resource ?? null,
-        opts.since ?? null,
-        ...compiled.params,
-      ],
+      values,
       rowMode: 'array',
     });
     return read.rows;

@@ -5,7 +5,7 @@ import type { RuleSet } from '../rules';
 import type { MessageSpec, Verdict } from '../rules/model';
 import type { Pool } from '../db/pool';
 import { contactIdRanges } from '../db/contacts/id-bounds';
-import { countedSince, readHistories } from '../activities/history';
+import { capsThatMayLimit, countedSince, readHistories } from '../activities/history';
 import type { Segment } from '../segments/segment';
 import { audienceGroups, type FactsGroup } from './audience-groups';
 import { judgePage } from './decide-batch';
@@ -29,7 +29,7 @@ export interface PreviewOptions {
 }
 
 /**
- * Stored contacts per grouped read. A range comes back as a few hundred groups whatever its size, so ranges
+ * Stored contacts per grouped read (at most 64 ranges: larger stores get larger ones). A range comes back as a few hundred groups whatever its size, so ranges
  * are only cut for the two cores to share the work and to bound what one read holds when most contacts
  * stand alone (every contact with messages a cap counts is its own group).
  */
@@ -45,9 +45,14 @@ export async function previewCampaign(
   opts: PreviewOptions = {},
 ): Promise<PreviewResult> {
   const pageSize = Math.max(1, opts.pageSize ?? DEFAULT_PAGE_SIZE);
-  const keep = opts.samplesPerRule ?? 3;
+  const keep = Math.max(0, Math.floor(opts.samplesPerRule ?? 3));
   const inFlight = Math.max(1, opts.inFlight ?? 2);
   const since = countedSince(ruleSet, at, message);
+  const counted = since && {
+    since,
+    caps: capsThatMayLimit(ruleSet, message),
+    transactional: ruleSet.model.transactional,
+  };
   const ranges = await contactIdRanges(pool, Math.ceil((await storedContacts(pool)) / pageSize), {
     sampled: true,
   });
@@ -63,7 +68,7 @@ export async function previewCampaign(
       try {
         const groups = await audienceGroups(pool, segment, at, message, ranges[i]!, {
           samples: keep,
-          since,
+          counted,
         });
         tallies[i] = await tallyGroups(pool, ruleSet, groups, message, at, keep);
       } catch (error) {
@@ -96,10 +101,16 @@ export async function previewCampaign(
 
 type RangeTally = PreviewResult;
 
-/** About how many contacts the store holds: the planner's estimate, or a count before the first analyze. */
+/**
+ * About how many contacts the store holds: the planner's estimate (tuples per page at the last analyze times
+ * the table's pages now, so rows loaded since count too), or a count before the first analyze.
+ */
 async function storedContacts(pool: Pool): Promise<number> {
   const { rows } = await pool.query<{ n: number }>(
-    `SELECT greatest(reltuples, 0)::float8 AS n FROM pg_class WHERE oid = 'contacts'::regclass`,
+    `SELECT CASE WHEN relpages > 0 AND reltuples > 0
+                 THEN reltuples / relpages * (pg_relation_size(oid) / current_setting('block_size')::int)
+                 ELSE 0 END::float8 AS n
+       FROM pg_class WHERE oid = 'contacts'::regclass`,
   );
   if (rows[0]?.n) return rows[0].n;
   const counted = await pool.query<{ n: number }>('SELECT count(*)::float8 AS n FROM contacts');

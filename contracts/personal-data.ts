@@ -16,7 +16,8 @@ export function looksLikeEmail(text: string): boolean {
 
 // A UUID's hyphen-separated groups can read as a number dialled with 00 ("…-8d57-004460487702"), and UUIDs are
 // what the store gives contacts and what apps use for orders. Each is masked with a word character before the
-// phone test: a UUID starts and ends with one, so the text around it is judged exactly as before.
+// phone test: a UUID starts and ends with one, so a number next to it is judged as before. (A number that ran
+// on into a UUID's first group, "0044 7700-90012345-84b9-…", is no longer found: no phone fits in a UUID.)
 const UUID = /(?<![0-9a-f])[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}(?![0-9a-f])/gi;
 
 export function looksLikePhone(text: string): boolean {

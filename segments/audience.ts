@@ -1,6 +1,7 @@
-// A segment's audience in the contact store: its size, a sample, and keyset pages of profiles in id order
-// (each page starts after the previous page's last id, so a page costs the same at the start and the end of
-// a million contacts, and a contact added or removed meanwhile never shifts the others).
+// A segment's audience in the contact store: its size, a sample, and the filter of the keyset pages a campaign
+// range reads in id order (segments/audience-window.ts: each page starts after the previous page's last id, so
+// a page costs the same at the start and the end of a million contacts, and a contact added or removed
+// meanwhile never shifts the others).
 import type { Pool, PoolClient } from '../db/pool';
 import type { PageFilter } from '../db/contacts/profile-pages';
 import { compileSegment } from './compile';

@@ -3,13 +3,16 @@
 // and decideSend: what a send step does), over a generated store where contacts differ in every fact a
 // decision reads and in many it does not (addresses, names), for several messages, instants and segments,
 // read as one range or many.
+import { cpSync, mkdtempSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { REPO_ROOT } from '../../client/config';
 import { decidingRule } from '../../contracts/deciding-rule';
 import { addToBlacklist } from '../../db/contacts/blacklist';
 import { loadProfiles } from '../../db/contacts/profile';
-import { readHistory } from '../../activities/history';
+import { capsThatMayLimit, countedSince, readHistory } from '../../activities/history';
+import { audienceGroups } from '../../campaigns/audience-groups';
 import { previewCampaign, type PreviewResult } from '../../campaigns/preview';
 import { decideSend, loadRuleSet, type MessageSpec } from '../../rules';
 import { parseSegment, type Segment } from '../../segments/segment';
@@ -18,6 +21,16 @@ import { createTestDatabase, type TestDatabase } from '../support/db';
 let db: TestDatabase;
 const N = 420;
 const ruleSet = loadRuleSet(path.join(REPO_ROOT, 'rules'));
+/** The default rules and the example cap of one campaign email a day (deferring), so emails stand alone too. */
+const withEmailCap = (() => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'cf-rules-'));
+  cpSync(path.join(REPO_ROOT, 'rules'), dir, { recursive: true });
+  cpSync(
+    path.join(REPO_ROOT, 'rules/examples/caps.email-daily.json'),
+    path.join(dir, 'caps.email-daily.json'),
+  );
+  return loadRuleSet(dir);
+})();
 
 /** mulberry32: the same store on every run. */
 function random(seed: number): (n: number) => number {
@@ -149,6 +162,18 @@ beforeAll(async () => {
          VALUES ($1, $2, 'wf', 's', $3, 'sms', 'campaign', '+12125550000', 'sent')`,
         [`cap-${i}-${k}`, new Date(Date.parse(DAY) - 3_600_000 * (k + 1)), id],
       );
+    // A campaign email a day cap counts (with rules that have one, below), or an order email no cap counts.
+    if (i % 3 !== 2)
+      await db.pool.query(
+        `INSERT INTO outbox (idempotency_key, created_at, workflow_id, step, contact_id, channel, message_type, address, state)
+         VALUES ($1, $2, 'wf', 's', $3, 'email', $4, 'x@example.test', 'sent')`,
+        [
+          `cap-mail-${i}`,
+          new Date(Date.parse(DAY) - 7_200_000),
+          id,
+          i % 3 === 0 ? 'campaign' : 'order_confirmation',
+        ],
+      );
   }
   for (const [channel, address] of blacklisted) await addToBlacklist(db.pool, channel, address);
 });
@@ -209,7 +234,13 @@ const MESSAGES: MessageSpec[] = [
 ];
 
 /** The same question asked contact by contact, in id order: one profile read, one history read, decideSend. */
-async function oneByOne(segment: Segment, message: MessageSpec, at: Date): Promise<PreviewResult> {
+async function oneByOne(
+  segment: Segment,
+  message: MessageSpec,
+  at: Date,
+  rules = ruleSet,
+  keep = 3,
+): Promise<PreviewResult> {
   const { compileSegment } = await import('../../segments/compile');
   const { where, params } = compileSegment(segment, { at });
   const { rows } = await db.pool.query<{ id: string }>(
@@ -227,14 +258,15 @@ async function oneByOne(segment: Segment, message: MessageSpec, at: Date): Promi
     rows.map((r) => r.id),
   );
   for (const { id } of rows) {
-    const history = await readHistory(db.pool, ruleSet, id, '', at);
-    const d = decideSend(ruleSet, { contact: profiles.get(id)!, message, at, history });
+    const history = await readHistory(db.pool, rules, id, '', at);
+    const d = decideSend(rules, { contact: profiles.get(id)!, message, at, history });
     const rule = decidingRule(d.reasons) ?? 'none';
     out.total++;
     out.verdicts[d.verdict]++;
     out.reasons[rule] = (out.reasons[rule] ?? 0) + 1;
+    if (keep === 0) continue;
     const samples = (out.samples[rule] ??= []);
-    if (samples.length < 3) samples.push(id);
+    if (samples.length < keep) samples.push(id);
   }
   return out;
 }
@@ -259,6 +291,74 @@ describe('campaign preview, grouped by decision facts', () => {
     },
   );
 
+  test.each(
+    SEGMENTS.flatMap((segment) =>
+      MESSAGES.filter((m) => m.channel === 'email').flatMap((message) =>
+        [DAY, NIGHT].map((at) => [segment.id, message, at] as const),
+      ),
+    ),
+  )(
+    '%s, %j at %s, with a daily campaign email cap: the same as each member',
+    async (segmentId, message, at) => {
+      const segment = SEGMENTS.find((s) => s.id === segmentId)!;
+      const expected = await oneByOne(segment, message, new Date(at), withEmailCap);
+      for (const pageSize of [undefined, 37]) {
+        const got = await previewCampaign(db.pool, withEmailCap, segment, message, new Date(at), {
+          pageSize,
+        });
+        expect(got).toEqual(expected);
+      }
+    },
+  );
+
+  test.each([0, 1, 4])('%i sample ids per rule: the first ones in id order', async (keep) => {
+    const at = new Date(DAY);
+    const expected = await oneByOne(SEGMENTS[0]!, MESSAGES[0]!, at, ruleSet, keep);
+    for (const pageSize of [undefined, 1, 37]) {
+      const got = await previewCampaign(db.pool, ruleSet, SEGMENTS[0]!, MESSAGES[0]!, at, {
+        pageSize,
+        samplesPerRule: keep,
+      });
+      expect(got).toEqual(expected);
+    }
+  });
+
+  test('only a contact with a message a cap could count stands alone', async () => {
+    const at = new Date(DAY);
+    const message = MESSAGES[0]!;
+    const caps = capsThatMayLimit(ruleSet, message);
+    const groups = await audienceGroups(
+      db.pool,
+      SEGMENTS[0]!,
+      at,
+      message,
+      { after: '' },
+      {
+        samples: 1,
+        counted: {
+          since: countedSince(ruleSet, at, message)!,
+          caps,
+          transactional: ruleSet.model.transactional,
+        },
+      },
+    );
+    // Marketing texts sent or queued in the cap's 24 hours; not failed ones, emails or order texts.
+    const { rows } = await db.pool.query<{ id: string }>(
+      `SELECT DISTINCT contact_id AS id FROM outbox
+        WHERE channel = 'sms' AND message_type = 'campaign' AND state IN ('sent', 'pending')
+          AND created_at > $1::timestamptz - interval '24 hours' ORDER BY 1`,
+      [at],
+    );
+    const alone = groups.filter((g) => g.own).map((g) => g.id);
+    expect(alone.sort()).toEqual(rows.map((r) => r.id).sort());
+    expect(alone.length).toBeGreaterThan(20);
+    const withOtherMessages = await db.pool.query<{ n: string }>(
+      `SELECT count(DISTINCT contact_id) AS n FROM outbox WHERE NOT contact_id = ANY($1::text[])`,
+      [alone],
+    );
+    expect(Number(withOtherMessages.rows[0]!.n)).toBeGreaterThan(10); // who has messages and is still grouped
+  });
+
   test('the store exercises what grouping must tell apart', async () => {
     // Without these, the cases above could pass with a key that leaves facts out.
     const sms = await oneByOne(SEGMENTS[0]!, MESSAGES[0]!, new Date(DAY));
@@ -273,5 +373,7 @@ describe('campaign preview, grouped by decision facts', () => {
     expect(night.verdicts.defer).toBeGreaterThan(0);
     expect(sms.verdicts.send).toBeGreaterThan(0);
     expect(sms.reasons['cap:marketing-sms']).toBeGreaterThanOrEqual(12);
+    const capped = await oneByOne(SEGMENTS[0]!, MESSAGES[2]!, new Date(DAY), withEmailCap);
+    expect(capped.reasons['cap:campaign-email-daily']).toBeGreaterThan(3);
   });
 });
