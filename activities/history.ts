@@ -88,14 +88,26 @@ export function capsThatMayLimit(ruleSet: RuleSet, message: MessageSpec): readon
   );
 }
 
+/** The history caps count for a message: since when, by which caps, and which types are transactional. */
+export interface CountedHistory {
+  since: Date;
+  caps: readonly CapModel[];
+  transactional: ReadonlySet<string>;
+}
+
 /**
- * Since when the caps that may limit `message` (all caps, without one) count a contact's messages at `at`:
- * the longest window's start, or undefined when no cap may limit it (no history can change the decision).
+ * What the caps that may limit `message` (all caps, without one) count of a contact's messages at `at`: from
+ * the longest window's start; undefined when no cap may limit it (no history can change the decision).
  */
-export function countedSince(ruleSet: RuleSet, at: Date, message?: MessageSpec): Date | undefined {
+export function countedHistory(
+  ruleSet: RuleSet,
+  at: Date,
+  message?: MessageSpec,
+): CountedHistory | undefined {
   const caps = message ? capsThatMayLimit(ruleSet, message) : ruleSet.model.caps;
   if (caps.length === 0) return undefined;
-  return new Date(at.getTime() - Math.max(...caps.map((c) => c.windowMs)));
+  const since = new Date(at.getTime() - Math.max(...caps.map((c) => c.windowMs)));
+  return { since, caps, transactional: ruleSet.model.transactional };
 }
 
 /**
@@ -148,7 +160,7 @@ export async function readHistories(
   exceptKey?: (contactId: string) => string | undefined,
   message?: MessageSpec,
 ): Promise<Map<string, HistoryEntry[]>> {
-  const since = countedSince(ruleSet, at, message);
+  const since = countedHistory(ruleSet, at, message)?.since;
   // No cap may count: nothing to read, and no map of empty histories to build for a million contacts.
   if (since === undefined || contactIds.length === 0) return new Map();
   const out = new Map<string, HistoryEntry[]>(contactIds.map((id) => [id, []]));

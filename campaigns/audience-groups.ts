@@ -19,8 +19,7 @@ import {
   subscriptionOf,
   type ProfileValues,
 } from '../db/contacts/profile';
-import { countableByCapsSql, countedMessagesSql } from '../activities/history';
-import type { CapModel } from '../rules/caps';
+import { countableByCapsSql, countedMessagesSql, type CountedHistory } from '../activities/history';
 import { inTransaction } from '../db/transaction';
 import type { PageRange } from '../contracts/campaign';
 import type { ContactProfile, MessageSpec, Subscription } from '../rules/model';
@@ -60,13 +59,6 @@ const addressKeySql = (channel: MessageSpec['channel']): string =>
   channel === 'sms'
     ? `CASE WHEN s.address = '' THEN '' WHEN s.address !~ '^\\+1' THEN '+' WHEN s.address ~ '^\\+1[0-9]{3}' THEN left(s.address, 5) ELSE s.address END`
     : `CASE WHEN s.address = '' THEN '' ELSE '@' END`;
-
-/** The messages caps that may limit the message count: since when, and which caps (activities/history.ts). */
-export interface CountedHistory {
-  since: Date;
-  caps: readonly CapModel[];
-  transactional: ReadonlySet<string>;
-}
 
 /**
  * The groups of `segment`'s audience at `at` in `range`, for decisions on `message`. `counted`: the history

@@ -5,7 +5,7 @@ import type { RuleSet } from '../rules';
 import type { MessageSpec, Verdict } from '../rules/model';
 import type { Pool } from '../db/pool';
 import { contactIdRanges } from '../db/contacts/id-bounds';
-import { capsThatMayLimit, countedSince, readHistories } from '../activities/history';
+import { countedHistory, readHistories } from '../activities/history';
 import type { Segment } from '../segments/segment';
 import { audienceGroups, type FactsGroup } from './audience-groups';
 import { judgePage } from './decide-batch';
@@ -47,15 +47,9 @@ export async function previewCampaign(
   const pageSize = Math.max(1, opts.pageSize ?? DEFAULT_PAGE_SIZE);
   const keep = Math.max(0, Math.floor(opts.samplesPerRule ?? 3));
   const inFlight = Math.max(1, opts.inFlight ?? 2);
-  const since = countedSince(ruleSet, at, message);
-  const counted = since && {
-    since,
-    caps: capsThatMayLimit(ruleSet, message),
-    transactional: ruleSet.model.transactional,
-  };
-  const ranges = await contactIdRanges(pool, Math.ceil((await storedContacts(pool)) / pageSize), {
-    sampled: true,
-  });
+  const counted = countedHistory(ruleSet, at, message);
+  const stored = await storedContacts(pool);
+  const ranges = await contactIdRanges(pool, Math.ceil(stored / pageSize), { sampleOf: stored });
 
   // Each range's tally is kept apart until all are read: ranges are in id order, so the samples are each
   // rule's first ids when the ranges' own first ids are taken in range order.
@@ -81,12 +75,7 @@ export async function previewCampaign(
   const lanes = await Promise.allSettled(Array.from({ length: Math.min(inFlight, ranges.length) }, lane));
   for (const l of lanes) if (l.status === 'rejected') throw l.reason as Error;
 
-  const result: PreviewResult = {
-    total: 0,
-    verdicts: { send: 0, suppress: 0, defer: 0 },
-    reasons: {},
-    samples: {},
-  };
+  const result = emptyResult();
   for (const t of tallies) {
     result.total += t.total;
     for (const v of Object.keys(t.verdicts) as Verdict[]) result.verdicts[v] += t.verdicts[v];
@@ -100,6 +89,13 @@ export async function previewCampaign(
 }
 
 type RangeTally = PreviewResult;
+
+const emptyResult = (): PreviewResult => ({
+  total: 0,
+  verdicts: { send: 0, suppress: 0, defer: 0 },
+  reasons: {},
+  samples: {},
+});
 
 /**
  * About how many contacts the store holds: the planner's estimate (tuples per page at the last analyze times
@@ -133,12 +129,7 @@ async function tallyGroups(
     profiles: new Map(groups.map((g) => [g.id, g.profile])),
   };
   const decisions = judgePage(ruleSet, page, message, at, histories, { shareDecisions: true });
-  const tally: RangeTally = {
-    total: 0,
-    verdicts: { send: 0, suppress: 0, defer: 0 },
-    reasons: {},
-    samples: {},
-  };
+  const tally = emptyResult();
   const ruleOf = new Map<string, string>();
   decisions.forEach((d, i) => {
     const group = groups[i]!;

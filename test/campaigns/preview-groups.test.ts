@@ -11,7 +11,7 @@ import { REPO_ROOT } from '../../client/config';
 import { decidingRule } from '../../contracts/deciding-rule';
 import { addToBlacklist } from '../../db/contacts/blacklist';
 import { loadProfiles } from '../../db/contacts/profile';
-import { capsThatMayLimit, countedSince, readHistory } from '../../activities/history';
+import { countedHistory, readHistory } from '../../activities/history';
 import { audienceGroups } from '../../campaigns/audience-groups';
 import { previewCampaign, type PreviewResult } from '../../campaigns/preview';
 import { decideSend, loadRuleSet, type MessageSpec } from '../../rules';
@@ -326,7 +326,6 @@ describe('campaign preview, grouped by decision facts', () => {
   test('only a contact with a message a cap could count stands alone', async () => {
     const at = new Date(DAY);
     const message = MESSAGES[0]!;
-    const caps = capsThatMayLimit(ruleSet, message);
     const groups = await audienceGroups(
       db.pool,
       SEGMENTS[0]!,
@@ -335,11 +334,7 @@ describe('campaign preview, grouped by decision facts', () => {
       { after: '' },
       {
         samples: 1,
-        counted: {
-          since: countedSince(ruleSet, at, message)!,
-          caps,
-          transactional: ruleSet.model.transactional,
-        },
+        counted: countedHistory(ruleSet, at, message)!,
       },
     );
     // Marketing texts sent or queued in the cap's 24 hours; not failed ones, emails or order texts.
